@@ -1,0 +1,386 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { systemClock } from '../clock.ts';
+import { ConfigError, parseDatabaseUrl, type Env } from '../config.ts';
+import { Admin, AdminError } from '../domain/admin.ts';
+import { startServer } from '../server.ts';
+import { SchemaTooNewError } from '../store/migrations.ts';
+import { openStore } from '../store/open-store.ts';
+import type { Session, Store } from '../store/store.ts';
+import { VERSION } from '../version.ts';
+import { readSecretFromStdin } from './stdin.ts';
+
+interface Io {
+  env: Env;
+  out: (text: string) => void;
+  err: (text: string) => void;
+  stdin: NodeJS.ReadableStream;
+}
+
+function positiveInt(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('must be a whole number of at least 1');
+  return Number(value);
+}
+
+function nonNegativeInt(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a whole number');
+  return Number(value);
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function sessionView(s: Session) {
+  return {
+    id: s.id,
+    client_id: s.clientId,
+    grant_type: s.grantType,
+    started_at: new Date(s.startedAt).toISOString(),
+    expires_at: new Date(s.expiresAt).toISOString(),
+  };
+}
+
+/** Builds the `sei-auth` command tree. Every admin command opens the store from DATABASE_URL. */
+export function buildCli(io: Io): Command {
+  const withStore = async <T>(fn: (admin: Admin, store: Store) => Promise<T>): Promise<T> => {
+    const store = await openStore({ databaseUrl: parseDatabaseUrl(io.env.DATABASE_URL?.trim() || 'sqlite:./data/sei-auth.db'), now: systemClock.now() });
+    try {
+      return await fn(new Admin({ store, clock: systemClock }), store);
+    } finally {
+      await store.close();
+    }
+  };
+  /** One JSON object with --json, readable text otherwise. */
+  const print = (json: boolean, value: object, text: string) => io.out(json ? JSON.stringify(value) : text);
+
+  const program = new Command('sei-auth')
+    .description('sei-auth: an OAuth 2.0 authorization server for the SEI Platform token API')
+    .version(VERSION, '-v, --version')
+    .showHelpAfterError()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    .exitOverride();
+
+  program
+    .command('serve')
+    .description('run the HTTP server (configuration from environment variables, or these flags)')
+    .option('--port <port>', 'PORT')
+    .option('--host <host>', 'HOST')
+    .option('--database-url <url>', 'DATABASE_URL')
+    .option('--issuer <url>', 'ISSUER')
+    .option('--access-token-ttl <seconds>', 'ACCESS_TOKEN_TTL')
+    .option('--refresh-token-ttl <seconds>', 'REFRESH_TOKEN_TTL')
+    .option('--log-level <level>', 'LOG_LEVEL')
+    .addHelpText('after', '\nExample:\n  PORT=9000 DATABASE_URL=sqlite:./data/auth.db sei-auth serve')
+    .action(async (opts: Record<string, string | undefined>) => {
+      const env: Record<string, string | undefined> = { ...io.env };
+      const flags: Record<string, string> = {
+        port: 'PORT',
+        host: 'HOST',
+        databaseUrl: 'DATABASE_URL',
+        issuer: 'ISSUER',
+        accessTokenTtl: 'ACCESS_TOKEN_TTL',
+        refreshTokenTtl: 'REFRESH_TOKEN_TTL',
+        logLevel: 'LOG_LEVEL',
+      };
+      for (const [flag, variable] of Object.entries(flags)) if (opts[flag] !== undefined) env[variable] = opts[flag];
+      const server = await startServer(env);
+      const stop = () => {
+        server.app.log.info('shutting down: finishing in-flight requests');
+        server.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
+
+  const org = program.command('org').description('organizations (there is always a default one)');
+  org
+    .command('create')
+    .description('create an organization')
+    .requiredOption('--name <name>', 'display name')
+    .option('--max-sessions <k>', 'sessions a user may hold at once (users may override)', positiveInt)
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  sei-auth org create --name "Acme" --max-sessions 2 --json')
+    .action((opts: { name: string; maxSessions?: number; json?: boolean }) =>
+      withStore(async (admin) => {
+        const created = await admin.createOrg({ name: opts.name, maxSessions: opts.maxSessions ?? null });
+        print(!!opts.json, created, `created organization ${created.id}`);
+      }),
+    );
+  org
+    .command('list')
+    .description('list organizations')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean }) =>
+      withStore(async (_admin, store) => {
+        const orgs = (await store.listOrgs()).map((o) => ({ id: o.id, name: o.name, max_sessions: o.maxSessions }));
+        print(!!opts.json, { orgs }, orgs.map((o) => `${o.id}\t${o.name}\tmax-sessions=${o.max_sessions ?? 'unlimited'}`).join('\n'));
+      }),
+    );
+  org
+    .command('set-max-sessions')
+    .description("set or clear an organization's session limit")
+    .requiredOption('--org <id>', 'organization id')
+    .addOption(new Option('--max-sessions <k>', 'the limit').argParser(positiveInt).conflicts('unlimited'))
+    .option('--unlimited', 'remove the limit')
+    .option('--json', 'print JSON')
+    .action((opts: { org: string; maxSessions?: number; unlimited?: boolean; json?: boolean }) =>
+      withStore(async (admin) => {
+        if (opts.maxSessions === undefined && !opts.unlimited) throw new AdminError('give --max-sessions K or --unlimited');
+        await admin.setOrgMaxSessions(opts.org, opts.maxSessions ?? null);
+        print(!!opts.json, { id: opts.org, max_sessions: opts.maxSessions ?? null }, `updated organization ${opts.org}`);
+      }),
+    );
+
+  const user = program.command('user').description('users (people who log in)');
+  user
+    .command('create')
+    .description('create a user; the password is read from standard input')
+    .requiredOption('--email <email>', 'login email (unique, case-insensitive)')
+    .option('--org <id>', 'organization id (default: the default organization)')
+    .option('--max-sessions <k>', "sessions this user may hold at once (overrides the organization's)", positiveInt)
+    .option('--password-stdin', 'read the password from standard input (leave out for an SSO-only user)')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  printf %s "correct horse battery" | sei-auth user create --email ada@example.com --password-stdin --json')
+    .action((opts: { email: string; org?: string; maxSessions?: number; passwordStdin?: boolean; json?: boolean }) =>
+      withStore(async (admin) => {
+        const password = opts.passwordStdin ? await readSecretFromStdin(io.stdin) : undefined;
+        const created = await admin.createUser({ email: opts.email, orgId: opts.org, maxSessions: opts.maxSessions ?? null, password });
+        print(!!opts.json, created, `created user ${created.id} <${created.email}>`);
+      }),
+    );
+  user
+    .command('list')
+    .description('list users')
+    .option('--org <id>', 'only this organization')
+    .option('--json', 'print JSON')
+    .action((opts: { org?: string; json?: boolean }) =>
+      withStore(async (_admin, store) => {
+        const users = (await store.listUsers(opts.org)).map((u) => ({
+          id: u.id,
+          email: u.email,
+          org: u.orgId,
+          max_sessions: u.maxSessions,
+          disabled: u.disabled,
+          has_password: u.passwordHash !== null,
+        }));
+        print(
+          !!opts.json,
+          { users },
+          users.map((u) => `${u.id}\t${u.email}\t${u.org}\tmax-sessions=${u.max_sessions ?? 'org'}${u.disabled ? '\tDISABLED' : ''}`).join('\n'),
+        );
+      }),
+    );
+  user
+    .command('set-password')
+    .description("replace a user's password (read from standard input)")
+    .requiredOption('--email <email>', 'the user')
+    .requiredOption('--password-stdin', 'read the password from standard input')
+    .option('--json', 'print JSON')
+    .action((opts: { email: string; json?: boolean }) =>
+      withStore(async (admin) => {
+        await admin.setPassword(opts.email, await readSecretFromStdin(io.stdin));
+        print(!!opts.json, { email: opts.email }, `password updated for ${opts.email}`);
+      }),
+    );
+  user
+    .command('set-max-sessions')
+    .description("set or clear a user's own session limit")
+    .requiredOption('--email <email>', 'the user')
+    .addOption(new Option('--max-sessions <k>', 'the limit').argParser(positiveInt).conflicts('unlimited'))
+    .option('--unlimited', "remove the user's own limit (the organization's applies)")
+    .option('--json', 'print JSON')
+    .action((opts: { email: string; maxSessions?: number; unlimited?: boolean; json?: boolean }) =>
+      withStore(async (admin) => {
+        if (opts.maxSessions === undefined && !opts.unlimited) throw new AdminError('give --max-sessions K or --unlimited');
+        await admin.setUserMaxSessions(opts.email, opts.maxSessions ?? null);
+        print(!!opts.json, { email: opts.email, max_sessions: opts.maxSessions ?? null }, `updated ${opts.email}`);
+      }),
+    );
+  for (const [name, disabled] of [
+    ['disable', true],
+    ['enable', false],
+  ] as const) {
+    user
+      .command(name)
+      .description(disabled ? 'disable a user and end all its sessions' : 'enable a disabled user')
+      .requiredOption('--email <email>', 'the user')
+      .option('--json', 'print JSON')
+      .action((opts: { email: string; json?: boolean }) =>
+        withStore(async (admin) => {
+          const { endedSessions } = await admin.setUserDisabled(opts.email, disabled);
+          print(!!opts.json, { email: opts.email, disabled, ended_sessions: endedSessions }, `${name}d ${opts.email}`);
+        }),
+      );
+  }
+  user
+    .command('sessions')
+    .description("list a user's active sessions")
+    .requiredOption('--email <email>', 'the user')
+    .option('--json', 'print JSON')
+    .action((opts: { email: string; json?: boolean }) =>
+      withStore(async (admin) => {
+        const sessions = (await admin.listSessions(opts.email)).map(sessionView);
+        print(
+          !!opts.json,
+          { sessions },
+          sessions.length ? sessions.map((s) => `${s.id}\t${s.client_id}\t${s.grant_type}\tstarted ${s.started_at}`).join('\n') : 'no active sessions',
+        );
+      }),
+    );
+  user
+    .command('end-session')
+    .description('end one session (all its tokens stop working at once)')
+    .requiredOption('--session <id>', 'session id (see `user sessions`)')
+    .option('--json', 'print JSON')
+    .action((opts: { session: string; json?: boolean }) =>
+      withStore(async (admin) => {
+        await admin.endSession(opts.session);
+        print(!!opts.json, { id: opts.session, ended: true }, `ended session ${opts.session}`);
+      }),
+    );
+
+  const client = program.command('client').description('client applications (API consumers)');
+  client
+    .command('create')
+    .description('register a client; its secret is printed once and stored only as a hash')
+    .requiredOption('--name <name>', 'display name, shown on the login page')
+    .option('--redirect-url <url>', 'registered redirect URL (repeat for several)', collect, [] as string[])
+    .option('--refresh-tokens', 'issue refresh tokens in the authorization-code flow')
+    .option('--access-ttl <seconds>', 'access token lifetime for this client', positiveInt)
+    .option('--refresh-ttl <seconds>', 'refresh token (absolute) lifetime for this client', positiveInt)
+    .addOption(new Option('--token-type <type>', 'token_type in responses').choices(['BearerToken', 'Bearer']).default('BearerToken'))
+    .option('--refresh-grace <seconds>', 'window in which a just-rotated refresh token may be used again', nonNegativeInt)
+    .option('--no-query-secrets', 'refuse client_secret in the query string (the seed allows it)')
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      '\nExample:\n  sei-auth client create --name "Reports" --redirect-url https://reports.example/callback --refresh-tokens --json',
+    )
+    .action(
+      (opts: {
+        name: string;
+        redirectUrl: string[];
+        refreshTokens?: boolean;
+        accessTtl?: number;
+        refreshTtl?: number;
+        tokenType: string;
+        refreshGrace?: number;
+        querySecrets: boolean;
+        json?: boolean;
+      }) =>
+        withStore(async (admin) => {
+          const created = await admin.createClient({
+            name: opts.name,
+            redirectUrls: opts.redirectUrl,
+            refreshTokens: !!opts.refreshTokens,
+            accessTtl: opts.accessTtl,
+            refreshTtl: opts.refreshTtl,
+            tokenType: opts.tokenType,
+            refreshGrace: opts.refreshGrace,
+            querySecrets: opts.querySecrets,
+          });
+          print(!!opts.json, created, `client_id:     ${created.client_id}\nclient_secret: ${created.client_secret}\n(the secret is shown only now)`);
+        }),
+    );
+  client
+    .command('list')
+    .description('list clients (never their secrets)')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean }) =>
+      withStore(async (_admin, store) => {
+        const clients = (await store.listClients()).map((c) => ({
+          client_id: c.id,
+          name: c.name,
+          redirect_urls: c.redirectUrls,
+          refresh_tokens: c.refreshTokens,
+          access_ttl: c.accessTtl,
+          refresh_ttl: c.refreshTtl,
+          token_type: c.tokenType,
+          refresh_grace: c.refreshGrace,
+          query_secrets: c.querySecrets,
+          disabled: c.disabled,
+        }));
+        print(!!opts.json, { clients }, clients.map((c) => `${c.client_id}\t${c.name}\t${c.redirect_urls.join(' ')}${c.disabled ? '\tDISABLED' : ''}`).join('\n'));
+      }),
+    );
+  client
+    .command('rotate-secret')
+    .description('replace a client secret (the old one stops working at once)')
+    .requiredOption('--client <id>', 'client id')
+    .option('--json', 'print JSON')
+    .action((opts: { client: string; json?: boolean }) =>
+      withStore(async (admin) => {
+        const rotated = await admin.rotateClientSecret(opts.client);
+        print(!!opts.json, rotated, `client_id:     ${rotated.client_id}\nclient_secret: ${rotated.client_secret}`);
+      }),
+    );
+  for (const [name, disabled] of [
+    ['disable', true],
+    ['enable', false],
+  ] as const) {
+    client
+      .command(name)
+      .description(disabled ? 'disable a client (its requests are refused)' : 'enable a disabled client')
+      .requiredOption('--client <id>', 'client id')
+      .option('--json', 'print JSON')
+      .action((opts: { client: string; json?: boolean }) =>
+        withStore(async (admin) => {
+          await admin.setClientDisabled(opts.client, disabled);
+          print(!!opts.json, { client_id: opts.client, disabled }, `${name}d ${opts.client}`);
+        }),
+      );
+  }
+
+  program
+    .command('events')
+    .description('read the security event log')
+    .option('--user <email>', 'only this user')
+    .option('--since <time>', 'ISO 8601 time, e.g. 2026-11-27T00:00:00Z')
+    .option('--limit <n>', 'at most this many', positiveInt)
+    .option('--json', 'print JSON')
+    .action((opts: { user?: string; since?: string; limit?: number; json?: boolean }) =>
+      withStore(async (admin, store) => {
+        let since: number | undefined;
+        if (opts.since !== undefined) {
+          since = Date.parse(opts.since);
+          if (Number.isNaN(since)) throw new AdminError('--since must be an ISO 8601 time');
+        }
+        const userId = opts.user ? (await admin.userByEmail(opts.user)).id : undefined;
+        const events = (await store.listEvents({ userId, since, limit: opts.limit })).map((e) => ({
+          ...e,
+          at: new Date(e.at).toISOString(),
+        }));
+        print(
+          !!opts.json,
+          { events },
+          events.map((e) => `${e.at}\t${e.type}\t${e.reason ?? ''}\t${e.email ?? e.userId ?? ''}\t${e.clientId ?? ''}\t${e.ip ?? ''}`).join('\n'),
+        );
+      }),
+    );
+
+  return program;
+}
+
+/** Runs the CLI; resolves to the process exit code (serve keeps running and resolves 0). */
+export async function runCli(argv: string[], io: Io): Promise<number> {
+  const program = buildCli(io);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (error) {
+    const e = error as { code?: string; exitCode?: number };
+    if (typeof e?.code === 'string' && e.code.startsWith('commander.')) {
+      // Help and --version exit 0; usage errors were already printed by commander.
+      return e.exitCode ?? 2;
+    }
+    if (error instanceof AdminError || error instanceof ConfigError || error instanceof SchemaTooNewError) {
+      io.err(`sei-auth: ${error.message}`);
+      return 1;
+    }
+    io.err(`sei-auth: ${(error as Error)?.message ?? 'failed'}`);
+    return 1;
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Configuration from environment variables (contract §1), parsed once at start-up and passed
+ * down. A bad value throws {@link ConfigError} naming the variable: the server never starts
+ * half-configured and never falls back silently to a default.
+ */
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string;
+  issuer: string;
+  accessTokenTtl: number;
+  refreshTokenTtl: number;
+  logLevel: LogLevel;
+  /** SQLite durability: FULL (default) or NORMAL; see docs/benchmarks.md. */
+  sqliteSynchronous: 'FULL' | 'NORMAL';
+}
+
+export class ConfigError extends Error {
+  readonly variable: string;
+  constructor(variable: string, problem: string) {
+    super(`${variable}: ${problem}`);
+    this.name = 'ConfigError';
+    this.variable = variable;
+  }
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `must be a whole number between ${min} and ${max}, got "${raw}"`);
+  const value = Number(raw.trim());
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+export function parseDatabaseUrl(raw: string): string {
+  if (raw.startsWith('sqlite:')) {
+    if (raw.length === 'sqlite:'.length) throw new ConfigError('DATABASE_URL', 'sqlite: needs a file path, e.g. sqlite:./data/sei-auth.db');
+    return raw;
+  }
+  if (raw.startsWith('postgres://') || raw.startsWith('postgresql://')) {
+    try {
+      const url = new URL(raw);
+      if (!url.hostname) throw new Error('no host');
+    } catch {
+      throw new ConfigError('DATABASE_URL', 'is not a valid postgres:// URL');
+    }
+    return raw;
+  }
+  throw new ConfigError('DATABASE_URL', 'must start with sqlite: or postgres://');
+}
+
+function parseIssuer(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('ISSUER', `is not a valid URL, got "${raw}"`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError('ISSUER', 'must be an http(s) URL');
+  // RFC 8414 §2: the issuer has no query or fragment component.
+  if (url.search || url.hash) throw new ConfigError('ISSUER', 'must not have a query or fragment');
+  return raw.replace(/\/+$/, '');
+}
+
+export function loadConfig(env: Env): Config {
+  const port = integer(env, 'PORT', 8080, 0, 65535);
+  const host = env.HOST?.trim() || '127.0.0.1';
+  const databaseUrl = parseDatabaseUrl(env.DATABASE_URL?.trim() || 'sqlite:./data/sei-auth.db');
+  const issuer = parseIssuer(env.ISSUER?.trim() || `http://localhost:${port}`);
+  const accessTokenTtl = integer(env, 'ACCESS_TOKEN_TTL', 3600, 1, 31_536_000);
+  const refreshTokenTtl = integer(env, 'REFRESH_TOKEN_TTL', 2_592_000, 1, 315_360_000);
+  const level = (env.LOG_LEVEL?.trim() || 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(level)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+  const sync = (env.SQLITE_SYNCHRONOUS?.trim().toUpperCase() || 'FULL') as Config['sqliteSynchronous'];
+  if (sync !== 'FULL' && sync !== 'NORMAL') throw new ConfigError('SQLITE_SYNCHRONOUS', 'must be FULL or NORMAL');
+  return { port, host, databaseUrl, issuer, accessTokenTtl, refreshTokenTtl, logLevel: level, sqliteSynchronous: sync };
+}

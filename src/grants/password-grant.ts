@@ -1,0 +1,60 @@
+import type { Clock } from '../clock.ts';
+import { MAX_PASSWORD_LENGTH, verifyPassword } from '../crypto/passwords.ts';
+import { securityEvent } from '../domain/event-log.ts';
+import type { TokenService } from '../domain/token-service.ts';
+import { OAuthError } from '../errors/oauth-error.ts';
+import type { Store } from '../store/store.ts';
+import type { Grant, GrantRequest } from './grant.ts';
+
+export interface PasswordGrantDeps {
+  store: Store;
+  clock: Clock;
+  tokens: TokenService;
+}
+
+/**
+ * A user's email and password. The seed names it `client_credentials` with `email` and
+ * `password`; the standard resource-owner form (`password` with `username`, RFC 6749 §4.3) is
+ * accepted beside it for OAuth client libraries.
+ */
+export function passwordGrant(deps: PasswordGrantDeps): Grant {
+  return {
+    // seed: grant_type=client_credentials carries a user's email and password (not RFC 6749 §4.4).
+    grantTypes: ['client_credentials', 'password'],
+    async handle({ params, client, endOtherSessions, context }: GrantRequest) {
+      const seedForm = params.get('grant_type') === 'client_credentials';
+      const emailParam = seedForm ? 'email' : 'username';
+      const email = params.get(emailParam);
+      const password = params.get('password');
+      if (email === undefined || password === undefined) {
+        throw new OAuthError('invalid_request', `The parameters ${emailParam} and password are required.`);
+      }
+      if (email.length > 320 || password.length > MAX_PASSWORD_LENGTH) {
+        throw new OAuthError('invalid_request', `${emailParam} or password is too long.`);
+      }
+
+      const user = await deps.store.findUserByEmail(email);
+      // Always one argon2id verify, against a decoy for unknown emails: same cost, same answer.
+      const passwordOk = await verifyPassword(user?.passwordHash ?? null, password);
+      if (!user || !passwordOk || user.disabled) {
+        const reason = !user ? 'unknown_user' : !passwordOk ? 'bad_password' : 'user_disabled';
+        await deps.store.insertEvent(
+          securityEvent('login_failed', deps.clock.now(), { ...context, clientId: client.id, userId: user?.id ?? null, reason }),
+        );
+        throw new OAuthError('invalid_grant', 'The email or password is incorrect.');
+      }
+
+      return deps.tokens.startSession({
+        user,
+        client,
+        grantType: 'password',
+        endOtherSessions,
+        // Contract §3: outside the code flow, the first registered redirect URL.
+        redirectUrl: client.redirectUrls[0] ?? '',
+        // seed: the refresh token is "only sent for Authorization Code flow".
+        issueRefreshToken: false,
+        context,
+      });
+    },
+  };
+}

@@ -1,0 +1,47 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { OAuthError, toOAuthError } from '../errors/oauth-error.ts';
+import { StoreUnavailableError } from '../store/store.ts';
+
+/**
+ * Fastify's own errors (body too large, unsupported media type, malformed JSON …) carry a 4xx
+ * status and a code; they become invalid_request with a fixed description (never the library's
+ * message, which may quote the input).
+ */
+const FASTIFY_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'The request body is too large.',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'Unsupported content type; send application/x-www-form-urlencoded.',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'The Content-Length header does not match the body.',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'Unsupported content type; send application/x-www-form-urlencoded.',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'Unsupported content type; send application/x-www-form-urlencoded.',
+  FST_ERR_CTP_INVALID_TYPE: 'The Content-Type header is malformed.',
+};
+
+/** Any thrown value → the OAuthError that is safe to show. */
+export function publicError(error: unknown): OAuthError {
+  if (error instanceof OAuthError) return error;
+  if (error instanceof StoreUnavailableError) {
+    return new OAuthError('temporarily_unavailable', 'The service is temporarily unavailable; retry shortly.', {
+      headers: { 'Retry-After': '1' },
+      cause: error,
+    });
+  }
+  const fastifyError = error as Partial<FastifyError> | null;
+  const status = fastifyError?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const description = FASTIFY_DESCRIPTIONS[fastifyError?.code ?? ''] ?? 'The request is malformed.';
+    return new OAuthError('invalid_request', description, { status, cause: error });
+  }
+  return toOAuthError(error);
+}
+
+/** The one place an error becomes a response: RFC 6749 §5.2 JSON, no-store. */
+export function renderError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  const oauth = publicError(error);
+  request.audit.outcome = oauth.code;
+  if (oauth.status >= 500 && oauth.code === 'server_error') {
+    // Only the error's class, code and stack: messages of lower layers stay out of responses.
+    request.log.error({ err: oauth.cause ?? oauth }, 'unhandled error');
+  }
+  reply.code(oauth.status).headers(oauth.headers).header('cache-control', 'no-store');
+  void reply.send({ error: oauth.code, error_description: oauth.description });
+}

@@ -1,0 +1,64 @@
+import type { FastifyInstance } from 'fastify';
+import type { Clock } from '../../clock.ts';
+import { hashSecret } from '../../crypto/secrets.ts';
+import { authenticateClient, presentedCredentials } from '../../domain/client-auth.ts';
+import type { Store, TokenRecord } from '../../store/store.ts';
+import { postParams } from './token-route.ts';
+
+export interface IntrospectionDeps {
+  store: Store;
+  clock: Clock;
+  issuer: string;
+}
+
+type TokenKind = 'access_token' | 'refresh_token';
+
+/** Looks a presented token up as the hinted kind first, then the other (RFC 7009 §2.1, RFC 7662 §2.1). */
+export async function findPresentedToken(
+  store: Store,
+  token: string,
+  hint: string | undefined,
+): Promise<{ kind: TokenKind; record: TokenRecord } | undefined> {
+  const hash = hashSecret(token);
+  const order: TokenKind[] = hint === 'refresh_token' ? ['refresh_token', 'access_token'] : ['access_token', 'refresh_token'];
+  for (const kind of order) {
+    const record = kind === 'access_token' ? await store.findAccessToken(hash) : await store.findRefreshToken(hash);
+    if (record) return { kind, record };
+  }
+  return undefined;
+}
+
+/** Alive: not revoked, not rotated, not expired, and its session has not ended. */
+export function isActive(record: TokenRecord, now: number): boolean {
+  return record.revokedAt === null && record.rotatedAt === null && record.session.endedAt === null && record.expiresAt > now;
+}
+
+/** RFC 7662 token introspection, for resource servers (any authenticated client). */
+export function registerIntrospectionRoute(app: FastifyInstance, deps: IntrospectionDeps): void {
+  app.post('/oauth/introspect', async (request, reply) => {
+    const params = postParams(request.url, request.body);
+    const client = await authenticateClient(deps.store, presentedCredentials(params, request.headers.authorization));
+    request.audit.clientId = client.id;
+    const token = params.require('token');
+    reply.header('cache-control', 'no-store');
+
+    const found = await findPresentedToken(deps.store, token, params.get('token_type_hint'));
+    const now = deps.clock.now();
+    // RFC 7662 §2.2: for an inactive or unknown token, "active": false and nothing more.
+    if (!found || !isActive(found.record, now)) return { active: false };
+    const { record, kind } = found;
+    const issuedTo = await deps.store.findClient(record.session.clientId);
+    return {
+      active: true,
+      client_id: record.session.clientId,
+      username: record.email,
+      email: record.email,
+      sub: record.session.userId,
+      sid: record.sessionId,
+      token_type: kind === 'access_token' ? (issuedTo?.tokenType ?? 'Bearer') : 'refresh_token',
+      exp: Math.floor(record.expiresAt / 1000),
+      iat: Math.floor(record.createdAt / 1000),
+      iss: deps.issuer,
+    };
+  });
+}

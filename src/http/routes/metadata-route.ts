@@ -1,0 +1,37 @@
+import type { FastifyInstance } from 'fastify';
+
+export interface MetadataDeps {
+  issuer: string;
+  grantTypes: readonly string[];
+  /** present once the authorization endpoint is served */
+  authorizationEndpoint?: boolean;
+}
+
+/** RFC 8414 authorization server metadata: only what this server really serves. */
+export function authorizationServerMetadata(deps: MetadataDeps): Record<string, unknown> {
+  const base = deps.issuer;
+  const authMethods = ['client_secret_basic', 'client_secret_post'];
+  return {
+    issuer: base,
+    ...(deps.authorizationEndpoint
+      ? {
+          authorization_endpoint: `${base}/oauth/authorize`,
+          response_types_supported: ['code'],
+          response_modes_supported: ['query'],
+          code_challenge_methods_supported: ['S256'],
+        }
+      : { response_types_supported: [] }),
+    token_endpoint: `${base}/oauth/token`,
+    token_endpoint_auth_methods_supported: authMethods,
+    grant_types_supported: [...deps.grantTypes],
+    introspection_endpoint: `${base}/oauth/introspect`,
+    introspection_endpoint_auth_methods_supported: authMethods,
+    revocation_endpoint: `${base}/oauth/revoke`,
+    revocation_endpoint_auth_methods_supported: authMethods,
+  };
+}
+
+export function registerMetadataRoute(app: FastifyInstance, deps: MetadataDeps): void {
+  const document = authorizationServerMetadata(deps);
+  app.get('/.well-known/oauth-authorization-server', async () => document);
+}

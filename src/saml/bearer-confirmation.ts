@@ -1,0 +1,69 @@
+import type { Element } from '@xmldom/xmldom';
+import { attr, childrenNamed, onlyChild } from './dom.ts';
+import { CM_BEARER, NS_ASSERTION } from './names.ts';
+import { optionalInstant } from './conditions.ts';
+import { reject, SamlRejection } from './reject.ts';
+import type { SamlRejectReason } from './reject.ts';
+import { checkWindow } from './validity-window.ts';
+import type { ValidityClock } from './validity-window.ts';
+
+/**
+ * Finds a bearer `<saml:SubjectConfirmation>` this token endpoint may honour and returns its
+ * SubjectConfirmationData NotOnOrAfter (epoch ms).
+ *
+ * RFC 7522 §3 (item 5): at least one SubjectConfirmation with Method `...:cm:bearer`; its
+ * SubjectConfirmationData MUST carry a Recipient matching the token endpoint URL and a
+ * NotOnOrAfter. The product requires the SubjectConfirmationData even when Conditions has an
+ * expiry (the RFC would let Conditions stand in), so the Recipient is always bound.
+ * RFC 7522 §3 (item 6): a confirmation whose NotOnOrAfter has passed MUST be rejected.
+ *
+ * When several bearer confirmations exist, the first usable one wins; if none is usable the
+ * reason given is that of the first one.
+ */
+export function checkBearerConfirmation(
+  subject: Element,
+  recipient: string,
+  clock: ValidityClock,
+  conditionsNotOnOrAfter: number | undefined,
+): number {
+  const confirmations = childrenNamed(subject, NS_ASSERTION, 'SubjectConfirmation');
+  const data = confirmations.map((c) => onlyChild(c, NS_ASSERTION, 'SubjectConfirmationData'));
+
+  // saml-core §2.4.1.2: InResponseTo names the request this answers. This endpoint never sends
+  // AuthnRequests, so a document answering one was meant for someone else (unsolicited only).
+  for (const d of data) {
+    if (d != null && d.hasAttribute('InResponseTo')) throw reject('in_response_to_present');
+  }
+
+  const bearer = confirmations
+    .map((c, i) => ({ method: attr(c, 'Method'), data: data[i] }))
+    .filter((c) => c.method === CM_BEARER);
+  if (bearer.length === 0) throw reject('no_bearer_confirmation');
+
+  // RFC 7522 §3 (item 4): the Assertion MUST have an expiry, on Conditions or on a suitable
+  // SubjectConfirmationData.
+  const anyConfirmationExpiry = bearer.some((c) => c.data != null && c.data.hasAttribute('NotOnOrAfter'));
+  if (conditionsNotOnOrAfter === undefined && !anyConfirmationExpiry) throw reject('no_expiry');
+
+  let firstFailure: SamlRejectReason | undefined;
+  for (const c of bearer) {
+    try {
+      return usableUntil(c.data, recipient, clock);
+    } catch (err) {
+      if (!(err instanceof SamlRejection)) throw err;
+      firstFailure ??= err.reason;
+    }
+  }
+  throw reject(firstFailure ?? 'no_bearer_confirmation');
+}
+
+function usableUntil(data: Element | null | undefined, recipient: string, clock: ValidityClock): number {
+  if (data == null) throw reject('no_bearer_confirmation');
+  // RFC 7522 §3 (item 5): Recipient MUST match the token endpoint URL the assertion was sent to.
+  if (attr(data, 'Recipient') !== recipient) throw reject('recipient_mismatch');
+  const notOnOrAfter = optionalInstant(data, 'NotOnOrAfter');
+  // RFC 7522 §3 (item 5): SubjectConfirmationData MUST have a NotOnOrAfter.
+  if (notOnOrAfter === undefined) throw reject('no_bearer_confirmation');
+  checkWindow(clock, optionalInstant(data, 'NotBefore'), notOnOrAfter);
+  return notOnOrAfter;
+}

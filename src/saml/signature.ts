@@ -1,0 +1,129 @@
+import type { Element } from '@xmldom/xmldom';
+import { SignedXml } from 'xml-crypto';
+import { attr, elementChildren, is } from './dom.ts';
+import {
+  CANONICALIZATIONS,
+  NS_DSIG,
+  SHA1_DIGEST,
+  SHA1_RSA_SIGNATURE,
+  SHA1_SIGNATURE_ALGORITHMS,
+  STRONG_DIGEST_ALGORITHMS,
+  STRONG_SIGNATURE_ALGORITHMS,
+  TRANSFORM_ENVELOPED,
+} from './names.ts';
+import { reject } from './reject.ts';
+
+const NS_EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
+/** node-saml's limit too: enveloped-signature plus one canonicalization is all SAML needs. */
+const MAX_TRANSFORMS = 2;
+
+/**
+ * Checks what a `<ds:Signature>` may look like before any cryptography runs: the shape SAML
+ * prescribes and the algorithms this server accepts. Throws `weak_algorithm` or
+ * `signature_invalid`.
+ *
+ * These are the rules node-saml's `getVerifiedXml` applies (one Reference, to the parent, at most
+ * two transforms), made stricter: no `<ds:Object>` (the XSW8 hiding place), one SignedInfo
+ * layout, and allow-lists for every algorithm URI.
+ */
+export function checkSignaturePolicy(signature: Element, signedElement: Element, allowSha1: boolean): void {
+  const parts = dsigChildren(signature);
+  const [signedInfo, signatureValue, keyInfo, ...rest] = parts;
+  if (
+    signedInfo === undefined || signedInfo.localName !== 'SignedInfo' ||
+    signatureValue === undefined || signatureValue.localName !== 'SignatureValue' ||
+    (keyInfo !== undefined && keyInfo.localName !== 'KeyInfo') ||
+    rest.length > 0
+  ) {
+    throw reject('signature_invalid');
+  }
+
+  const [c14nMethod, signatureMethod, reference, ...more] = dsigChildren(signedInfo);
+  // saml-core §5.4.2: signatures MUST contain a single <ds:Reference>.
+  if (
+    c14nMethod?.localName !== 'CanonicalizationMethod' ||
+    signatureMethod?.localName !== 'SignatureMethod' ||
+    reference?.localName !== 'Reference' ||
+    more.length > 0
+  ) {
+    throw reject('signature_invalid');
+  }
+  if (!CANONICALIZATIONS.has(attr(c14nMethod, 'Algorithm') ?? '')) throw reject('signature_invalid');
+  checkAlgorithm(attr(signatureMethod, 'Algorithm') ?? '', STRONG_SIGNATURE_ALGORITHMS, SHA1_SIGNATURE_ALGORITHMS, allowSha1 ? SHA1_RSA_SIGNATURE : undefined);
+
+  // saml-core §5.4.2: the Reference is a same-document reference to the ID of the root element
+  // of the assertion or message being signed, i.e. the Signature's own parent.
+  const id = attr(signedElement, 'ID');
+  if (id === undefined || id === '' || attr(reference, 'URI') !== `#${id}`) throw reject('signature_invalid');
+
+  const refParts = dsigChildren(reference);
+  const transforms = refParts[0]?.localName === 'Transforms' ? refParts.shift() : undefined;
+  const [digestMethod, digestValue, ...after] = refParts;
+  if (digestMethod?.localName !== 'DigestMethod' || digestValue?.localName !== 'DigestValue' || after.length > 0) {
+    throw reject('signature_invalid');
+  }
+  checkAlgorithm(attr(digestMethod, 'Algorithm') ?? '', STRONG_DIGEST_ALGORITHMS, new Set([SHA1_DIGEST]), allowSha1 ? SHA1_DIGEST : undefined);
+
+  if (transforms !== undefined) {
+    const list = dsigChildren(transforms);
+    if (list.length === 0 || list.length > MAX_TRANSFORMS) throw reject('signature_invalid');
+    for (const t of list) {
+      const algorithm = attr(t, 'Algorithm') ?? '';
+      // saml-core §5.4.4: signatures SHOULD NOT contain transforms other than enveloped-signature
+      // and (exclusive) canonicalization; anything else (XPath, XSLT) is refused.
+      if (t.localName !== 'Transform' || (algorithm !== TRANSFORM_ENVELOPED && !CANONICALIZATIONS.has(algorithm))) {
+        throw reject('signature_invalid');
+      }
+      for (const child of elementChildren(t)) {
+        if (!is(child, NS_EXC_C14N, 'InclusiveNamespaces')) throw reject('signature_invalid');
+      }
+    }
+  }
+}
+
+/**
+ * Verifies the enveloped signature with the registered certificates only, and returns the
+ * canonical XML that the signature covers: the only bytes identity may be read from.
+ *
+ * KeyInfo is never consulted (`getCertFromKeyInfo` returns nothing), so a document signed by any
+ * other key, with its own certificate embedded, fails here. Each registered certificate is tried
+ * in turn (two during a key rollover).
+ */
+export function verifyEnvelopedSignature(xml: string, signature: Element, certificates: readonly string[]): string {
+  const sig = new SignedXml({ getCertFromKeyInfo: () => null });
+  try {
+    sig.loadSignature(signature as never);
+  } catch {
+    throw reject('signature_invalid');
+  }
+  for (const cert of certificates) {
+    sig.publicCert = cert;
+    let valid = false;
+    try {
+      valid = sig.checkSignature(xml);
+    } catch {
+      // xml-crypto throws for a wrong key or a bad digest; the next certificate may still match.
+      valid = false;
+    }
+    if (!valid) continue;
+    // saml-core §5.4.2: exactly one reference; what it covers is all that was authenticated.
+    const signed = sig.getSignedReferences();
+    if (signed.length !== 1 || typeof signed[0] !== 'string') throw reject('signature_invalid');
+    return signed[0];
+  }
+  throw reject('signature_invalid');
+}
+
+function dsigChildren(el: Element): Element[] {
+  const children = elementChildren(el);
+  for (const c of children) {
+    if (c.namespaceURI !== NS_DSIG) throw reject('signature_invalid');
+  }
+  return children;
+}
+
+function checkAlgorithm(uri: string, strong: ReadonlySet<string>, weak: ReadonlySet<string>, allowedWeak: string | undefined): void {
+  if (strong.has(uri) || (allowedWeak !== undefined && uri === allowedWeak)) return;
+  // Product rule: SHA-1 signatures and digests are refused by default (chosen-prefix collisions).
+  throw reject(weak.has(uri) ? 'weak_algorithm' : 'signature_invalid');
+}

@@ -1,0 +1,206 @@
+import type { Element } from '@xmldom/xmldom';
+import { checkAssertionHeader } from './assertion-header.ts';
+import { checkBearerConfirmation } from './bearer-confirmation.ts';
+import { checkConditions } from './conditions.ts';
+import { decodeSamlParameter } from './decode.ts';
+import { attr, childrenNamed, is, onlyChild } from './dom.ts';
+import { readEnvelope } from './envelope.ts';
+import type { SamlForm } from './envelope.ts';
+import { readAssertionIssuer, readIssuer } from './issuer.ts';
+import { NS_ASSERTION, NS_PROTOCOL } from './names.ts';
+import { reject, SamlRejection } from './reject.ts';
+import { checkResponse } from './response-checks.ts';
+import { checkSignaturePolicy, verifyEnvelopedSignature } from './signature.ts';
+import { readSubjectEmail } from './subject-email.ts';
+import type { ValidityClock } from './validity-window.ts';
+import { parseStrictXml, refuseMarkupDeclarations } from './xml-guard.ts';
+
+export { SamlRejection } from './reject.ts';
+export type { SamlRejectReason } from './reject.ts';
+
+export interface TrustedIdp {
+  entityId: string;
+  /** PEM X.509 certificates; one, or two during a key rollover. Only these verify signatures. */
+  certificates: string[];
+}
+
+export interface SamlVerifyInput {
+  /** The raw parameter value as received (base64 or base64url text). */
+  encoded: string;
+  /** SAMLResponse must be a Response root, SAMLAssertion an Assertion root, `assertion` (RFC 7522) either. */
+  form: SamlForm;
+  /**
+   * Looks up a registered IdP by the document's Issuer text; `undefined` → `unknown_issuer`.
+   * Its own errors (a store outage) are rethrown unchanged: they are not a verdict on the document.
+   */
+  findIdp(issuer: string): Promise<TrustedIdp | undefined>;
+  /** Acceptable Audience values (server issuer and token endpoint URL). */
+  audiences: string[];
+  /** Token endpoint URL: SubjectConfirmationData/@Recipient must equal it; Response/@Destination, when present, too. */
+  recipient: string;
+  /** Epoch ms (injected clock). */
+  now: number;
+  /** Default 60_000. */
+  clockSkewMs?: number;
+  /** Decoded size limit; default 65_536. */
+  maxBytes?: number;
+  /** Default false: SHA-1 signatures and digests are refused. */
+  allowSha1?: boolean;
+}
+
+export interface VerifiedAssertion {
+  /** IdP entity id (from the signed assertion). */
+  issuer: string;
+  /** The signed Assertion's ID, for the replay cache. */
+  assertionId: string;
+  /** Subject email from signed content, trimmed. */
+  email: string;
+  /**
+   * Epoch ms: the earliest NotOnOrAfter that applies (Conditions and the bearer confirmation used).
+   * The assertion is accepted until `notOnOrAfter + clockSkewMs`; keep `assertionId` in the replay
+   * cache at least that long.
+   */
+  notOnOrAfter: number;
+}
+
+const DEFAULT_CLOCK_SKEW_MS = 60_000;
+const DEFAULT_MAX_BYTES = 65_536;
+
+/**
+ * Verifies a SAML 2.0 bearer assertion (RFC 7522) or a Response carrying one, and returns the
+ * identity it asserts. Every refusal is a {@link SamlRejection}; nothing else escapes except
+ * errors thrown by `findIdp` itself and `TypeError` for invalid options (caller bugs).
+ *
+ * Signatures are verified with xml-crypto against the registered certificates only; identity and
+ * every checked value are then read from the canonical XML that the verified signature covers
+ * (`getSignedReferences()`), never from the document as received.
+ */
+export async function verifySamlBearer(input: SamlVerifyInput): Promise<VerifiedAssertion> {
+  const options = readOptions(input);
+  try {
+    return await verify(input, options);
+  } catch (err) {
+    if (err instanceof SamlRejection) throw err;
+    if (err instanceof IdpLookupFailure) throw err.original;
+    // A library failure on hostile input is still a refusal; its text may quote the document,
+    // so it is dropped rather than attached.
+    throw new SamlRejection('invalid');
+  }
+}
+
+interface Options {
+  clock: ValidityClock;
+  maxBytes: number;
+  allowSha1: boolean;
+}
+
+function readOptions(input: SamlVerifyInput): Options {
+  const skewMs = input.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS;
+  const maxBytes = input.maxBytes ?? DEFAULT_MAX_BYTES;
+  if (!Number.isFinite(input.now)) throw new TypeError('now must be a finite epoch-ms number');
+  if (!Number.isFinite(skewMs) || skewMs < 0) throw new TypeError('clockSkewMs must be a non-negative number');
+  if (!Number.isInteger(maxBytes) || maxBytes <= 0) throw new TypeError('maxBytes must be a positive integer');
+  if (input.form !== 'response' && input.form !== 'assertion' && input.form !== 'either') {
+    throw new TypeError('form must be response, assertion or either');
+  }
+  return { clock: { now: input.now, skewMs }, maxBytes, allowSha1: input.allowSha1 === true };
+}
+
+class IdpLookupFailure {
+  readonly original: unknown;
+  constructor(original: unknown) {
+    this.original = original;
+  }
+}
+
+async function verify(input: SamlVerifyInput, options: Options): Promise<VerifiedAssertion> {
+  const text = decodeSamlParameter(input.encoded, options.maxBytes);
+  refuseMarkupDeclarations(text);
+  const envelope = readEnvelope(parseStrictXml(text), input.form);
+
+  // Unverified at this point: used only to pick the keys, then re-read from signed content.
+  const issuer = readAssertionIssuer(envelope.assertion);
+  const responseIssuer = envelope.response === undefined ? undefined : readIssuer(envelope.response);
+  if (responseIssuer !== undefined && responseIssuer !== issuer) throw reject('issuer_mismatch');
+
+  // RFC 7522 §3 (item 9): the Assertion MUST be signed (here: it or the Response around it).
+  if (envelope.responseSignature === undefined && envelope.assertionSignature === undefined) {
+    throw reject('signature_missing');
+  }
+  if (envelope.response !== undefined && envelope.responseSignature !== undefined) {
+    checkSignaturePolicy(envelope.responseSignature, envelope.response, options.allowSha1);
+  }
+  if (envelope.assertionSignature !== undefined) {
+    checkSignaturePolicy(envelope.assertionSignature, envelope.assertion, options.allowSha1);
+  }
+
+  const idp = await lookup(input, issuer);
+  const certificates = idp.certificates.filter((c) => typeof c === 'string' && c.length > 0);
+  if (certificates.length === 0) throw reject('signature_invalid');
+
+  // RFC 7522 §3 (item 9): an invalid signature MUST be rejected. Every signature present must
+  // verify, so an assertion with a broken signature cannot ride inside a validly signed Response.
+  const assertionId = attr(envelope.assertion, 'ID') ?? '';
+  let assertion: Element;
+  let response: Element | undefined = envelope.response;
+  if (envelope.response !== undefined && envelope.responseSignature !== undefined) {
+    const signedResponse = verifyEnvelopedSignature(text, envelope.responseSignature, certificates);
+    if (envelope.assertionSignature !== undefined) {
+      verifyEnvelopedSignature(text, envelope.assertionSignature, certificates);
+    }
+    response = signedRoot(signedResponse, NS_PROTOCOL, 'Response', attr(envelope.response, 'ID') ?? '');
+    // The assertion read is the one inside the signed Response bytes (covered by that signature,
+    // and by its own when present), and it must be the one the envelope pointed at.
+    const inner = childrenNamed(response, NS_ASSERTION, 'Assertion');
+    if (inner.length !== 1) throw reject('multiple_assertions');
+    assertion = inner[0] as Element;
+  } else {
+    const signedAssertion = verifyEnvelopedSignature(text, envelope.assertionSignature as Element, certificates);
+    assertion = signedRoot(signedAssertion, NS_ASSERTION, 'Assertion', assertionId);
+  }
+
+  // ---- From here on, only signed content (plus an unsigned Response envelope, which is only
+  // ---- ever a reason to refuse, never a source of identity).
+  const id = checkAssertionHeader(assertion, assertionId);
+  const signedIssuer = readAssertionIssuer(assertion);
+  if (signedIssuer !== issuer) throw reject('issuer_mismatch');
+  if (response !== undefined) checkResponse(response, input.recipient, signedIssuer);
+
+  const conditionsExpiry = checkConditions(assertion, input.audiences, options.clock);
+  const subject = onlyChild(assertion, NS_ASSERTION, 'Subject');
+  // RFC 7522 §3 (item 3): the Assertion MUST contain a Subject (saml-core §2.3.3: at most one).
+  if (subject === undefined) throw reject('no_subject');
+  if (subject === null) throw reject('invalid');
+  const confirmationExpiry = checkBearerConfirmation(subject, input.recipient, options.clock, conditionsExpiry);
+  const email = readSubjectEmail(assertion, subject);
+
+  return {
+    issuer: signedIssuer,
+    assertionId: id,
+    email,
+    notOnOrAfter: Math.min(conditionsExpiry ?? Number.POSITIVE_INFINITY, confirmationExpiry),
+  };
+}
+
+async function lookup(input: SamlVerifyInput, issuer: string): Promise<TrustedIdp> {
+  let idp: TrustedIdp | undefined;
+  try {
+    idp = await input.findIdp(issuer);
+  } catch (err) {
+    throw new IdpLookupFailure(err);
+  }
+  // The registry answered for this exact entity id, or it is not registered.
+  if (idp === undefined || idp === null || idp.entityId !== issuer || !Array.isArray(idp.certificates)) {
+    throw reject('unknown_issuer');
+  }
+  return idp;
+}
+
+/** Parses what a verified signature covers and checks it is the element that was expected. */
+function signedRoot(canonicalXml: string, ns: string, localName: string, id: string): Element {
+  const root = parseStrictXml(canonicalXml).documentElement;
+  if (root === null || !is(root, ns, localName) || id === '' || attr(root, 'ID') !== id) {
+    throw reject('signature_invalid');
+  }
+  return root;
+}

@@ -1,0 +1,82 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { systemClock, type Clock } from './clock.ts';
+import { loadConfig, type Config, type Env } from './config.ts';
+import { buildApp } from './http/app.ts';
+import { createLogger } from './logger.ts';
+import { describeDatabaseUrl, openStore } from './store/open-store.ts';
+import type { Store } from './store/store.ts';
+import { VERSION } from './version.ts';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  store: Store;
+  config: Config;
+  url: string;
+  /** Stops accepting, lets in-flight requests finish (bounded), then closes the store. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  clock?: Clock;
+  logger?: Logger;
+  shutdownTimeoutMs?: number;
+}
+
+/** Starts the server from environment variables (the `serve` command and tests). */
+export async function startServer(env: Env, options: StartOptions = {}): Promise<RunningServer> {
+  const config = loadConfig(env);
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const store = await openStore({ databaseUrl: config.databaseUrl, now: clock.now(), sqliteSynchronous: config.sqliteSynchronous });
+  const app = buildApp({
+    store,
+    clock,
+    logger,
+    issuer: config.issuer,
+    lifetimes: { accessTokenTtl: config.accessTokenTtl, refreshTokenTtl: config.refreshTokenTtl },
+  });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await app.close();
+    await store.close();
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  logger.info(
+    {
+      version: VERSION,
+      listen: url,
+      store: describeDatabaseUrl(config.databaseUrl),
+      issuer: config.issuer,
+      access_token_ttl: config.accessTokenTtl,
+      refresh_token_ttl: config.refreshTokenTtl,
+    },
+    `sei-auth ${VERSION} listening on ${url}, store ${describeDatabaseUrl(config.databaseUrl)}, issuer ${config.issuer}, ` +
+      `access TTL ${config.accessTokenTtl}s, refresh TTL ${config.refreshTokenTtl}s`,
+  );
+  if ((await store.listClients()).length === 0) {
+    logger.info(
+      'fresh store: create a client and a user to get started:\n' +
+        '  npx sei-auth client create --name "My app" --redirect-url https://app.example/callback --json\n' +
+        '  printf %s "a-long-password" | npx sei-auth user create --email you@example.com --password-stdin --json',
+    );
+  }
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      const timeout = options.shutdownTimeoutMs ?? 10_000;
+      const timer = setTimeout(() => app.server.closeAllConnections?.(), timeout);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(timer);
+        await store.close();
+      }
+    })());
+  return { app, store, config, url, close };
+}

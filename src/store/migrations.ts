@@ -1,0 +1,149 @@
+import type { SqlDialect, SqlExecutor } from './sql-driver.ts';
+
+/**
+ * Versioned schema migrations, one list for both databases. The DDL sticks to what SQLite and
+ * PostgreSQL read alike: TEXT, INTEGER (0/1 for booleans) and BIGINT (epoch milliseconds).
+ * A migration, once released, is never edited: add a new one.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  statements: (dialect: SqlDialect) => string[];
+}
+
+export const DEFAULT_ORG_ID = 'org_default';
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'core: organizations, users, clients, sessions, tokens, codes, events',
+    statements: () => [
+      `CREATE TABLE orgs (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        max_sessions INTEGER,
+        created_at BIGINT NOT NULL
+      )`,
+      `INSERT INTO orgs (id, name, max_sessions, created_at) VALUES ('${DEFAULT_ORG_ID}', 'default', NULL, 0)`,
+      `CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES orgs(id),
+        email TEXT NOT NULL,
+        email_key TEXT NOT NULL UNIQUE,
+        password_hash TEXT,
+        max_sessions INTEGER,
+        disabled INTEGER NOT NULL DEFAULT 0,
+        created_at BIGINT NOT NULL
+      )`,
+      `CREATE TABLE clients (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        secret_hash TEXT NOT NULL,
+        redirect_urls TEXT NOT NULL,
+        refresh_tokens INTEGER NOT NULL DEFAULT 0,
+        access_ttl INTEGER,
+        refresh_ttl INTEGER,
+        token_type TEXT NOT NULL DEFAULT 'BearerToken',
+        refresh_grace INTEGER NOT NULL DEFAULT 0,
+        query_secrets INTEGER NOT NULL DEFAULT 1,
+        disabled INTEGER NOT NULL DEFAULT 0,
+        created_at BIGINT NOT NULL
+      )`,
+      `CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id),
+        client_id TEXT NOT NULL REFERENCES clients(id),
+        grant_type TEXT NOT NULL,
+        redirect_url TEXT NOT NULL,
+        started_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        ended_at BIGINT,
+        end_reason TEXT
+      )`,
+      `CREATE INDEX sessions_user_active ON sessions (user_id, ended_at)`,
+      `CREATE TABLE access_tokens (
+        hash TEXT PRIMARY KEY,
+        session_id TEXT NOT NULL REFERENCES sessions(id),
+        expires_at BIGINT NOT NULL,
+        revoked_at BIGINT,
+        created_at BIGINT NOT NULL
+      )`,
+      `CREATE INDEX access_tokens_session ON access_tokens (session_id)`,
+      `CREATE TABLE refresh_tokens (
+        hash TEXT PRIMARY KEY,
+        session_id TEXT NOT NULL REFERENCES sessions(id),
+        expires_at BIGINT NOT NULL,
+        rotated_at BIGINT,
+        revoked_at BIGINT,
+        created_at BIGINT NOT NULL
+      )`,
+      `CREATE INDEX refresh_tokens_session ON refresh_tokens (session_id)`,
+      `CREATE TABLE authorization_codes (
+        hash TEXT PRIMARY KEY,
+        client_id TEXT NOT NULL REFERENCES clients(id),
+        user_id TEXT NOT NULL REFERENCES users(id),
+        redirect_uri TEXT NOT NULL,
+        redirect_uri_given INTEGER NOT NULL,
+        code_challenge TEXT,
+        expires_at BIGINT NOT NULL,
+        used_at BIGINT,
+        session_id TEXT,
+        created_at BIGINT NOT NULL
+      )`,
+      `CREATE TABLE security_events (
+        id TEXT PRIMARY KEY,
+        at BIGINT NOT NULL,
+        type TEXT NOT NULL,
+        reason TEXT,
+        user_id TEXT,
+        email TEXT,
+        client_id TEXT,
+        session_id TEXT,
+        ip TEXT,
+        request_id TEXT
+      )`,
+      `CREATE INDEX security_events_at ON security_events (at)`,
+      `CREATE INDEX security_events_user ON security_events (user_id, at)`,
+    ],
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+export class SchemaTooNewError extends Error {
+  constructor(found: number) {
+    super(
+      `the database is at schema version ${found}, newer than this sei-auth knows (${LATEST_SCHEMA_VERSION}); ` +
+        'it was written by a newer release: upgrade sei-auth instead of running this one against it',
+    );
+    this.name = 'SchemaTooNewError';
+  }
+}
+
+/** Applies every pending migration inside one transaction; refuses a database from the future. */
+export async function migrate(
+  tx: SqlExecutor,
+  dialect: SqlDialect,
+  now: number,
+): Promise<{ from: number; to: number }> {
+  await tx.run(
+    `CREATE TABLE IF NOT EXISTS schema_migrations (
+      version INTEGER PRIMARY KEY,
+      name TEXT NOT NULL,
+      applied_at BIGINT NOT NULL
+    )`,
+  );
+  const row = await tx.get<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
+  const current = Number(row?.v ?? 0);
+  if (current > LATEST_SCHEMA_VERSION) throw new SchemaTooNewError(current);
+  for (const migration of MIGRATIONS) {
+    if (migration.version <= current) continue;
+    for (const statement of migration.statements(dialect)) await tx.run(statement);
+    await tx.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
+      migration.version,
+      migration.name,
+      now,
+    ]);
+  }
+  return { from: current, to: LATEST_SCHEMA_VERSION };
+}

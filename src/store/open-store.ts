@@ -1,0 +1,36 @@
+import { resolve } from 'node:path';
+import { SqliteDriver } from './sqlite-driver.ts';
+import { SqlStore } from './sql-store.ts';
+import type { Store } from './store.ts';
+
+export interface OpenStoreOptions {
+  databaseUrl: string;
+  now: number;
+  sqliteSynchronous?: 'FULL' | 'NORMAL';
+}
+
+/** The one place that turns DATABASE_URL into a store: `sqlite:<path>` or `postgres://…`. */
+export async function openStore(options: OpenStoreOptions): Promise<Store> {
+  const url = options.databaseUrl;
+  if (url.startsWith('sqlite:')) {
+    const path = url.slice('sqlite:'.length);
+    const file = path === ':memory:' ? path : resolve(path);
+    return SqlStore.open(new SqliteDriver(file, { synchronous: options.sqliteSynchronous ?? 'FULL' }), options.now);
+  }
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    const { PostgresDriver } = await import('./postgres-driver.ts');
+    return SqlStore.open(new PostgresDriver(url), options.now);
+  }
+  throw new Error('DATABASE_URL must start with sqlite: or postgres://');
+}
+
+/** Scheme and host of a database URL, never its credentials: safe for logs. */
+export function describeDatabaseUrl(url: string): string {
+  if (url.startsWith('sqlite:')) return `sqlite (${url.slice('sqlite:'.length)})`;
+  try {
+    const u = new URL(url);
+    return `postgres (${u.hostname}${u.port ? `:${u.port}` : ''}${u.pathname})`;
+  } catch {
+    return 'postgres';
+  }
+}

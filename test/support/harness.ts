@@ -1,0 +1,168 @@
+/**
+ * Test harness: a real server (fastify inject, or a listening socket) on a real store —
+ * SQLite always, PostgreSQL too when TEST_DATABASE_URL is set (each harness gets its own
+ * schema there, so tests never see each other's rows).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import pg from 'pg';
+import { ManualClock, systemClock, type Clock } from '../../src/clock.ts';
+import { Admin } from '../../src/domain/admin.ts';
+import { buildApp } from '../../src/http/app.ts';
+import { createLogger } from '../../src/logger.ts';
+import { openStore } from '../../src/store/open-store.ts';
+import type { Store } from '../../src/store/store.ts';
+
+export type StoreKind = 'sqlite' | 'postgres';
+
+/** The stores this run covers: SQLite always, PostgreSQL when TEST_DATABASE_URL is set. */
+export function storeKinds(): StoreKind[] {
+  return process.env.TEST_DATABASE_URL ? ['sqlite', 'postgres'] : ['sqlite'];
+}
+
+let schemaCounter = 0;
+
+/** A fresh, empty database URL of the given kind, and a function that removes it. */
+export async function freshDatabase(kind: StoreKind): Promise<{ url: string; drop: () => Promise<void> }> {
+  if (kind === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'sei-auth-test-'));
+    return { url: `sqlite:${join(dir, 'test.db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+  }
+  const base = process.env.TEST_DATABASE_URL;
+  if (!base) throw new Error('TEST_DATABASE_URL is not set');
+  const schema = `t_${process.pid}_${Date.now().toString(36)}_${++schemaCounter}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  await admin.end();
+  const url = new URL(base);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: base });
+      await c.connect();
+      await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await c.end();
+    },
+  };
+}
+
+export interface Harness {
+  app: FastifyInstance;
+  store: Store;
+  admin: Admin;
+  clock: Clock;
+  databaseUrl: string;
+  /** every log line the server wrote */
+  logs: string[];
+  issuer: string;
+  /** POST a form (string or record) with optional query string and headers */
+  post(path: string, form?: Record<string, string> | string, options?: { query?: string; headers?: Record<string, string> }): Promise<LightMyRequestResponse>;
+  /** a client (BearerToken unless told) and a user with a known password */
+  seed(options?: SeedOptions): Promise<Seeded>;
+  /** closes the app and store; keeps the database (for restart tests) unless drop */
+  close(options?: { drop?: boolean }): Promise<void>;
+}
+
+export interface SeedOptions {
+  email?: string;
+  password?: string;
+  maxSessions?: number | null;
+  orgId?: string;
+  client?: Partial<Parameters<Admin['createClient']>[0]>;
+}
+
+export interface Seeded {
+  clientId: string;
+  clientSecret: string;
+  email: string;
+  password: string;
+  userId: string;
+}
+
+export interface HarnessOptions {
+  kind?: StoreKind;
+  clock?: Clock;
+  databaseUrl?: string;
+  issuer?: string;
+  accessTokenTtl?: number;
+  refreshTokenTtl?: number;
+}
+
+let seedCounter = 0;
+
+export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const kind = options.kind ?? 'sqlite';
+  const db = options.databaseUrl ? { url: options.databaseUrl, drop: async () => {} } : await freshDatabase(kind);
+  const clock = options.clock ?? systemClock;
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      logs.push(...String(chunk).split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const logger = createLogger('trace', sink);
+  const store = await openStore({ databaseUrl: db.url, now: clock.now(), sqliteSynchronous: 'NORMAL' });
+  const issuer = options.issuer ?? 'http://localhost:8080';
+  const app = buildApp({
+    store,
+    clock,
+    logger,
+    issuer,
+    lifetimes: { accessTokenTtl: options.accessTokenTtl ?? 3600, refreshTokenTtl: options.refreshTokenTtl ?? 2_592_000 },
+  });
+  await app.ready();
+  const admin = new Admin({ store, clock });
+
+  const harness: Harness = {
+    app,
+    store,
+    admin,
+    clock,
+    databaseUrl: db.url,
+    logs,
+    issuer,
+    post(path, form = {}, opts = {}) {
+      const payload = typeof form === 'string' ? form : new URLSearchParams(form).toString();
+      const headers: Record<string, string> = { ...(payload ? { 'content-type': 'application/x-www-form-urlencoded' } : {}), ...opts.headers };
+      return app.inject({ method: 'POST', url: opts.query ? `${path}?${opts.query}` : path, payload, headers });
+    },
+    async seed(seedOptions = {}) {
+      const n = ++seedCounter;
+      const email = seedOptions.email ?? `user${n}-${Date.now()}@example.com`;
+      const password = seedOptions.password ?? 'correct horse battery staple';
+      const user = await admin.createUser({ email, password, maxSessions: seedOptions.maxSessions ?? null, orgId: seedOptions.orgId });
+      const client = await admin.createClient({ name: `Test client ${n}`, redirectUrls: ['https://app.example/callback'], ...seedOptions.client });
+      return { clientId: client.client_id, clientSecret: client.client_secret, email, password, userId: user.id };
+    },
+    async close(closeOptions = {}) {
+      await app.close();
+      await store.close();
+      if (closeOptions.drop !== false) await db.drop();
+    },
+  };
+  return harness;
+}
+
+/** The seed's password login: grant_type=client_credentials with email and password. */
+export function passwordLogin(h: Harness, s: Seeded, extra: Record<string, string> = {}) {
+  return h.post('/oauth/token', {
+    grant_type: 'client_credentials',
+    client_id: s.clientId,
+    client_secret: s.clientSecret,
+    email: s.email,
+    password: s.password,
+    ...extra,
+  });
+}
+
+export function introspect(h: Harness, s: Seeded, token: string) {
+  return h.post('/oauth/introspect', { client_id: s.clientId, client_secret: s.clientSecret, token });
+}
+
+export { ManualClock };
