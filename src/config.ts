@@ -15,6 +15,10 @@ export interface Config {
   logLevel: LogLevel;
   /** SQLite durability: FULL (default) or NORMAL; see docs/benchmarks.md. */
   sqliteSynchronous: 'FULL' | 'NORMAL';
+  /** Allowed clock difference with SAML IdPs, seconds (SAML_CLOCK_SKEW, default 60). */
+  samlClockSkew: number;
+  /** PostgreSQL connections per instance (DATABASE_POOL_SIZE, default 10). */
+  databasePoolSize: number;
 }
 
 export class ConfigError extends Error {
@@ -80,5 +84,18 @@ export function loadConfig(env: Env): Config {
   if (!LOG_LEVELS.includes(level)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
   const sync = (env.SQLITE_SYNCHRONOUS?.trim().toUpperCase() || 'FULL') as Config['sqliteSynchronous'];
   if (sync !== 'FULL' && sync !== 'NORMAL') throw new ConfigError('SQLITE_SYNCHRONOUS', 'must be FULL or NORMAL');
-  return { port, host, databaseUrl, issuer, accessTokenTtl, refreshTokenTtl, logLevel: level, sqliteSynchronous: sync };
+  const samlClockSkew = integer(env, 'SAML_CLOCK_SKEW', 60, 0, 600);
+  const databasePoolSize = integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000);
+  return {
+    port,
+    host,
+    databaseUrl,
+    issuer,
+    accessTokenTtl,
+    refreshTokenTtl,
+    logLevel: level,
+    sqliteSynchronous: sync,
+    samlClockSkew,
+    databasePoolSize,
+  };
 }

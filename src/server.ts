@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from './clock.ts';
 import { loadConfig, type Config, type Env } from './config.ts';
+import { IdpAdmin } from './domain/idp-admin.ts';
 import { buildApp } from './http/app.ts';
 import { createLogger } from './logger.ts';
 import { describeDatabaseUrl, openStore } from './store/open-store.ts';
@@ -28,13 +29,14 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
   const config = loadConfig(env);
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger(config.logLevel);
-  const store = await openStore({ databaseUrl: config.databaseUrl, now: clock.now(), sqliteSynchronous: config.sqliteSynchronous });
+  const store = await openStore({ databaseUrl: config.databaseUrl, now: clock.now(), sqliteSynchronous: config.sqliteSynchronous, poolSize: config.databasePoolSize });
   const app = buildApp({
     store,
     clock,
     logger,
     issuer: config.issuer,
     lifetimes: { accessTokenTtl: config.accessTokenTtl, refreshTokenTtl: config.refreshTokenTtl },
+    samlClockSkewMs: config.samlClockSkew * 1000,
   });
   try {
     await app.listen({ port: config.port, host: config.host });
@@ -63,6 +65,13 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
       'fresh store: create a client and a user to get started:\n' +
         '  npx sei-auth client create --name "My app" --redirect-url https://app.example/callback --json\n' +
         '  printf %s "a-long-password" | npx sei-auth user create --email you@example.com --password-stdin --json',
+    );
+  }
+
+  for (const { entityId, cert } of await new IdpAdmin({ store, clock }).expiringCertificates()) {
+    logger.warn(
+      { idp: entityId, certificate: cert.id, not_after: new Date(cert.notAfter).toISOString() },
+      `the signing certificate ${cert.id} of IdP ${entityId} expires on ${new Date(cert.notAfter).toISOString()}: register its successor with \`sei-auth idp add-cert\``,
     );
   }
 

@@ -7,6 +7,7 @@ import { SchemaTooNewError } from '../store/migrations.ts';
 import { openStore } from '../store/open-store.ts';
 import type { Session, Store } from '../store/store.ts';
 import { VERSION } from '../version.ts';
+import { registerIdpCommands } from './idp-commands.ts';
 import { readSecretFromStdin } from './stdin.ts';
 
 interface Io {
@@ -333,6 +334,8 @@ export function buildCli(io: Io): Command {
         }),
       );
   }
+
+  registerIdpCommands(program, { withStore: (fn) => withStore((_admin, store) => fn(store)), print });
 
   program
     .command('events')

@@ -106,6 +106,35 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX security_events_user ON security_events (user_id, at)`,
     ],
   },
+  {
+    version: 2,
+    name: 'saml: identity providers, their certificates, the assertion replay cache',
+    statements: () => [
+      `CREATE TABLE idps (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES orgs(id),
+        entity_id TEXT NOT NULL UNIQUE,
+        jit INTEGER NOT NULL DEFAULT 0,
+        created_at BIGINT NOT NULL
+      )`,
+      `CREATE TABLE idp_certs (
+        id TEXT PRIMARY KEY,
+        idp_id TEXT NOT NULL REFERENCES idps(id),
+        pem TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        not_after BIGINT NOT NULL,
+        created_at BIGINT NOT NULL
+      )`,
+      `CREATE UNIQUE INDEX idp_certs_fingerprint ON idp_certs (idp_id, fingerprint)`,
+      `CREATE TABLE saml_replay (
+        issuer TEXT NOT NULL,
+        assertion_id TEXT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        PRIMARY KEY (issuer, assertion_id)
+      )`,
+      `CREATE INDEX saml_replay_expiry ON saml_replay (expires_at)`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -7,6 +7,7 @@ export interface OpenStoreOptions {
   databaseUrl: string;
   now: number;
   sqliteSynchronous?: 'FULL' | 'NORMAL';
+  poolSize?: number;
 }
 
 /** The one place that turns DATABASE_URL into a store: `sqlite:<path>` or `postgres://…`. */
@@ -19,7 +20,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     const { PostgresDriver } = await import('./postgres-driver.ts');
-    return SqlStore.open(new PostgresDriver(url), options.now);
+    return SqlStore.open(new PostgresDriver(url, { poolSize: options.poolSize }), options.now);
   }
   throw new Error('DATABASE_URL must start with sqlite: or postgres://');
 }

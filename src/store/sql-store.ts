@@ -7,6 +7,8 @@ import {
   type Client,
   type ClientPatch,
   type EventFilter,
+  type Idp,
+  type IdpCertificate,
   type Org,
   type SecurityEvent,
   type Session,
@@ -85,6 +87,21 @@ function toCode(r: Row): AuthorizationCode {
     expiresAt: num(r.expires_at!),
     usedAt: numOrNull(r.used_at ?? null),
     sessionId: strOrNull(r.session_id ?? null),
+    createdAt: num(r.created_at!),
+  };
+}
+
+function toIdp(r: Row): Idp {
+  return { id: str(r.id!), orgId: str(r.org_id!), entityId: str(r.entity_id!), jit: bool(r.jit!), createdAt: num(r.created_at!) };
+}
+
+function toIdpCertificate(r: Row): IdpCertificate {
+  return {
+    id: str(r.id!),
+    idpId: str(r.idp_id!),
+    pem: str(r.pem!),
+    fingerprint: str(r.fingerprint!),
+    notAfter: num(r.not_after!),
     createdAt: num(r.created_at!),
   };
 }
@@ -366,6 +383,73 @@ class SqlStoreOps implements StoreOps {
       [now, sessionId, hash],
     );
     return changes > 0;
+  }
+
+  async createIdp(idp: Idp): Promise<void> {
+    try {
+      await this.db.run('INSERT INTO idps (id, org_id, entity_id, jit, created_at) VALUES (?, ?, ?, ?, ?)', [
+        idp.id,
+        idp.orgId,
+        idp.entityId,
+        flag(idp.jit),
+        idp.createdAt,
+      ]);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new StoreConflictError('an identity provider with this entity id already exists');
+      throw error;
+    }
+  }
+
+  async findIdpByEntityId(entityId: string): Promise<Idp | undefined> {
+    const r = await this.db.get<Row>('SELECT * FROM idps WHERE entity_id = ?', [entityId]);
+    return r && toIdp(r);
+  }
+
+  async findIdp(id: string): Promise<Idp | undefined> {
+    const r = await this.db.get<Row>('SELECT * FROM idps WHERE id = ?', [id]);
+    return r && toIdp(r);
+  }
+
+  async listIdps(): Promise<Idp[]> {
+    return (await this.db.all<Row>('SELECT * FROM idps ORDER BY created_at, id')).map(toIdp);
+  }
+
+  async addIdpCertificate(cert: IdpCertificate): Promise<void> {
+    try {
+      await this.db.run('INSERT INTO idp_certs (id, idp_id, pem, fingerprint, not_after, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
+        cert.id,
+        cert.idpId,
+        cert.pem,
+        cert.fingerprint,
+        cert.notAfter,
+        cert.createdAt,
+      ]);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new StoreConflictError('this certificate is already registered for the identity provider');
+      throw error;
+    }
+  }
+
+  async listIdpCertificates(idpId: string): Promise<IdpCertificate[]> {
+    return (await this.db.all<Row>('SELECT * FROM idp_certs WHERE idp_id = ? ORDER BY created_at, id', [idpId])).map(toIdpCertificate);
+  }
+
+  async removeIdpCertificate(idpId: string, certId: string): Promise<boolean> {
+    const { changes } = await this.db.run('DELETE FROM idp_certs WHERE idp_id = ? AND id = ?', [idpId, certId]);
+    return changes > 0;
+  }
+
+  async recordAssertionId(issuer: string, assertionId: string, expiresAt: number): Promise<boolean> {
+    const { changes } = await this.db.run(
+      'INSERT INTO saml_replay (issuer, assertion_id, expires_at) VALUES (?, ?, ?) ON CONFLICT (issuer, assertion_id) DO NOTHING',
+      [issuer, assertionId, expiresAt],
+    );
+    return changes > 0;
+  }
+
+  async pruneAssertionIds(before: number): Promise<number> {
+    const { changes } = await this.db.run('DELETE FROM saml_replay WHERE expires_at < ?', [before]);
+    return changes;
   }
 
   async insertEvent(e: SecurityEvent): Promise<void> {

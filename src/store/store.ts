@@ -102,6 +102,25 @@ export interface SecurityEvent {
   requestId: string | null;
 }
 
+export interface Idp {
+  id: string;
+  orgId: string;
+  entityId: string;
+  /** create unknown users of the IdP's organization on first login (just-in-time) */
+  jit: boolean;
+  createdAt: number;
+}
+
+export interface IdpCertificate {
+  id: string;
+  idpId: string;
+  pem: string;
+  /** SHA-256 fingerprint, colon-separated hex, as openssl prints it */
+  fingerprint: string;
+  notAfter: number;
+  createdAt: number;
+}
+
 export interface UserPatch {
   passwordHash?: string | null;
   maxSessions?: number | null;
@@ -167,6 +186,17 @@ export interface StoreOps {
   findAuthorizationCode(hash: string): Promise<AuthorizationCode | undefined>;
   /** Single use: marks the code used only if nobody has; true for the one caller that wins. */
   consumeAuthorizationCode(hash: string, sessionId: string, now: number): Promise<boolean>;
+
+  createIdp(idp: Idp): Promise<void>;
+  findIdpByEntityId(entityId: string): Promise<Idp | undefined>;
+  findIdp(id: string): Promise<Idp | undefined>;
+  listIdps(): Promise<Idp[]>;
+  addIdpCertificate(cert: IdpCertificate): Promise<void>;
+  listIdpCertificates(idpId: string): Promise<IdpCertificate[]>;
+  removeIdpCertificate(idpId: string, certId: string): Promise<boolean>;
+  /** Replay cache: true the first time an assertion id is seen (until it expires). */
+  recordAssertionId(issuer: string, assertionId: string, expiresAt: number): Promise<boolean>;
+  pruneAssertionIds(before: number): Promise<number>;
 
   insertEvent(event: SecurityEvent): Promise<void>;
   listEvents(filter: EventFilter): Promise<SecurityEvent[]>;

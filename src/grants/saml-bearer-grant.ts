@@ -1,0 +1,154 @@
+import type { Clock } from '../clock.ts';
+import { securityEvent, type EventContext } from '../domain/event-log.ts';
+import type { TokenService } from '../domain/token-service.ts';
+import { newId } from '../crypto/secrets.ts';
+import { OAuthError } from '../errors/oauth-error.ts';
+import { SamlRejection } from '../saml/reject.ts';
+import { verifySamlBearer, type SamlVerifyInput, type TrustedIdp } from '../saml/verify-saml.ts';
+import { StoreConflictError, type Idp, type Store, type User } from '../store/store.ts';
+import type { Grant } from './grant.ts';
+
+export interface SamlBearerGrantDeps {
+  store: Store;
+  clock: Clock;
+  tokens: TokenService;
+  issuer: string;
+  clockSkewMs: number;
+}
+
+// seed: the grant type is "urn:ietf:params:oauth:client-assertion-type:saml2-bearer" (a client-assertion URN used as a grant type).
+export const SEED_SAML_GRANT = 'urn:ietf:params:oauth:client-assertion-type:saml2-bearer';
+/** RFC 7522 §2.1, the standard name, with the `assertion` parameter. */
+export const RFC7522_SAML_GRANT = 'urn:ietf:params:oauth:grant-type:saml2-bearer';
+
+/** Rejections past the signature check that belong to the user mapping, not the document. */
+type MappingReason = 'replayed' | 'unknown_user' | 'user_not_in_org' | 'user_disabled';
+
+class MappingRejection extends Error {
+  readonly reason: MappingReason;
+  constructor(reason: MappingReason) {
+    super(reason);
+    this.reason = reason;
+  }
+}
+
+/**
+ * SSO login with a SAML 2.0 assertion signed by the organization's IdP. The verifier decides
+ * whether the document is trustworthy and whose it is; this grant maps that identity to a user
+ * of the IdP's organization (creating one with --jit), records the assertion id against replay
+ * in the same transaction that starts the session, and issues tokens like the password login.
+ */
+export function samlBearerGrant(deps: SamlBearerGrantDeps): Grant {
+  const tokenEndpoint = `${deps.issuer}/oauth/token`;
+
+  function readAssertionParameter(grantType: string, get: (name: string) => string | undefined): Pick<SamlVerifyInput, 'encoded' | 'form'> {
+    if (grantType === RFC7522_SAML_GRANT) {
+      // RFC 7522 §2.1: "The value of the "assertion" parameter MUST contain a single SAML 2.0 Assertion."
+      const assertion = get('assertion');
+      if (assertion === undefined) throw new OAuthError('invalid_request', 'The parameter assertion is required.');
+      return { encoded: assertion, form: 'either' };
+    }
+    // seed: "a signed SAMLResponse object or a signed SAMLAssertion object", one of the two.
+    const response = get('SAMLResponse');
+    const assertion = get('SAMLAssertion');
+    if ((response === undefined) === (assertion === undefined)) {
+      throw new OAuthError('invalid_request', 'Send exactly one of SAMLResponse or SAMLAssertion.');
+    }
+    return response !== undefined ? { encoded: response, form: 'response' } : { encoded: assertion!, form: 'assertion' };
+  }
+
+  async function mapUser(idp: Idp, email: string): Promise<User> {
+    const existing = await deps.store.findUserByEmail(email);
+    if (existing) {
+      // The IdP vouches only for its own organization's users.
+      if (existing.orgId !== idp.orgId) throw new MappingRejection('user_not_in_org');
+      if (existing.disabled) throw new MappingRejection('user_disabled');
+      return existing;
+    }
+    if (!idp.jit) throw new MappingRejection('unknown_user');
+    const user: User = {
+      id: newId('usr_'),
+      orgId: idp.orgId,
+      email,
+      passwordHash: null,
+      maxSessions: null,
+      disabled: false,
+      createdAt: deps.clock.now(),
+    };
+    try {
+      await deps.store.createUser(user);
+      return user;
+    } catch (error) {
+      // Two first logins at once: the other request created the user.
+      if (!(error instanceof StoreConflictError)) throw error;
+      return mapUser({ ...idp, jit: false }, email);
+    }
+  }
+
+  async function reject(context: EventContext, reason: string, fields: { userId?: string; email?: string } = {}): Promise<OAuthError> {
+    await deps.store.insertEvent(securityEvent('saml_rejected', deps.clock.now(), { ...context, reason, ...fields }));
+    // RFC 7522 §3.1: an invalid assertion is answered with invalid_grant. The precise reason goes
+    // to the security event log only; the response never echoes the document.
+    return new OAuthError('invalid_grant', 'The SAML assertion was rejected.');
+  }
+
+  return {
+    grantTypes: [SEED_SAML_GRANT, RFC7522_SAML_GRANT],
+    async handle({ params, client, endOtherSessions, context }) {
+      const { encoded, form } = readAssertionParameter(params.get('grant_type')!, (n) => params.get(n));
+      let idp: Idp | undefined;
+      let verified;
+      try {
+        verified = await verifySamlBearer({
+          encoded,
+          form,
+          audiences: [deps.issuer, tokenEndpoint],
+          recipient: tokenEndpoint,
+          now: deps.clock.now(),
+          clockSkewMs: deps.clockSkewMs,
+          findIdp: async (issuer): Promise<TrustedIdp | undefined> => {
+            idp = await deps.store.findIdpByEntityId(issuer);
+            if (!idp) return undefined;
+            const certificates = (await deps.store.listIdpCertificates(idp.id)).map((c) => c.pem);
+            return { entityId: idp.entityId, certificates };
+          },
+        });
+      } catch (error) {
+        if (error instanceof SamlRejection) throw await reject(context, error.reason);
+        throw await reject(context, 'invalid');
+      }
+      if (!idp || idp.entityId !== verified.issuer) throw await reject(context, 'unknown_issuer');
+
+      let user: User;
+      try {
+        user = await mapUser(idp, verified.email);
+      } catch (error) {
+        if (error instanceof MappingRejection) throw await reject(context, error.reason, { email: verified.email });
+        throw error;
+      }
+
+      try {
+        return await deps.tokens.startSession({
+          user,
+          client,
+          grantType: 'saml2-bearer',
+          endOtherSessions,
+          redirectUrl: client.redirectUrls[0] ?? '',
+          issueRefreshToken: false,
+          context,
+          // The assertion is used up only if the session really starts; a refused login
+          // (session limit) leaves it usable for a retry with endOtherSessions=true.
+          withinTransaction: async (tx) => {
+            // Each assertion is accepted once until it expires (SAML profiles §4.1.4.5), across restarts and instances.
+            if (!(await tx.recordAssertionId(verified.issuer, verified.assertionId, verified.notOnOrAfter))) {
+              throw new MappingRejection('replayed');
+            }
+          },
+        });
+      } catch (error) {
+        if (error instanceof MappingRejection) throw await reject(context, error.reason, { userId: user.id, email: user.email });
+        throw error;
+      }
+    },
+  };
+}

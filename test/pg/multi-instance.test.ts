@@ -1,0 +1,91 @@
+/**
+ * Several server processes on one PostgreSQL database (issue #5): what one instance does is
+ * seen by the other at once, and the races hold across instances.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { systemClock } from '../../src/clock.ts';
+import { Admin } from '../../src/domain/admin.ts';
+import { TokenService } from '../../src/domain/token-service.ts';
+import { openStore } from '../../src/store/open-store.ts';
+import type { Store } from '../../src/store/store.ts';
+import { freshDatabase } from '../support/harness.ts';
+import { postForm, startServerProcess, type ServerProcess } from '../support/server-process.ts';
+
+const skip = process.env.TEST_DATABASE_URL ? false : 'TEST_DATABASE_URL is not set (PostgreSQL suite skipped)';
+
+describe('two instances on one PostgreSQL database', { skip }, () => {
+  let db: { url: string; drop: () => Promise<void> };
+  let store: Store;
+  let admin: Admin;
+  let a: ServerProcess;
+  let b: ServerProcess;
+  let client: { client_id: string; client_secret: string };
+
+  before(async () => {
+    db = await freshDatabase('postgres');
+    store = await openStore({ databaseUrl: db.url, now: Date.now() });
+    admin = new Admin({ store, clock: systemClock });
+    client = await admin.createClient({ name: 'multi', redirectUrls: ['https://app.example/cb'], refreshTokens: true });
+    // Start both at once against the migrated database; the advisory lock is exercised by the migration test.
+    [a, b] = await Promise.all([startServerProcess({ DATABASE_URL: db.url }), startServerProcess({ DATABASE_URL: db.url })]);
+  });
+
+  after(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await store?.close();
+    await db?.drop();
+  });
+
+  const auth = () => ({ client_id: client.client_id, client_secret: client.client_secret });
+
+  test('a session ended through instance A is ended on instance B at once', async () => {
+    await admin.createUser({ email: 'ended@example.com', password: 'correct horse battery' });
+    const login = await postForm(`${a.url}/oauth/token`, { grant_type: 'client_credentials', ...auth(), email: 'ended@example.com', password: 'correct horse battery' });
+    assert.equal(login.status, 200);
+    const token = login.json.access_token as string;
+    assert.equal((await postForm(`${b.url}/oauth/introspect`, { ...auth(), token })).json.active, true);
+    assert.equal((await postForm(`${a.url}/oauth/revoke`, { ...auth(), token })).status, 200);
+    assert.deepEqual((await postForm(`${b.url}/oauth/introspect`, { ...auth(), token })).json, { active: false });
+  });
+
+  test('50 parallel refreshes of one token split across A and B give exactly one 200', async () => {
+    const user = await admin.createUser({ email: 'refresh@example.com', password: 'correct horse battery' });
+    const tokens = new TokenService({ store, clock: systemClock, lifetimes: { accessTokenTtl: 3600, refreshTokenTtl: 86400 } });
+    const issued = await tokens.startSession({
+      user: (await store.findUserById(user.id))!,
+      client: (await store.findClient(client.client_id))!,
+      grantType: 'authorization_code',
+      endOtherSessions: false,
+      redirectUrl: 'https://app.example/cb',
+      issueRefreshToken: true,
+      context: {},
+    });
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        postForm(`${(i % 2 ? a : b).url}/oauth/token`, { grant_type: 'refresh_token', ...auth(), refresh_token: issued.refresh_token! }),
+      ),
+    );
+    const statuses = results.map((r) => r.status);
+    assert.equal(statuses.filter((s) => s === 200).length, 1, `statuses: ${statuses.join(',')}`);
+    assert.ok(results.filter((r) => r.status !== 200).every((r) => r.status === 400 && r.json.error === 'invalid_grant'));
+  });
+
+  test('parallel logins of a user limited to one session, split across A and B, give exactly one success', async () => {
+    const user = await admin.createUser({ email: 'limited@example.com', password: 'correct horse battery', maxSessions: 1 });
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        postForm(`${(i % 2 ? a : b).url}/oauth/token`, {
+          grant_type: 'client_credentials',
+          ...auth(),
+          email: 'limited@example.com',
+          password: 'correct horse battery',
+        }),
+      ),
+    );
+    const ok = results.filter((r) => r.status === 200);
+    assert.equal(ok.length, 1, `statuses: ${results.map((r) => r.status).join(',')}`);
+    assert.ok(results.filter((r) => r.status !== 200).every((r) => r.json.error === 'concurrent_session_limit'));
+    assert.equal(await store.countActiveSessions(user.id, Date.now()), 1);
+  });
+});
