@@ -19,6 +19,24 @@ export interface Config {
   samlClockSkew: number;
   /** PostgreSQL connections per instance (DATABASE_POOL_SIZE, default 10). */
   databasePoolSize: number;
+  /** Login throttling (see docs/security.md for why these defaults). */
+  throttle: {
+    accountMaxFailures: number;
+    ipMaxFailures: number;
+    windowMs: number;
+    baseLockMs: number;
+    maxLockMs: number;
+  };
+  /** Requests per second on the OAuth endpoints, per instance; 0 turns a limit off. */
+  rateLimits: { perIp: number; perClient: number };
+  /** Days security events are kept (EVENT_RETENTION_DAYS, default 90). */
+  eventRetentionDays: number;
+  /** fastify trustProxy: false, true, a hop count, or comma-separated addresses/CIDRs (TRUST_PROXY). */
+  trustProxy: boolean | number | string;
+  /** Bearer token GET /metrics requires (METRICS_TOKEN); undefined leaves /metrics open. */
+  metricsToken: string | undefined;
+  /** Seconds in-flight requests get to finish on SIGTERM/SIGINT (SHUTDOWN_TIMEOUT, default 10). */
+  shutdownTimeout: number;
 }
 
 export class ConfigError extends Error {
@@ -73,6 +91,15 @@ function parseIssuer(raw: string): string {
   return raw.replace(/\/+$/, '');
 }
 
+function parseTrustProxy(raw: string): boolean | number | string {
+  if (raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const parts = raw.split(',').map((p) => p.trim());
+  if (parts.every((p) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(p))) return parts.join(',');
+  throw new ConfigError('TRUST_PROXY', 'must be true, false, a hop count, or comma-separated proxy addresses/CIDRs');
+}
+
 export function loadConfig(env: Env): Config {
   const port = integer(env, 'PORT', 8080, 0, 65535);
   const host = env.HOST?.trim() || '127.0.0.1';
@@ -86,6 +113,20 @@ export function loadConfig(env: Env): Config {
   if (sync !== 'FULL' && sync !== 'NORMAL') throw new ConfigError('SQLITE_SYNCHRONOUS', 'must be FULL or NORMAL');
   const samlClockSkew = integer(env, 'SAML_CLOCK_SKEW', 60, 0, 600);
   const databasePoolSize = integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000);
+  const throttle = {
+    accountMaxFailures: integer(env, 'LOGIN_MAX_FAILURES', 5, 1, 1000),
+    ipMaxFailures: integer(env, 'LOGIN_IP_MAX_FAILURES', 50, 1, 100_000),
+    windowMs: integer(env, 'LOGIN_FAILURE_WINDOW', 900, 1, 86_400) * 1000,
+    baseLockMs: integer(env, 'LOGIN_LOCK_SECONDS', 60, 1, 86_400) * 1000,
+    maxLockMs: integer(env, 'LOGIN_MAX_LOCK_SECONDS', 900, 1, 86_400) * 1000,
+  };
+  if (throttle.maxLockMs < throttle.baseLockMs) throw new ConfigError('LOGIN_MAX_LOCK_SECONDS', 'must be at least LOGIN_LOCK_SECONDS');
+  const rateLimits = {
+    perIp: integer(env, 'RATE_LIMIT_PER_IP', 200, 0, 1_000_000),
+    perClient: integer(env, 'RATE_LIMIT_PER_CLIENT', 1000, 0, 1_000_000),
+  };
+  const eventRetentionDays = integer(env, 'EVENT_RETENTION_DAYS', 90, 1, 36_500);
+  const trustProxy = parseTrustProxy(env.TRUST_PROXY?.trim() ?? '');
   return {
     port,
     host,
@@ -97,5 +138,21 @@ export function loadConfig(env: Env): Config {
     sqliteSynchronous: sync,
     samlClockSkew,
     databasePoolSize,
+    throttle,
+    rateLimits,
+    eventRetentionDays,
+    trustProxy,
+    metricsToken: parseMetricsToken(env.METRICS_TOKEN),
+    shutdownTimeout: integer(env, 'SHUTDOWN_TIMEOUT', 10, 0, 3600),
   };
+}
+
+function parseMetricsToken(raw: string | undefined): string | undefined {
+  const token = raw?.trim();
+  if (!token) return undefined;
+  // RFC 6750 §2.1 b64token characters only, so the value always fits an Authorization header.
+  if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(token)) throw new ConfigError('METRICS_TOKEN', 'must be a bearer token (letters, digits and -._~+/)');
+  // A short token can be guessed; the message never echoes the value.
+  if (token.length < 16) throw new ConfigError('METRICS_TOKEN', 'must be at least 16 characters long');
+  return token;
 }

@@ -3,8 +3,10 @@ import type { Logger } from 'pino';
 import { systemClock, type Clock } from './clock.ts';
 import { loadConfig, type Config, type Env } from './config.ts';
 import { IdpAdmin } from './domain/idp-admin.ts';
+import { runMaintenance } from './domain/maintenance.ts';
 import { buildApp } from './http/app.ts';
 import { createLogger } from './logger.ts';
+import { createMetrics } from './metrics/metrics.ts';
 import { describeDatabaseUrl, openStore } from './store/open-store.ts';
 import type { Store } from './store/store.ts';
 import { VERSION } from './version.ts';
@@ -29,7 +31,9 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
   const config = loadConfig(env);
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger(config.logLevel);
-  const store = await openStore({ databaseUrl: config.databaseUrl, now: clock.now(), sqliteSynchronous: config.sqliteSynchronous, poolSize: config.databasePoolSize });
+  // Created before the store, so that its queries are timed from the first one.
+  const metrics = createMetrics({ version: VERSION });
+  const store = await openStore({ databaseUrl: config.databaseUrl, now: clock.now(), sqliteSynchronous: config.sqliteSynchronous, poolSize: config.databasePoolSize, onQuery: (operation, seconds, ok) => metrics.observeQuery(operation, seconds, ok) });
   const app = buildApp({
     store,
     clock,
@@ -37,6 +41,11 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
     issuer: config.issuer,
     lifetimes: { accessTokenTtl: config.accessTokenTtl, refreshTokenTtl: config.refreshTokenTtl },
     samlClockSkewMs: config.samlClockSkew * 1000,
+    throttle: config.throttle,
+    rateLimits: config.rateLimits,
+    trustProxy: config.trustProxy,
+    metrics,
+    metricsToken: config.metricsToken,
   });
   try {
     await app.listen({ port: config.port, host: config.host });
@@ -75,11 +84,24 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
     );
   }
 
+  const maintain = () =>
+    runMaintenance(store, clock, { eventRetentionDays: config.eventRetentionDays, throttleWindowMs: config.throttle.windowMs }).then(
+      (pruned) => logger.debug({ pruned }, 'maintenance'),
+      (error: unknown) => logger.warn({ err: error }, 'maintenance failed; will retry'),
+    );
+  void maintain();
+  const maintenanceTimer = setInterval(maintain, 10 * 60_000);
+  maintenanceTimer.unref();
+
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      const timeout = options.shutdownTimeoutMs ?? 10_000;
-      const timer = setTimeout(() => app.server.closeAllConnections?.(), timeout);
+      clearInterval(maintenanceTimer);
+      const timeout = options.shutdownTimeoutMs ?? config.shutdownTimeout * 1000;
+      const timer = setTimeout(() => {
+        logger.warn({ timeout_ms: timeout }, 'shutdown timeout: closing the connections still open');
+        app.server.closeAllConnections();
+      }, timeout);
       try {
         await app.close();
       } finally {

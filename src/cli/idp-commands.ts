@@ -20,7 +20,10 @@ function readPem(path: string): string {
 
 /** `sei-auth idp …`: the SAML identity providers whose signed assertions the token endpoint accepts. */
 export function registerIdpCommands(program: Command, deps: IdpCommandDeps): void {
-  const idp = program.command('idp').description('SAML identity providers (customers\u2019 IdPs) and their signing certificates');
+  const idp = program
+    .command('idp')
+    .description('SAML identity providers (customers\u2019 IdPs) and their signing certificates')
+    .addHelpText('after', '\nExample:\n  sei-auth idp create --entity-id https://idp.acme.example/saml --cert acme-signing.pem --json');
   const admin = (store: Store) => new IdpAdmin({ store, clock: systemClock });
 
   idp
@@ -45,6 +48,7 @@ export function registerIdpCommands(program: Command, deps: IdpCommandDeps): voi
     .requiredOption('--idp <id>', 'IdP id or entity id')
     .requiredOption('--cert <file.pem>', 'the new certificate, PEM')
     .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  sei-auth idp add-cert --idp https://idp.acme.example/saml --cert acme-signing-2027.pem --json')
     .action((opts: { idp: string; cert: string; json?: boolean }) =>
       deps.withStore(async (store) => {
         const added = await admin(store).addCertificate(opts.idp, readPem(opts.cert));
@@ -58,6 +62,7 @@ export function registerIdpCommands(program: Command, deps: IdpCommandDeps): voi
     .requiredOption('--idp <id>', 'IdP id or entity id')
     .requiredOption('--cert <id-or-fingerprint>', 'certificate id (see idp list) or fingerprint')
     .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  sei-auth idp remove-cert --idp https://idp.acme.example/saml --cert crt_123')
     .action((opts: { idp: string; cert: string; json?: boolean }) =>
       deps.withStore(async (store) => {
         await admin(store).removeCertificate(opts.idp, opts.cert);
@@ -69,6 +74,7 @@ export function registerIdpCommands(program: Command, deps: IdpCommandDeps): voi
     .command('list')
     .description('list IdPs and their certificates')
     .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  sei-auth idp list --json')
     .action((opts: { json?: boolean }) =>
       deps.withStore(async (store) => {
         const idps = await admin(store).list();

@@ -2,7 +2,6 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { systemClock } from '../clock.ts';
 import { ConfigError, parseDatabaseUrl, type Env } from '../config.ts';
 import { Admin, AdminError } from '../domain/admin.ts';
-import { startServer } from '../server.ts';
 import { SchemaTooNewError } from '../store/migrations.ts';
 import { openStore } from '../store/open-store.ts';
 import type { Session, Store } from '../store/store.ts';
@@ -59,7 +58,11 @@ export function buildCli(io: Io): Command {
     .version(VERSION, '-v, --version')
     .showHelpAfterError()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
-    .exitOverride();
+    .exitOverride()
+    .addHelpText(
+      'after',
+      '\nExamples:\n  sei-auth serve\n  sei-auth client create --name "Reports" --redirect-url https://reports.example/callback --json\n  sei-auth user --help',
+    );
 
   program
     .command('serve')
@@ -84,19 +87,32 @@ export function buildCli(io: Io): Command {
         logLevel: 'LOG_LEVEL',
       };
       for (const [flag, variable] of Object.entries(flags)) if (opts[flag] !== undefined) env[variable] = opts[flag];
+      // Loaded here, not at the top: the admin commands never pay for the HTTP stack's start-up.
+      const { startServer } = await import('../server.ts');
       const server = await startServer(env);
-      const stop = () => {
-        server.app.log.info('shutting down: finishing in-flight requests');
+      // Graceful shutdown: refuse new requests, finish those in flight (SHUTDOWN_TIMEOUT), close
+      // the store, exit 0. A second signal during it gets Node's default: immediate exit.
+      const stop = (signal: NodeJS.Signals) => {
+        server.app.log.info({ signal }, 'shutting down: refusing new requests, finishing those in flight');
         server.close().then(
-          () => process.exit(0),
-          () => process.exit(1),
+          () => {
+            server.app.log.info('stopped');
+            process.exit(0);
+          },
+          (error: unknown) => {
+            server.app.log.error({ err: error }, 'shutdown failed');
+            process.exit(1);
+          },
         );
       };
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
     });
 
-  const org = program.command('org').description('organizations (there is always a default one)');
+  const org = program
+    .command('org')
+    .description('organizations (there is always a default one)')
+    .addHelpText('after', '\nExample:\n  sei-auth org create --name "Acme" --max-sessions 2 --json');
   org
     .command('create')
     .description('create an organization')
@@ -114,6 +130,7 @@ export function buildCli(io: Io): Command {
     .command('list')
     .description('list organizations')
     .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  sei-auth org list --json')
     .action((opts: { json?: boolean }) =>
       withStore(async (_admin, store) => {
         const orgs = (await store.listOrgs()).map((o) => ({ id: o.id, name: o.name, max_sessions: o.maxSessions }));
@@ -127,6 +144,7 @@ export function buildCli(io: Io): Command {
     .addOption(new Option('--max-sessions <k>', 'the limit').argParser(positiveInt).conflicts('unlimited'))
     .option('--unlimited', 'remove the limit')
     .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  sei-auth org set-max-sessions --org org_123 --max-sessions 3\n  sei-auth org set-max-sessions --org org_123 --unlimited')
     .action((opts: { org: string; maxSessions?: number; unlimited?: boolean; json?: boolean }) =>
       withStore(async (admin) => {
         if (opts.maxSessions === undefined && !opts.unlimited) throw new AdminError('give --max-sessions K or --unlimited');
@@ -135,7 +153,10 @@ export function buildCli(io: Io): Command {
       }),
     );
 
-  const user = program.command('user').description('users (people who log in)');
+  const user = program
+    .command('user')
+    .description('users (people who log in)')
+    .addHelpText('after', '\nExample:\n  printf %s "correct horse battery" | sei-auth user create --email ada@example.com --password-stdin --json');
   user
     .command('create')
     .description('create a user; the password is read from standard input')
@@ -157,6 +178,7 @@ export function buildCli(io: Io): Command {
     .description('list users')
     .option('--org <id>', 'only this organization')
     .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  sei-auth user list --org org_123 --json')
     .action((opts: { org?: string; json?: boolean }) =>
       withStore(async (_admin, store) => {
         const users = (await store.listUsers(opts.org)).map((u) => ({
@@ -180,6 +202,7 @@ export function buildCli(io: Io): Command {
     .requiredOption('--email <email>', 'the user')
     .requiredOption('--password-stdin', 'read the password from standard input')
     .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  printf %s "a new long password" | sei-auth user set-password --email ada@example.com --password-stdin')
     .action((opts: { email: string; json?: boolean }) =>
       withStore(async (admin) => {
         await admin.setPassword(opts.email, await readSecretFromStdin(io.stdin));
@@ -193,6 +216,7 @@ export function buildCli(io: Io): Command {
     .addOption(new Option('--max-sessions <k>', 'the limit').argParser(positiveInt).conflicts('unlimited'))
     .option('--unlimited', "remove the user's own limit (the organization's applies)")
     .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  sei-auth user set-max-sessions --email ada@example.com --max-sessions 1')
     .action((opts: { email: string; maxSessions?: number; unlimited?: boolean; json?: boolean }) =>
       withStore(async (admin) => {
         if (opts.maxSessions === undefined && !opts.unlimited) throw new AdminError('give --max-sessions K or --unlimited');
@@ -209,6 +233,7 @@ export function buildCli(io: Io): Command {
       .description(disabled ? 'disable a user and end all its sessions' : 'enable a disabled user')
       .requiredOption('--email <email>', 'the user')
       .option('--json', 'print JSON')
+      .addHelpText('after', `\nExample:\n  sei-auth user ${name} --email ada@example.com --json`)
       .action((opts: { email: string; json?: boolean }) =>
         withStore(async (admin) => {
           const { endedSessions } = await admin.setUserDisabled(opts.email, disabled);
@@ -221,6 +246,7 @@ export function buildCli(io: Io): Command {
     .description("list a user's active sessions")
     .requiredOption('--email <email>', 'the user')
     .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  sei-auth user sessions --email ada@example.com --json')
     .action((opts: { email: string; json?: boolean }) =>
       withStore(async (admin) => {
         const sessions = (await admin.listSessions(opts.email)).map(sessionView);
@@ -236,6 +262,7 @@ export function buildCli(io: Io): Command {
     .description('end one session (all its tokens stop working at once)')
     .requiredOption('--session <id>', 'session id (see `user sessions`)')
     .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  sei-auth user end-session --session ses_123')
     .action((opts: { session: string; json?: boolean }) =>
       withStore(async (admin) => {
         await admin.endSession(opts.session);
@@ -243,7 +270,10 @@ export function buildCli(io: Io): Command {
       }),
     );
 
-  const client = program.command('client').description('client applications (API consumers)');
+  const client = program
+    .command('client')
+    .description('client applications (API consumers)')
+    .addHelpText('after', '\nExample:\n  sei-auth client create --name "Reports" --redirect-url https://reports.example/callback --json');
   client
     .command('create')
     .description('register a client; its secret is printed once and stored only as a hash')
@@ -290,6 +320,7 @@ export function buildCli(io: Io): Command {
     .command('list')
     .description('list clients (never their secrets)')
     .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  sei-auth client list --json')
     .action((opts: { json?: boolean }) =>
       withStore(async (_admin, store) => {
         const clients = (await store.listClients()).map((c) => ({
@@ -312,6 +343,7 @@ export function buildCli(io: Io): Command {
     .description('replace a client secret (the old one stops working at once)')
     .requiredOption('--client <id>', 'client id')
     .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  sei-auth client rotate-secret --client cli_123 --json')
     .action((opts: { client: string; json?: boolean }) =>
       withStore(async (admin) => {
         const rotated = await admin.rotateClientSecret(opts.client);
@@ -327,6 +359,7 @@ export function buildCli(io: Io): Command {
       .description(disabled ? 'disable a client (its requests are refused)' : 'enable a disabled client')
       .requiredOption('--client <id>', 'client id')
       .option('--json', 'print JSON')
+      .addHelpText('after', `\nExample:\n  sei-auth client ${name} --client cli_123`)
       .action((opts: { client: string; json?: boolean }) =>
         withStore(async (admin) => {
           await admin.setClientDisabled(opts.client, disabled);
@@ -344,6 +377,7 @@ export function buildCli(io: Io): Command {
     .option('--since <time>', 'ISO 8601 time, e.g. 2026-11-27T00:00:00Z')
     .option('--limit <n>', 'at most this many', positiveInt)
     .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  sei-auth events --user ada@example.com --since 2026-11-27T00:00:00Z --limit 50 --json')
     .action((opts: { user?: string; since?: string; limit?: number; json?: boolean }) =>
       withStore(async (admin, store) => {
         let since: number | undefined;

@@ -71,7 +71,9 @@ export async function authenticateClient(store: StoreOps, credentials: Presented
       ? // RFC 6749 §5.2: after a failed Basic authentication the server MUST answer 401 with WWW-Authenticate.
         new OAuthError('invalid_client', 'Client authentication failed.', { status: 401, headers: BASIC_CHALLENGE })
       : new OAuthError('invalid_client', 'Client authentication failed.');
-  const client = credentials.clientId.length <= 200 ? await store.findClient(credentials.clientId) : undefined;
+  // An id no client can have (over-long, or with a NUL, which PostgreSQL refuses in text) is not looked up.
+  const lookup = credentials.clientId.length <= 200 && !credentials.clientId.includes('\u0000');
+  const client = lookup ? await store.findClient(credentials.clientId) : undefined;
   const presented = Buffer.from(hashSecret(credentials.clientSecret));
   const expected = Buffer.from(client?.secretHash ?? DECOY_SECRET_HASH);
   const matches = presented.length === expected.length && timingSafeEqual(presented, expected);

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.ts';
-import { MAX_PASSWORD_LENGTH, verifyPassword } from '../crypto/passwords.ts';
-import { securityEvent } from '../domain/event-log.ts';
+import type { LoginThrottle } from '../domain/login-throttle.ts';
+import { checkPasswordLogin } from '../domain/password-login.ts';
 import type { TokenService } from '../domain/token-service.ts';
 import { OAuthError } from '../errors/oauth-error.ts';
 import type { Store } from '../store/store.ts';
@@ -10,6 +10,7 @@ export interface PasswordGrantDeps {
   store: Store;
   clock: Clock;
   tokens: TokenService;
+  throttle?: LoginThrottle;
 }
 
 /**
@@ -29,20 +30,9 @@ export function passwordGrant(deps: PasswordGrantDeps): Grant {
       if (email === undefined || password === undefined) {
         throw new OAuthError('invalid_request', `The parameters ${emailParam} and password are required.`);
       }
-      if (email.length > 320 || password.length > MAX_PASSWORD_LENGTH) {
-        throw new OAuthError('invalid_request', `${emailParam} or password is too long.`);
-      }
 
-      const user = await deps.store.findUserByEmail(email);
-      // Always one argon2id verify, against a decoy for unknown emails: same cost, same answer.
-      const passwordOk = await verifyPassword(user?.passwordHash ?? null, password);
-      if (!user || !passwordOk || user.disabled) {
-        const reason = !user ? 'unknown_user' : !passwordOk ? 'bad_password' : 'user_disabled';
-        await deps.store.insertEvent(
-          securityEvent('login_failed', deps.clock.now(), { ...context, clientId: client.id, userId: user?.id ?? null, reason }),
-        );
-        throw new OAuthError('invalid_grant', 'The email or password is incorrect.');
-      }
+      const user = await checkPasswordLogin(deps, { email, password, clientId: client.id, context });
+      if (!user) throw new OAuthError('invalid_grant', 'The email or password is incorrect.');
 
       return deps.tokens.startSession({
         user,

@@ -20,9 +20,12 @@ export class RequestParams {
 
   private add(pairs: Array<[string, string]>, fromQuery: boolean): void {
     for (const [name, value] of pairs) {
+      // RFC 6749 §3.1: "Parameters sent without a value MUST be treated as if they were omitted
+      // from the request", so an empty one is neither a value nor a repeat of another.
+      if (value === '') continue;
       // RFC 6749 §3.1 / §3.2: "Request and response parameters MUST NOT be included more than once."
       if (this.values.has(name)) {
-        throw new OAuthError('invalid_request', `The parameter ${describeName(name)} is given more than once.`);
+        throw new OAuthError('invalid_request', `${describeName(name)} is given more than once.`);
       }
       this.values.set(name, value);
       if (fromQuery) this.inQuery.add(name);
@@ -34,8 +37,7 @@ export class RequestParams {
    * treated as if they were omitted from the request."
    */
   get(name: string): string | undefined {
-    const value = this.values.get(name);
-    return value === '' ? undefined : value;
+    return this.values.get(name);
   }
 
   /** Like get(), but a missing value is an invalid_request naming the parameter. */
@@ -54,9 +56,39 @@ export class RequestParams {
   }
 }
 
-/** Parameter names are echoed only when they are plain, short identifiers. */
+/**
+ * Parameter names the endpoints know. Only these are quoted in an error description: any other
+ * name is request input like a value (a client that forgets "token=" sends the token itself as
+ * a name), and descriptions never echo input.
+ */
+const KNOWN_NAMES: ReadonlySet<string> = new Set([
+  'grant_type',
+  'client_id',
+  'client_secret',
+  'email',
+  'username',
+  'password',
+  'endOtherSessions',
+  'refresh_token',
+  'code',
+  'redirect_uri',
+  'code_verifier',
+  'token',
+  'token_type_hint',
+  'SAMLResponse',
+  'SAMLAssertion',
+  'assertion',
+  'scope',
+  'state',
+  'response_type',
+  'code_challenge',
+  'code_challenge_method',
+  'client_assertion',
+  'client_assertion_type',
+]);
+
 function describeName(name: string): string {
-  return /^[A-Za-z0-9_.-]{1,64}$/.test(name) ? name : '(unnamed)';
+  return KNOWN_NAMES.has(name) ? `The parameter ${name}` : 'A parameter';
 }
 
 /** application/x-www-form-urlencoded, strictly: bad percent-encoding is an error. */
@@ -75,12 +107,17 @@ export function parseFormEncoded(text: string): Array<[string, string]> {
 
 function decode(text: string): string {
   const plus = text.includes('+') ? text.replace(/\+/g, ' ') : text;
-  if (!plus.includes('%')) return plus;
-  try {
-    return decodeURIComponent(plus);
-  } catch {
-    throw new OAuthError('invalid_request', 'The request has malformed percent-encoding.');
+  let decoded = plus;
+  if (plus.includes('%')) {
+    try {
+      decoded = decodeURIComponent(plus);
+    } catch {
+      throw new OAuthError('invalid_request', 'The request has malformed percent-encoding.');
+    }
   }
+  // No parameter of any endpoint can hold a NUL, and PostgreSQL refuses one in text (a 500 otherwise).
+  if (decoded.includes('\u0000')) throw new OAuthError('invalid_request', 'The request contains a NUL character.');
+  return decoded;
 }
 
 /** The raw query string of a request URL (without the '?'). */

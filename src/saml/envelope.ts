@@ -68,8 +68,8 @@ export function readEnvelope(doc: Document, form: SamlForm): Envelope {
   // RFC 7522 §2.1: the grant carries a single SAML 2.0 Assertion. More than one (including ones
   // nested in Advice) is refused rather than choosing among them.
   if (assertionCount + encryptedCount > 1) throw reject('multiple_assertions');
-  // This server holds no decryption key; RFC 7522 §3 (item 10) allows EncryptedAssertion only
-  // where the relying party can decrypt it.
+  // RFC 7522 §3 (item 10) lets encrypted elements stand in for plaintext ones, but this server
+  // holds no decryption key, so it cannot validate an EncryptedAssertion at all.
   if (encryptedCount > 0) throw reject('invalid');
 
   let assertion: Element;

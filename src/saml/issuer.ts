@@ -1,5 +1,5 @@
 import type { Element } from '@xmldom/xmldom';
-import { elementChildren, is, onlyChild, textOnly } from './dom.ts';
+import { attr, elementChildren, is, onlyChild, textOnly } from './dom.ts';
 import { NAMEID_FORMAT_ENTITY, NS_ASSERTION } from './names.ts';
 import { reject } from './reject.ts';
 
@@ -14,8 +14,8 @@ export function readIssuer(el: Element): string | undefined {
   const issuer = onlyChild(el, NS_ASSERTION, 'Issuer');
   if (issuer === undefined) return undefined;
   if (issuer === null || elementChildren(el)[0] !== issuer) throw reject('invalid');
-  const format = issuer.getAttribute('Format');
-  if (format !== null && format !== NAMEID_FORMAT_ENTITY) throw reject('invalid');
+  const format = attr(issuer, 'Format');
+  if (format !== undefined && format !== NAMEID_FORMAT_ENTITY) throw reject('invalid');
   const text = textOnly(issuer);
   if (text === null) throw reject('invalid');
   const value = text.trim();

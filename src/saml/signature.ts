@@ -1,6 +1,7 @@
 import type { Element } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
-import { attr, elementChildren, is } from './dom.ts';
+import { certificateBody, publicKeyOf } from './certificate-keys.ts';
+import { attr, elementChildren, is, textOnly } from './dom.ts';
 import {
   CANONICALIZATIONS,
   NS_DSIG,
@@ -14,8 +15,15 @@ import {
 import { reject } from './reject.ts';
 
 const NS_EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
+const RSA_PSS_SHA256 = 'http://www.w3.org/2007/05/xmldsig-more#sha256-rsa-MGF1';
 /** node-saml's limit too: enveloped-signature plus one canonicalization is all SAML needs. */
 const MAX_TRANSFORMS = 2;
+
+/** The SignedInfo algorithms the policy approved; xml-crypto must end up using exactly these. */
+export interface ApprovedSignature {
+  canonicalization: string;
+  signatureAlgorithm: string;
+}
 
 /**
  * Checks what a `<ds:Signature>` may look like before any cryptography runs: the shape SAML
@@ -26,7 +34,7 @@ const MAX_TRANSFORMS = 2;
  * two transforms), made stricter: no `<ds:Object>` (the XSW8 hiding place), one SignedInfo
  * layout, and allow-lists for every algorithm URI.
  */
-export function checkSignaturePolicy(signature: Element, signedElement: Element, allowSha1: boolean): void {
+export function checkSignaturePolicy(signature: Element, signedElement: Element, allowSha1: boolean): ApprovedSignature {
   const parts = dsigChildren(signature);
   const [signedInfo, signatureValue, keyInfo, ...rest] = parts;
   if (
@@ -48,8 +56,14 @@ export function checkSignaturePolicy(signature: Element, signedElement: Element,
   ) {
     throw reject('signature_invalid');
   }
-  if (!CANONICALIZATIONS.has(attr(c14nMethod, 'Algorithm') ?? '')) throw reject('signature_invalid');
-  checkAlgorithm(attr(signatureMethod, 'Algorithm') ?? '', STRONG_SIGNATURE_ALGORITHMS, SHA1_SIGNATURE_ALGORITHMS, allowSha1 ? SHA1_RSA_SIGNATURE : undefined);
+  const canonicalization = attr(c14nMethod, 'Algorithm') ?? '';
+  if (!CANONICALIZATIONS.has(canonicalization)) throw reject('signature_invalid');
+  onlyInclusiveNamespaces(c14nMethod);
+  const signatureAlgorithm = attr(signatureMethod, 'Algorithm') ?? '';
+  checkAlgorithm(signatureAlgorithm, STRONG_SIGNATURE_ALGORITHMS, SHA1_SIGNATURE_ALGORITHMS, allowSha1 ? SHA1_RSA_SIGNATURE : undefined);
+  // No parameters are defined for the accepted algorithms; nothing may hide inside these
+  // elements (xml-crypto finds algorithm URIs by a descendant search).
+  if (elementChildren(signatureMethod).length > 0) throw reject('signature_invalid');
 
   // saml-core §5.4.2: the Reference is a same-document reference to the ID of the root element
   // of the assertion or message being signed, i.e. the Signature's own parent.
@@ -63,6 +77,7 @@ export function checkSignaturePolicy(signature: Element, signedElement: Element,
     throw reject('signature_invalid');
   }
   checkAlgorithm(attr(digestMethod, 'Algorithm') ?? '', STRONG_DIGEST_ALGORITHMS, new Set([SHA1_DIGEST]), allowSha1 ? SHA1_DIGEST : undefined);
+  if (elementChildren(digestMethod).length > 0) throw reject('signature_invalid');
 
   if (transforms !== undefined) {
     const list = dsigChildren(transforms);
@@ -74,10 +89,15 @@ export function checkSignaturePolicy(signature: Element, signedElement: Element,
       if (t.localName !== 'Transform' || (algorithm !== TRANSFORM_ENVELOPED && !CANONICALIZATIONS.has(algorithm))) {
         throw reject('signature_invalid');
       }
-      for (const child of elementChildren(t)) {
-        if (!is(child, NS_EXC_C14N, 'InclusiveNamespaces')) throw reject('signature_invalid');
-      }
+      onlyInclusiveNamespaces(t);
     }
+  }
+  return { canonicalization, signatureAlgorithm };
+}
+
+function onlyInclusiveNamespaces(el: Element): void {
+  for (const child of elementChildren(el)) {
+    if (!is(child, NS_EXC_C14N, 'InclusiveNamespaces')) throw reject('signature_invalid');
   }
 }
 
@@ -85,19 +105,33 @@ export function checkSignaturePolicy(signature: Element, signedElement: Element,
  * Verifies the enveloped signature with the registered certificates only, and returns the
  * canonical XML that the signature covers: the only bytes identity may be read from.
  *
- * KeyInfo is never consulted (`getCertFromKeyInfo` returns nothing), so a document signed by any
+ * KeyInfo is never trusted (`getCertFromKeyInfo` returns nothing), so a document signed by any
  * other key, with its own certificate embedded, fails here. Each registered certificate is tried
- * in turn (two during a key rollover).
+ * in turn (two during a key rollover); an embedded certificate that equals a registered one only
+ * decides which to try first, since each failed attempt costs a full xml-crypto pass.
  */
-export function verifyEnvelopedSignature(xml: string, signature: Element, certificates: readonly string[]): string {
+export function verifyEnvelopedSignature(
+  xml: string,
+  signature: Element,
+  approved: ApprovedSignature,
+  certificates: readonly string[],
+): string {
   const sig = new SignedXml({ getCertFromKeyInfo: () => null });
   try {
-    sig.loadSignature(signature as never);
+    sig.loadSignature(signature);
   } catch {
     throw reject('signature_invalid');
   }
-  for (const cert of certificates) {
-    sig.publicCert = cert;
+  // What xml-crypto read must be what the policy approved, or the policy checked something else.
+  if (sig.signatureAlgorithm !== approved.signatureAlgorithm || sig.canonicalizationAlgorithm !== approved.canonicalization) {
+    throw reject('signature_invalid');
+  }
+  // xml-crypto's RSA-PSS verifier only takes PEM text; the others take a pre-parsed key.
+  const needsPem = sig.signatureAlgorithm === RSA_PSS_SHA256;
+  for (const cert of tryOrder(certificates, embeddedCertificate(signature))) {
+    const key = needsPem ? cert : publicKeyOf(cert);
+    if (key === null) continue;
+    sig.publicCert = key;
     let valid = false;
     try {
       valid = sig.checkSignature(xml);
@@ -112,6 +146,21 @@ export function verifyEnvelopedSignature(xml: string, signature: Element, certif
     return signed[0];
   }
   throw reject('signature_invalid');
+}
+
+function tryOrder(certificates: readonly string[], hint: string | undefined): readonly string[] {
+  if (hint === undefined || certificates.length < 2) return certificates;
+  const first = certificates.filter((c) => certificateBody(c) === hint);
+  return first.length === 0 ? certificates : [...first, ...certificates.filter((c) => !first.includes(c))];
+}
+
+/** KeyInfo/X509Data/X509Certificate text, whitespace removed; an ordering hint, never trusted. */
+function embeddedCertificate(signature: Element): string | undefined {
+  const keyInfo = elementChildren(signature).find((el) => is(el, NS_DSIG, 'KeyInfo'));
+  const data = keyInfo === undefined ? undefined : elementChildren(keyInfo).find((el) => is(el, NS_DSIG, 'X509Data'));
+  const cert = data === undefined ? undefined : elementChildren(data).find((el) => is(el, NS_DSIG, 'X509Certificate'));
+  const text = cert === undefined ? null : textOnly(cert);
+  return text === null ? undefined : text.replace(/\s+/g, '');
 }
 
 function dsigChildren(el: Element): Element[] {

@@ -1,16 +1,35 @@
-import type { Element } from '@xmldom/xmldom';
+/**
+ * SAML 2.0 bearer assertion verifier for the RFC 7522 grant (and the SAMLResponse / SAMLAssertion
+ * parameters). Pipeline, cheapest refusals first:
+ *
+ *  1. decode.ts        base64/base64url, size bound, strict UTF-8
+ *  2. xml-guard.ts     refuse any DTD / entity declaration on the raw text, then one strict parse
+ *  3. envelope.ts      shape: root kind, exactly one Assertion, unique IDs, Signatures only on
+ *                      the Response or the Assertion (this alone stops XSW1–XSW8)
+ *  4. issuer.ts        unverified Issuer, only to find the IdP's registered certificates
+ *  5. signature.ts     per-signature policy (algorithms, one Reference to the parent, transforms),
+ *                      then xml-crypto verification with registered certificates only
+ *  6. signed-content   parse what the signatures cover; everything below reads only that
+ *  7. response-checks, conditions, bearer-confirmation, subject-email: RFC 7522 §3 and saml-core
+ *
+ * Why xml-crypto directly rather than node-saml's SAML class: node-saml reads the wall clock
+ * (`new Date()`) for every time check, accepts one audience, needs a Response root, does not
+ * expose the signed Response bytes (only the assertion), and parses the document at least four
+ * times (DOM, xml-crypto, signed bytes, xml2js) with its own xmldom copy. Its signature rules (`getVerifiedXml`) are reproduced, stricter,
+ * in signature.ts; the cryptography is xml-crypto's in both cases.
+ */
 import { checkAssertionHeader } from './assertion-header.ts';
 import { checkBearerConfirmation } from './bearer-confirmation.ts';
 import { checkConditions } from './conditions.ts';
 import { decodeSamlParameter } from './decode.ts';
-import { attr, childrenNamed, is, onlyChild } from './dom.ts';
+import { attr, onlyChild } from './dom.ts';
 import { readEnvelope } from './envelope.ts';
 import type { SamlForm } from './envelope.ts';
 import { readAssertionIssuer, readIssuer } from './issuer.ts';
-import { NS_ASSERTION, NS_PROTOCOL } from './names.ts';
+import { NS_ASSERTION } from './names.ts';
 import { reject, SamlRejection } from './reject.ts';
 import { checkResponse } from './response-checks.ts';
-import { checkSignaturePolicy, verifyEnvelopedSignature } from './signature.ts';
+import { planSignatures, verifySignedContent } from './signed-content.ts';
 import { readSubjectEmail } from './subject-email.ts';
 import type { ValidityClock } from './validity-window.ts';
 import { parseStrictXml, refuseMarkupDeclarations } from './xml-guard.ts';
@@ -120,48 +139,22 @@ async function verify(input: SamlVerifyInput, options: Options): Promise<Verifie
 
   // Unverified at this point: used only to pick the keys, then re-read from signed content.
   const issuer = readAssertionIssuer(envelope.assertion);
+  // saml-profiles §4.1.4.2: a Response Issuer, when present, is the IdP that issued the
+  // assertions it carries; disagreeing issuers are refused before any key is looked up.
   const responseIssuer = envelope.response === undefined ? undefined : readIssuer(envelope.response);
   if (responseIssuer !== undefined && responseIssuer !== issuer) throw reject('issuer_mismatch');
 
-  // RFC 7522 §3 (item 9): the Assertion MUST be signed (here: it or the Response around it).
-  if (envelope.responseSignature === undefined && envelope.assertionSignature === undefined) {
-    throw reject('signature_missing');
-  }
-  if (envelope.response !== undefined && envelope.responseSignature !== undefined) {
-    checkSignaturePolicy(envelope.responseSignature, envelope.response, options.allowSha1);
-  }
-  if (envelope.assertionSignature !== undefined) {
-    checkSignaturePolicy(envelope.assertionSignature, envelope.assertion, options.allowSha1);
-  }
+  const plan = planSignatures(envelope, options.allowSha1);
 
   const idp = await lookup(input, issuer);
   const certificates = idp.certificates.filter((c) => typeof c === 'string' && c.length > 0);
   if (certificates.length === 0) throw reject('signature_invalid');
-
-  // RFC 7522 §3 (item 9): an invalid signature MUST be rejected. Every signature present must
-  // verify, so an assertion with a broken signature cannot ride inside a validly signed Response.
-  const assertionId = attr(envelope.assertion, 'ID') ?? '';
-  let assertion: Element;
-  let response: Element | undefined = envelope.response;
-  if (envelope.response !== undefined && envelope.responseSignature !== undefined) {
-    const signedResponse = verifyEnvelopedSignature(text, envelope.responseSignature, certificates);
-    if (envelope.assertionSignature !== undefined) {
-      verifyEnvelopedSignature(text, envelope.assertionSignature, certificates);
-    }
-    response = signedRoot(signedResponse, NS_PROTOCOL, 'Response', attr(envelope.response, 'ID') ?? '');
-    // The assertion read is the one inside the signed Response bytes (covered by that signature,
-    // and by its own when present), and it must be the one the envelope pointed at.
-    const inner = childrenNamed(response, NS_ASSERTION, 'Assertion');
-    if (inner.length !== 1) throw reject('multiple_assertions');
-    assertion = inner[0] as Element;
-  } else {
-    const signedAssertion = verifyEnvelopedSignature(text, envelope.assertionSignature as Element, certificates);
-    assertion = signedRoot(signedAssertion, NS_ASSERTION, 'Assertion', assertionId);
-  }
+  const { assertion, response } = verifySignedContent(text, envelope, plan, certificates);
 
   // ---- From here on, only signed content (plus an unsigned Response envelope, which is only
   // ---- ever a reason to refuse, never a source of identity).
-  const id = checkAssertionHeader(assertion, assertionId);
+  const id = checkAssertionHeader(assertion, attr(envelope.assertion, 'ID') ?? '');
+  // The keys were chosen by the unverified Issuer; the signed one must name the same IdP.
   const signedIssuer = readAssertionIssuer(assertion);
   if (signedIssuer !== issuer) throw reject('issuer_mismatch');
   if (response !== undefined) checkResponse(response, input.recipient, signedIssuer);
@@ -194,13 +187,4 @@ async function lookup(input: SamlVerifyInput, issuer: string): Promise<TrustedId
     throw reject('unknown_issuer');
   }
   return idp;
-}
-
-/** Parses what a verified signature covers and checks it is the element that was expected. */
-function signedRoot(canonicalXml: string, ns: string, localName: string, id: string): Element {
-  const root = parseStrictXml(canonicalXml).documentElement;
-  if (root === null || !is(root, ns, localName) || id === '' || attr(root, 'ID') !== id) {
-    throw reject('signature_invalid');
-  }
-  return root;
 }

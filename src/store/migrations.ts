@@ -135,6 +135,20 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX saml_replay_expiry ON saml_replay (expires_at)`,
     ],
   },
+  {
+    version: 3,
+    name: 'login throttling counters, per account and per client IP',
+    statements: () => [
+      `CREATE TABLE login_throttle (
+        key TEXT PRIMARY KEY,
+        failures INTEGER NOT NULL DEFAULT 0,
+        last_failure_at BIGINT NOT NULL DEFAULT 0,
+        locked_until BIGINT NOT NULL DEFAULT 0,
+        locks INTEGER NOT NULL DEFAULT 0
+      )`,
+      `CREATE INDEX login_throttle_last_failure ON login_throttle (last_failure_at)`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

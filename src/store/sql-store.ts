@@ -13,6 +13,7 @@ import {
   type SecurityEvent,
   type Session,
   type SessionEndReason,
+  type ThrottleState,
   type Store,
   type StoreOps,
   type TokenRecord,
@@ -103,6 +104,16 @@ function toIdpCertificate(r: Row): IdpCertificate {
     fingerprint: str(r.fingerprint!),
     notAfter: num(r.not_after!),
     createdAt: num(r.created_at!),
+  };
+}
+
+function toThrottle(r: Row): ThrottleState {
+  return {
+    key: str(r.key!),
+    failures: num(r.failures!),
+    lastFailureAt: num(r.last_failure_at!),
+    lockedUntil: num(r.locked_until!),
+    locks: num(r.locks!),
   };
 }
 
@@ -452,6 +463,39 @@ class SqlStoreOps implements StoreOps {
     return changes;
   }
 
+  async findThrottle(key: string): Promise<ThrottleState | undefined> {
+    const r = await this.db.get<Row>('SELECT * FROM login_throttle WHERE key = ?', [key]);
+    return r && toThrottle(r);
+  }
+
+  async lockThrottle(key: string): Promise<ThrottleState> {
+    await this.db.run('INSERT INTO login_throttle (key) VALUES (?) ON CONFLICT (key) DO NOTHING', [key]);
+    const r = await this.db.get<Row>(`SELECT * FROM login_throttle WHERE key = ?${this.forUpdate}`, [key]);
+    return toThrottle(r!);
+  }
+
+  async saveThrottle(t: ThrottleState): Promise<void> {
+    await this.db.run(
+      `INSERT INTO login_throttle (key, failures, last_failure_at, locked_until, locks) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, last_failure_at = excluded.last_failure_at,
+         locked_until = excluded.locked_until, locks = excluded.locks`,
+      [t.key, t.failures, t.lastFailureAt, t.lockedUntil, t.locks],
+    );
+  }
+
+  async deleteThrottle(key: string): Promise<boolean> {
+    const { changes } = await this.db.run('DELETE FROM login_throttle WHERE key = ?', [key]);
+    return changes > 0;
+  }
+
+  async pruneThrottles(quietSince: number): Promise<number> {
+    const { changes } = await this.db.run('DELETE FROM login_throttle WHERE last_failure_at < ? AND locked_until < ?', [
+      quietSince,
+      quietSince,
+    ]);
+    return changes;
+  }
+
   async insertEvent(e: SecurityEvent): Promise<void> {
     await this.db.run(
       'INSERT INTO security_events (id, at, type, reason, user_id, email, client_id, session_id, ip, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -511,5 +555,10 @@ export class SqlStore extends SqlStoreOps implements Store {
 
   close(): Promise<void> {
     return this.driver.close();
+  }
+
+  async countAllActiveSessions(now: number): Promise<number> {
+    const r = await this.driver.get<Row>('SELECT COUNT(*) AS n FROM sessions WHERE ended_at IS NULL AND expires_at > ?', [now]);
+    return num(r?.n ?? 0);
   }
 }

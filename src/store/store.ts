@@ -121,6 +121,17 @@ export interface IdpCertificate {
   createdAt: number;
 }
 
+/** Failed password checks of one account ('account:<email>') or one client IP ('ip:<address>'). */
+export interface ThrottleState {
+  key: string;
+  /** failures in the current window (reset by a success for accounts, and after a quiet window) */
+  failures: number;
+  lastFailureAt: number;
+  lockedUntil: number;
+  /** how many locks in a row: the backoff doubles with each */
+  locks: number;
+}
+
 export interface UserPatch {
   passwordHash?: string | null;
   maxSessions?: number | null;
@@ -198,6 +209,13 @@ export interface StoreOps {
   recordAssertionId(issuer: string, assertionId: string, expiresAt: number): Promise<boolean>;
   pruneAssertionIds(before: number): Promise<number>;
 
+  findThrottle(key: string): Promise<ThrottleState | undefined>;
+  /** Inside a transaction: the row for key (created empty if missing), locked until commit. */
+  lockThrottle(key: string): Promise<ThrottleState>;
+  saveThrottle(state: ThrottleState): Promise<void>;
+  deleteThrottle(key: string): Promise<boolean>;
+  pruneThrottles(quietSince: number): Promise<number>;
+
   insertEvent(event: SecurityEvent): Promise<void>;
   listEvents(filter: EventFilter): Promise<SecurityEvent[]>;
   pruneEvents(before: number): Promise<number>;
@@ -209,6 +227,8 @@ export interface Store extends StoreOps {
   /** A cheap round trip, for readiness. */
   ping(): Promise<void>;
   close(): Promise<void>;
+  /** Sessions of all users neither ended nor expired at `now` (the active-sessions metric). */
+  countAllActiveSessions(now: number): Promise<number>;
 }
 
 /** A uniqueness rule was broken (an email already in use). */

@@ -3,7 +3,7 @@ import type { Clock } from '../../clock.ts';
 import { hashSecret } from '../../crypto/secrets.ts';
 import { authenticateClient, presentedCredentials } from '../../domain/client-auth.ts';
 import type { Store, TokenRecord } from '../../store/store.ts';
-import { postParams } from './token-route.ts';
+import { requestParams } from './token-route.ts';
 
 export interface IntrospectionDeps {
   store: Store;
@@ -36,7 +36,7 @@ export function isActive(record: TokenRecord, now: number): boolean {
 /** RFC 7662 token introspection, for resource servers (any authenticated client). */
 export function registerIntrospectionRoute(app: FastifyInstance, deps: IntrospectionDeps): void {
   app.post('/oauth/introspect', async (request, reply) => {
-    const params = postParams(request.url, request.body);
+    const params = requestParams(request);
     const client = await authenticateClient(deps.store, presentedCredentials(params, request.headers.authorization));
     request.audit.clientId = client.id;
     const token = params.require('token');

@@ -6,7 +6,7 @@ import { securityEvent } from '../../domain/event-log.ts';
 import { OAuthError } from '../../errors/oauth-error.ts';
 import type { Store } from '../../store/store.ts';
 import { findPresentedToken } from './introspection-route.ts';
-import { postParams } from './token-route.ts';
+import { requestParams } from './token-route.ts';
 
 /**
  * RFC 7009 token revocation, which is also logout: revoking either token of a session ends the
@@ -16,7 +16,7 @@ import { postParams } from './token-route.ts';
  */
 export function registerRevocationRoute(app: FastifyInstance, deps: { store: Store; clock: Clock }): void {
   app.post('/oauth/revoke', async (request, reply) => {
-    const params = postParams(request.url, request.body);
+    const params = requestParams(request);
     const client = await authenticateClient(deps.store, presentedCredentials(params, request.headers.authorization));
     request.audit.clientId = client.id;
     const token = params.require('token');

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { authenticateClient, presentedCredentials } from '../../domain/client-auth.ts';
 import { OAuthError } from '../../errors/oauth-error.ts';
 import type { Grant } from '../../grants/grant.ts';
@@ -17,14 +17,24 @@ export function parseEndOtherSessions(value: string | undefined): boolean {
   throw new OAuthError('invalid_request', 'endOtherSessions must be true or false.');
 }
 
-/** Parameters of a POST from both places (seed: "either be in the query string or x-www-urlencoded-form"). */
-export function postParams(url: string, body: unknown): RequestParams {
-  return RequestParams.from(rawQuery(url), typeof body === 'string' ? body : '');
+const parsed = new WeakMap<FastifyRequest, RequestParams>();
+
+/**
+ * Parameters of a POST from both places (seed: "either be in the query string or
+ * x-www-urlencoded-form"), parsed once per request (the rate limiter reads client_id early).
+ */
+export function requestParams(request: FastifyRequest): RequestParams {
+  let params = parsed.get(request);
+  if (!params) {
+    params = RequestParams.from(rawQuery(request.url), typeof request.body === 'string' ? request.body : '');
+    parsed.set(request, params);
+  }
+  return params;
 }
 
 export function registerTokenRoute(app: FastifyInstance, deps: TokenRouteDeps): void {
   app.post('/oauth/token', async (request, reply) => {
-    const params = postParams(request.url, request.body);
+    const params = requestParams(request);
     const grantType = params.require('grant_type');
     const grant = deps.grants.get(grantType);
     if (!grant) throw new OAuthError('unsupported_grant_type', 'This grant_type is not supported.');

@@ -1,0 +1,148 @@
+import type { Clock } from '../clock.ts';
+import { OAuthError } from '../errors/oauth-error.ts';
+import { emailKey, type Store, type StoreOps, type ThrottleState } from '../store/store.ts';
+import { securityEvent, type EventContext } from './event-log.ts';
+
+/**
+ * Brute-force protection for every password check (the token endpoint's password login and the
+ * login page). Counters live in the store, so a limit holds across instances and restarts.
+ *
+ * - Per account and per client IP, only failures count (a busy office's or a batch job's
+ *   successful logins never lock anything). A success clears the account's counter.
+ * - Reaching the limit locks for `baseLockMs`, doubling with each further lock up to `maxLockMs`;
+ *   a quiet `windowMs` after the last failure or lock forgets the history.
+ * - While locked, attempts are refused with 429 without checking the password, and the answer
+ *   is the same whether or not the email exists.
+ * - Guesses fired in parallel all pass the first check before any of them fails, so the lock is
+ *   checked again after the verify: a right password found by a guess that raced past the lock
+ *   is still refused, and the attacker learns nothing from it.
+ */
+export interface ThrottlePolicy {
+  accountMaxFailures: number;
+  ipMaxFailures: number;
+  windowMs: number;
+  baseLockMs: number;
+  maxLockMs: number;
+}
+
+export const DEFAULT_THROTTLE_POLICY: ThrottlePolicy = {
+  accountMaxFailures: 5,
+  ipMaxFailures: 50,
+  windowMs: 15 * 60_000,
+  baseLockMs: 60_000,
+  maxLockMs: 15 * 60_000,
+};
+
+export interface ThrottleObserver {
+  /** called once per lock that starts and per refused attempt (for metrics) */
+  onLock?(kind: 'account' | 'ip'): void;
+  onRefused?(): void;
+}
+
+export interface ThrottleTicket {
+  accountKey: string;
+  ip: string;
+}
+
+const accountKeyOf = (email: string) => `account:${emailKey(email)}`;
+const ipKeyOf = (ip: string) => `ip:${ip}`;
+
+export class LoginThrottle {
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly policy: ThrottlePolicy;
+  private readonly observer: ThrottleObserver;
+
+  constructor(deps: { store: Store; clock: Clock; policy?: Partial<ThrottlePolicy>; observer?: ThrottleObserver }) {
+    this.store = deps.store;
+    this.clock = deps.clock;
+    this.policy = { ...DEFAULT_THROTTLE_POLICY, ...deps.policy };
+    this.observer = deps.observer ?? {};
+  }
+
+  /** One more failure on a counter, at `now`; true when this failure starts a lock. */
+  private charge(state: ThrottleState, max: number, now: number): boolean {
+    const quietSince = Math.max(state.lastFailureAt, state.lockedUntil);
+    if (now - quietSince > this.policy.windowMs) {
+      state.failures = 0;
+      state.locks = 0;
+    }
+    state.failures += 1;
+    state.lastFailureAt = now;
+    if (state.failures < max) return false;
+    const lockMs = Math.min(this.policy.maxLockMs, this.policy.baseLockMs * 2 ** Math.min(state.locks, 30));
+    state.lockedUntil = now + lockMs;
+    state.locks += 1;
+    return true;
+  }
+
+  private refusal(until: number, now: number): OAuthError {
+    this.observer.onRefused?.();
+    const seconds = Math.max(1, Math.ceil((until - now) / 1000));
+    return new OAuthError('slow_down', 'Too many failed logins. Try again later.', { headers: { 'Retry-After': String(seconds) } });
+  }
+
+  /** The later lock of an account and an IP, 0 when neither is locked at `now`. */
+  private async lockedUntil(accountKey: string, ip: string, now: number): Promise<number> {
+    const [account, address] = await Promise.all([this.store.findThrottle(accountKey), this.store.findThrottle(ipKeyOf(ip))]);
+    const until = Math.max(account?.lockedUntil ?? 0, address?.lockedUntil ?? 0);
+    return until > now ? until : 0;
+  }
+
+  /**
+   * Before a password check: refuses while the account or the IP is locked.
+   * @throws OAuthError slow_down (429, Retry-After)
+   */
+  async begin(email: string, ip: string): Promise<ThrottleTicket> {
+    const now = this.clock.now();
+    const accountKey = accountKeyOf(email);
+    const until = await this.lockedUntil(accountKey, ip, now);
+    if (until) throw this.refusal(until, now);
+    return { accountKey, ip };
+  }
+
+  /**
+   * The password was right. If the account or IP got locked while this attempt was being
+   * verified, it is refused all the same; otherwise the account's history is forgotten.
+   * @throws OAuthError slow_down (429, Retry-After)
+   */
+  async succeeded(ticket: ThrottleTicket): Promise<void> {
+    const now = this.clock.now();
+    const until = await this.lockedUntil(ticket.accountKey, ticket.ip, now);
+    if (until) throw this.refusal(until, now);
+    await this.store.deleteThrottle(ticket.accountKey);
+  }
+
+  /** The password was wrong (or the user unknown or disabled): one failure for the account and the IP. */
+  async failed(ticket: ThrottleTicket, context: EventContext, userId: string | null): Promise<void> {
+    const now = this.clock.now();
+    const locks = await this.store.transaction(async (tx: StoreOps) => {
+      const account = await tx.lockThrottle(ticket.accountKey);
+      const accountLocked = this.charge(account, this.policy.accountMaxFailures, now);
+      await tx.saveThrottle(account);
+      const address = await tx.lockThrottle(ipKeyOf(ticket.ip));
+      const ipLocked = this.charge(address, this.policy.ipMaxFailures, now);
+      await tx.saveThrottle(address);
+      if (accountLocked) await tx.insertEvent(securityEvent('account_locked', now, { ...context, userId, reason: 'too_many_failures' }));
+      if (ipLocked) await tx.insertEvent(securityEvent('account_locked', now, { ...context, userId: null, reason: 'ip_too_many_failures' }));
+      return { accountLocked, ipLocked };
+    });
+    if (locks.accountLocked) this.observer.onLock?.('account');
+    if (locks.ipLocked) this.observer.onLock?.('ip');
+  }
+
+  /** Operator action (`sei-auth user unlock`): clears the account's lock and counter. */
+  async unlockAccount(email: string, userId: string | null): Promise<boolean> {
+    const now = this.clock.now();
+    return this.store.transaction(async (tx) => {
+      const existed = await tx.deleteThrottle(accountKeyOf(email));
+      if (existed) await tx.insertEvent(securityEvent('account_unlocked', now, { userId, email, reason: 'admin' }));
+      return existed;
+    });
+  }
+
+  /** Operator action: clears a client IP's lock. */
+  async unlockIp(ip: string): Promise<boolean> {
+    return this.store.deleteThrottle(ipKeyOf(ip));
+  }
+}

@@ -1,0 +1,50 @@
+import type { Clock } from '../clock.ts';
+import { MAX_PASSWORD_LENGTH, verifyPassword } from '../crypto/passwords.ts';
+import type { Store, User } from '../store/store.ts';
+import { securityEvent, type EventContext } from './event-log.ts';
+import type { LoginThrottle } from './login-throttle.ts';
+
+/**
+ * The one email + password check, shared by the token endpoint's password login and the
+ * authorize page: login throttling first (a locked account or IP is refused without checking
+ * the password), then exactly one argon2id verify whatever the outcome, and a 'login_failed'
+ * event for every refusal.
+ */
+export interface PasswordLoginDeps {
+  store: Store;
+  clock: Clock;
+  /** absent only in tests that exercise the check without throttling */
+  throttle?: LoginThrottle;
+}
+
+export interface PasswordLoginAttempt {
+  email: string;
+  password: string;
+  clientId: string;
+  context: EventContext;
+}
+
+/**
+ * The user whose password matches, or undefined (unknown email, wrong password, disabled user).
+ * @throws OAuthError slow_down (429) while the account or the client IP is locked
+ */
+export async function checkPasswordLogin(deps: PasswordLoginDeps, attempt: PasswordLoginAttempt): Promise<User | undefined> {
+  const { email, password, clientId, context } = attempt;
+  const ip = context.ip ?? 'unknown';
+  const ticket = deps.throttle ? await deps.throttle.begin(email, ip) : undefined;
+  const tooLong = email.length > 320 || password.length > MAX_PASSWORD_LENGTH;
+  const user = tooLong ? undefined : await deps.store.findUserByEmail(email);
+  // Always one argon2id verify, against a decoy for unknown emails: same cost, same answer.
+  const passwordOk = tooLong ? false : await verifyPassword(user?.passwordHash ?? null, password);
+  if (user && passwordOk && !user.disabled) {
+    if (ticket) await deps.throttle!.succeeded(ticket);
+    return user;
+  }
+
+  const reason = tooLong ? 'too_long' : !user ? 'unknown_user' : !passwordOk ? 'bad_password' : 'user_disabled';
+  if (ticket) await deps.throttle!.failed(ticket, { ...context, clientId }, user?.id ?? null);
+  await deps.store.insertEvent(
+    securityEvent('login_failed', deps.clock.now(), { ...context, clientId, userId: user?.id ?? null, reason }),
+  );
+  return undefined;
+}

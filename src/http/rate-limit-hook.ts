@@ -1,0 +1,31 @@
+import type { FastifyInstance } from 'fastify';
+import { RateLimits } from './rate-limiter.ts';
+import { requestParams } from './routes/token-route.ts';
+
+const LIMITED = new Set(['/oauth/token', '/oauth/introspect', '/oauth/revoke']);
+
+/** The client id a request claims (HTTP Basic or client_id), before it is authenticated. */
+function claimedClientId(authorization: string | undefined, fallback: () => string | undefined): string | undefined {
+  if (authorization && /^Basic /i.test(authorization)) {
+    const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    return colon === -1 ? undefined : decoded.slice(0, colon);
+  }
+  return fallback();
+}
+
+/**
+ * Rate limits on the OAuth endpoints: per client IP as soon as the request arrives (before the
+ * body is read), and per claimed client id once the body is parsed (before any database work
+ * or hashing). Both answer 429 with Retry-After.
+ */
+export function installRateLimits(app: FastifyInstance, limits: RateLimits): void {
+  app.addHook('onRequest', async (request) => {
+    if (request.method === 'POST' && LIMITED.has(request.routeOptions.url ?? '')) limits.checkIp(request.ip);
+  });
+  app.addHook('preHandler', async (request) => {
+    if (request.method !== 'POST' || !LIMITED.has(request.routeOptions.url ?? '')) return;
+    const clientId = claimedClientId(request.headers.authorization, () => requestParams(request).get('client_id'));
+    if (clientId !== undefined) limits.checkClient(clientId);
+  });
+}

@@ -1,0 +1,167 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Clock } from '../../clock.ts';
+import { issueAuthorizationCode } from '../../domain/authorization-code.ts';
+import {
+  AUTHORIZE_PARAMS,
+  checkAuthorizeRequest,
+  redirectWith,
+  type AuthorizeCheck,
+  type AuthorizeRequest,
+} from '../../domain/authorize-request.ts';
+import { OAuthError } from '../../errors/oauth-error.ts';
+import type { LoginThrottle } from '../../domain/login-throttle.ts';
+import { checkPasswordLogin } from '../../domain/password-login.ts';
+import type { Store } from '../../store/store.ts';
+import { CSRF_FIELD, csrfCookie, csrfMatches, newCsrfToken, readCsrfCookie } from '../csrf.ts';
+import { RequestParams, rawQuery } from '../params.ts';
+import { publicError } from '../render-error.ts';
+import { renderErrorPage } from '../views/error-page.ts';
+import { formActionSource, sendHtml } from '../views/html.ts';
+import { renderLoginPage } from '../views/login-page.ts';
+
+/**
+ * The authorization endpoint (RFC 6749 §4.1, RFC 7636): GET shows the login page, POST is its
+ * form submit, which re-validates the request, checks CSRF and the password, and redirects with
+ * a code. Everything here answers in HTML or by redirect, never with the token endpoint's JSON.
+ */
+export interface AuthorizeRouteDeps {
+  store: Store;
+  clock: Clock;
+  issuer: string;
+  throttle?: LoginThrottle;
+}
+
+const MESSAGES = {
+  badLogin: 'The email or password is incorrect.',
+  missing: 'Enter your email address and your password.',
+  staleForm: 'This sign-in form has expired. Please sign in again.',
+  throttled: 'Too many failed sign-in attempts. Wait a few minutes, then try again.',
+} as const;
+
+/** Errors thrown on these routes (a repeated parameter, a 415, a store failure) become an HTML page. */
+function renderAuthorizeError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
+  const oauth = publicError(error);
+  request.audit.outcome = oauth.code;
+  if (oauth.status >= 500 && oauth.code === 'server_error') request.log.error({ err: oauth.cause ?? oauth }, 'unhandled error');
+  reply.headers(oauth.headers);
+  sendHtml(reply, oauth.status, renderErrorPage({ description: oauth.description }));
+}
+
+/** A failed check: an HTML page when the client or redirect URI is unverified, else a redirect (RFC 6749 §4.1.2.1). */
+function sendCheckFailure(request: FastifyRequest, reply: FastifyReply, check: Exclude<AuthorizeCheck, { kind: 'ok' }>, status: 302 | 303): FastifyReply {
+  request.audit.outcome = check.error.code;
+  if (check.kind === 'page') return sendHtml(reply, check.error.status, renderErrorPage({ description: check.error.description }));
+  const location = redirectWith(check.redirectUri, {
+    error: check.error.code,
+    error_description: check.error.description,
+    state: check.state,
+  });
+  return reply.code(status).header('location', location).send();
+}
+
+export function registerAuthorizeRoute(app: FastifyInstance, deps: AuthorizeRouteDeps): void {
+  // Behind an https issuer the CSRF cookie must never travel over plain http.
+  const secureCookie = deps.issuer.startsWith('https:');
+
+  const showLoginPage = (
+    reply: FastifyReply,
+    status: number,
+    request: AuthorizeRequest,
+    params: RequestParams,
+    csrfToken: string,
+    extra: { email?: string; error?: string } = {},
+  ): FastifyReply => {
+    const hidden = AUTHORIZE_PARAMS.flatMap((name) => {
+      const value = params.get(name);
+      return value === undefined ? [] : [[name, value] as const];
+    });
+    const formAction = formActionSource(request.redirectUri);
+    reply.header('set-cookie', csrfCookie(csrfToken, secureCookie));
+    return sendHtml(
+      reply,
+      status,
+      renderLoginPage({
+        clientName: request.client.name,
+        redirectHost: redirectHost(request.redirectUri),
+        hidden,
+        csrfField: CSRF_FIELD,
+        csrfToken,
+        ...extra,
+      }),
+      { formAction: formAction === undefined ? [] : [formAction] },
+    );
+  };
+
+  app.get('/oauth/authorize', { errorHandler: renderAuthorizeError }, async (request, reply) => {
+    // A repeated parameter throws invalid_request here: an error page, since nothing is verified yet.
+    const params = RequestParams.from(rawQuery(request.url), '');
+    const check = await checkAuthorizeRequest(deps.store, params);
+    if (check.kind !== 'ok') return sendCheckFailure(request, reply, check, 302);
+    request.audit.clientId = check.request.client.id;
+    // Reuse a token already set, so two open login tabs both keep working.
+    const csrfToken = readCsrfCookie(request.headers.cookie) ?? newCsrfToken();
+    return showLoginPage(reply, 200, check.request, params, csrfToken);
+  });
+
+  app.post('/oauth/authorize', { errorHandler: renderAuthorizeError }, async (request, reply) => {
+    // The form's own fields only: credentials never belong in a URL, so the query string is not read.
+    const params = RequestParams.from('', typeof request.body === 'string' ? request.body : '');
+    // The hidden fields are user input like any other: the whole request is checked again.
+    const check = await checkAuthorizeRequest(deps.store, params);
+    if (check.kind !== 'ok') return sendCheckFailure(request, reply, check, 303);
+    const authorize = check.request;
+    const client = authorize.client;
+    request.audit.clientId = client.id;
+
+    const cookieToken = readCsrfCookie(request.headers.cookie);
+    if (!csrfMatches(cookieToken, params.get(CSRF_FIELD))) {
+      // A forged submit, or a form older than its cookie: nothing is checked, the user starts over.
+      request.audit.outcome = 'csrf_failed';
+      return showLoginPage(reply, 403, authorize, params, newCsrfToken(), { error: MESSAGES.staleForm });
+    }
+
+    const email = params.get('email');
+    const password = params.get('password');
+    if (email === undefined || password === undefined) {
+      request.audit.outcome = 'invalid_request';
+      return showLoginPage(reply, 400, authorize, params, cookieToken, { email, error: MESSAGES.missing });
+    }
+    const context = { ip: request.ip, requestId: request.id, clientId: client.id };
+    let user;
+    try {
+      user = await checkPasswordLogin(deps, { email, password, clientId: client.id, context });
+    } catch (error) {
+      if (!(error instanceof OAuthError) || error.code !== 'slow_down') throw error;
+      // Locked out: the page says so (429 + Retry-After) without checking the password.
+      request.audit.outcome = 'slow_down';
+      reply.headers(error.headers);
+      return showLoginPage(reply, 429, authorize, params, cookieToken, { email, error: MESSAGES.throttled });
+    }
+    if (!user) {
+      // Same message for an unknown email and a wrong password: the page reveals no accounts.
+      request.audit.outcome = 'login_failed';
+      return showLoginPage(reply, 400, authorize, params, cookieToken, { email, error: MESSAGES.badLogin });
+    }
+
+    const code = await issueAuthorizationCode(deps.store, deps.clock.now(), {
+      clientId: client.id,
+      userId: user.id,
+      redirectUri: authorize.redirectUri,
+      redirectUriGiven: authorize.redirectUriGiven,
+      codeChallenge: authorize.codeChallenge,
+    });
+    // RFC 6749 §4.1.2: the code goes back on the redirect URI, with state exactly as received.
+    // 303: the browser follows a POST with a GET.
+    return reply.code(303).header('location', redirectWith(authorize.redirectUri, { code, state: authorize.state })).send();
+  });
+}
+
+/** The host (or scheme, for app schemes) the user returns to, for the page's note. */
+function redirectHost(redirectUri: string): string {
+  try {
+    const url = new URL(redirectUri);
+    return url.host || url.protocol.replace(/:$/, '');
+  } catch {
+    return redirectUri;
+  }
+}

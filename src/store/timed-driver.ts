@@ -1,0 +1,52 @@
+/**
+ * A SqlDriver decorator that times every statement and every whole transaction and reports it
+ * to a callback (the store-latency metric). It adds no behaviour and knows nothing of metrics
+ * libraries: the store stays free of prom-client.
+ */
+import type { SqlDriver, SqlExecutor, SqlValue } from './sql-driver.ts';
+
+export type QueryOperation = 'select' | 'insert' | 'update' | 'delete' | 'other' | 'transaction';
+
+/** Called once per statement or transaction; it must not throw (a throw is swallowed). */
+export type QueryObserver = (operation: QueryOperation, seconds: number, ok: boolean) => void;
+
+const VERBS = new Set<QueryOperation>(['select', 'insert', 'update', 'delete']);
+
+/** The statement's leading verb: a closed set, so a metric label never carries SQL text. */
+export function queryOperation(sql: string): QueryOperation {
+  const verb = /^\s*([A-Za-z]+)/.exec(sql)?.[1]?.toLowerCase() as QueryOperation | undefined;
+  return verb !== undefined && VERBS.has(verb) ? verb : 'other';
+}
+
+export function timeQueries(driver: SqlDriver, observe: QueryObserver): SqlDriver {
+  const timed = async <T>(operation: QueryOperation, run: () => Promise<T>): Promise<T> => {
+    const start = performance.now();
+    const report = (ok: boolean) => {
+      try {
+        observe(operation, (performance.now() - start) / 1000, ok);
+      } catch {
+        // A metric must never fail a query.
+      }
+    };
+    try {
+      const result = await run();
+      report(true);
+      return result;
+    } catch (error) {
+      report(false);
+      throw error;
+    }
+  };
+  const wrap = (executor: SqlExecutor): SqlExecutor => ({
+    all: <Row>(sql: string, params?: readonly SqlValue[]) => timed(queryOperation(sql), () => executor.all<Row>(sql, params)),
+    get: <Row>(sql: string, params?: readonly SqlValue[]) => timed(queryOperation(sql), () => executor.get<Row>(sql, params)),
+    run: (sql: string, params?: readonly SqlValue[]) => timed(queryOperation(sql), () => executor.run(sql, params)),
+  });
+  return {
+    dialect: driver.dialect,
+    ...wrap(driver),
+    transaction: (fn) => timed('transaction', () => driver.transaction((tx) => fn(wrap(tx)))),
+    withMigrationLock: (fn) => driver.withMigrationLock((tx) => fn(wrap(tx))),
+    close: () => driver.close(),
+  };
+}

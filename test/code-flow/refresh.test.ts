@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { createHarness, ManualClock, storeKinds, type Harness, type Seeded } from '../support/harness.ts';
+import { exchangeCode, isActive, obtainCode, refresh } from './flow.ts';
+
+/** Logs in through the page and exchanges the code: the start of a refresh-token family. */
+async function codeLogin(h: Harness, s: Seeded): Promise<{ access_token: string; refresh_token: string; refresh_token_expires_in: number }> {
+  const res = await exchangeCode(h, s, await obtainCode(h, s));
+  assert.equal(res.statusCode, 200, res.body);
+  return res.json();
+}
+
+for (const kind of storeKinds()) {
+  describe(`refresh tokens of the code flow [${kind}]`, () => {
+    let h: Harness;
+    let clock: ManualClock;
+    before(async () => {
+      clock = new ManualClock();
+      h = await createHarness({ kind, clock });
+    });
+    after(() => h.close());
+
+    test('rotation: a refresh returns a new access and refresh token, and the old refresh token is refused after use', async () => {
+      const s = await h.seed({ client: { refreshTokens: true } });
+      const first = await codeLogin(h, s);
+      const res = await refresh(h, s, first.refresh_token);
+      assert.equal(res.statusCode, 200, res.body);
+      assert.equal(res.headers['cache-control'], 'no-store');
+      const second = res.json();
+      assert.deepEqual(Object.keys(second).sort(), ['access_token', 'email', 'expires_in', 'redirect_url', 'refresh_token', 'refresh_token_expires_in', 'token_type']);
+      assert.notEqual(second.refresh_token, first.refresh_token);
+      assert.notEqual(second.access_token, first.access_token);
+      assert.equal(second.email, s.email);
+      assert.ok(await isActive(h, s, second.access_token));
+      assert.equal(await isActive(h, s, first.refresh_token), false, 'the rotated token is no longer active');
+
+      const third = await refresh(h, s, second.refresh_token);
+      assert.equal(third.statusCode, 200, 'the new refresh token works');
+      const again = await refresh(h, s, first.refresh_token);
+      assert.equal(again.statusCode, 400);
+      assert.equal(again.json().error, 'invalid_grant');
+    });
+
+    test('reuse detection: a rotated refresh token presented again ends the whole session and records refresh_token_reused', async () => {
+      const s = await h.seed({ client: { refreshTokens: true } });
+      const first = await codeLogin(h, s);
+      const second = (await refresh(h, s, first.refresh_token)).json();
+      const reused = await refresh(h, s, first.refresh_token);
+      assert.equal(reused.statusCode, 400);
+      assert.equal(reused.json().error, 'invalid_grant');
+
+      for (const token of [first.access_token, second.access_token, second.refresh_token]) {
+        assert.equal(await isActive(h, s, token), false, 'every token of the session is dead');
+      }
+      assert.equal((await refresh(h, s, second.refresh_token)).json().error, 'invalid_grant', 'the current refresh token is dead too');
+      const events = await h.store.listEvents({ userId: s.userId });
+      const event = events.find((e) => e.type === 'refresh_token_reused');
+      assert.ok(event, 'a refresh_token_reused security event');
+      assert.equal((await h.store.findSession(event.sessionId!))?.endReason, 'refresh_token_reuse');
+    });
+
+    test('grace window: the previous token works again within the client\'s refreshGrace, and counts as reuse after it', async () => {
+      const s = await h.seed({ client: { refreshTokens: true, refreshGrace: 10 } });
+      const first = await codeLogin(h, s);
+      const second = (await refresh(h, s, first.refresh_token)).json();
+      clock.advance(5_000);
+      const retry = await refresh(h, s, first.refresh_token);
+      assert.equal(retry.statusCode, 200, 'within 10 s the previous token is accepted again');
+      assert.ok(await isActive(h, s, second.access_token), 'and the session lives on');
+      assert.ok(await isActive(h, s, retry.json().access_token));
+
+      clock.advance(5_001);
+      const late = await refresh(h, s, first.refresh_token);
+      assert.equal(late.statusCode, 400);
+      assert.equal(late.json().error, 'invalid_grant');
+      assert.equal(await isActive(h, s, second.access_token), false, 'after the window it is reuse: the session ended');
+      assert.ok((await h.store.listEvents({ userId: s.userId })).some((e) => e.type === 'refresh_token_reused'));
+    });
+
+    test('absolute lifetime: refresh_token_expires_in counts down from the original login and never grows', async () => {
+      const s = await h.seed({ client: { refreshTokens: true, refreshTtl: 100 } });
+      let current = await codeLogin(h, s);
+      assert.equal(current.refresh_token_expires_in, 100);
+      for (const expected of [70, 40, 10]) {
+        clock.advance(30_000);
+        const res = await refresh(h, s, current.refresh_token);
+        assert.equal(res.statusCode, 200, res.body);
+        current = res.json();
+        assert.equal(current.refresh_token_expires_in, expected);
+      }
+      clock.advance(10_000);
+      const expired = await refresh(h, s, current.refresh_token);
+      assert.equal(expired.statusCode, 400);
+      assert.equal(expired.json().error, 'invalid_grant', 'after the family expiry');
+    });
+
+    test('a refresh token works only for the client it was issued to', async () => {
+      const s = await h.seed({ client: { refreshTokens: true } });
+      const other = await h.seed({ client: { refreshTokens: true } });
+      const tokens = await codeLogin(h, s);
+      const stolen = await refresh(h, other, tokens.refresh_token);
+      assert.equal(stolen.statusCode, 400);
+      assert.equal(stolen.json().error, 'invalid_grant');
+      assert.equal((await refresh(h, s, tokens.refresh_token)).statusCode, 200, 'its own client can still use it');
+    });
+  });
+
+  describe(`the parallel-refresh race on a listening server [${kind}]`, () => {
+    let h: Harness;
+    let base: string;
+    before(async () => {
+      h = await createHarness({ kind });
+      base = await h.app.listen({ port: 0, host: '127.0.0.1' });
+    });
+    after(() => h.close());
+
+    test('50 parallel refreshes with one token: exactly one 200, the rest invalid_grant, never a 5xx', async () => {
+      const s = await h.seed({ client: { refreshTokens: true } });
+      const tokens = await codeLogin(h, s);
+      const body = new URLSearchParams({ grant_type: 'refresh_token', client_id: s.clientId, client_secret: s.clientSecret, refresh_token: tokens.refresh_token }).toString();
+      const responses = await Promise.all(
+        Array.from({ length: 50 }, async () => {
+          const res = await fetch(`${base}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+          return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+        }),
+      );
+      const statuses = responses.map((r) => r.status);
+      assert.equal(statuses.filter((st) => st === 200).length, 1, `statuses: ${statuses.join(',')}`);
+      assert.equal(statuses.filter((st) => st >= 500).length, 0);
+      for (const r of responses.filter((x) => x.status !== 200)) {
+        assert.equal(r.status, 400);
+        assert.equal(r.json.error, 'invalid_grant');
+      }
+      // Fifty presentations of one token are reuse (RFC 9700 §4.14.2): the family is revoked, winner included.
+      const winner = responses.find((r) => r.status === 200)!.json;
+      assert.equal(await isActive(h, s, String(winner.refresh_token)), false);
+    });
+  });
+}
