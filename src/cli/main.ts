@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { systemClock } from '../clock.ts';
 import { ConfigError, parseDatabaseUrl, type Env } from '../config.ts';
 import { Admin, AdminError } from '../domain/admin.ts';
+import { LoginThrottle } from '../domain/login-throttle.ts';
 import { SchemaTooNewError } from '../store/migrations.ts';
 import { openStore } from '../store/open-store.ts';
 import type { Session, Store } from '../store/store.ts';
@@ -241,6 +242,23 @@ export function buildCli(io: Io): Command {
         }),
       );
   }
+  user
+    .command('unlock')
+    .description('clear a login lock (too many failed passwords) on an account, or on a client IP with --ip')
+    .option('--email <email>', 'the account (need not exist: unknown emails are throttled too)')
+    .option('--ip <address>', 'a client IP address instead')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  sei-auth user unlock --email ada@example.com --json')
+    .action((opts: { email?: string; ip?: string; json?: boolean }) =>
+      withStore(async (_admin, store) => {
+        if ((opts.email === undefined) === (opts.ip === undefined)) throw new AdminError('give exactly one of --email or --ip');
+        const throttle = new LoginThrottle({ store, clock: systemClock });
+        const user = opts.email ? await store.findUserByEmail(opts.email) : undefined;
+        const cleared = opts.email ? await throttle.unlockAccount(opts.email, user?.id ?? null) : await throttle.unlockIp(opts.ip!);
+        const target = opts.email ?? opts.ip!;
+        print(!!opts.json, { unlocked: target, was_throttled: cleared }, cleared ? `cleared the login lock on ${target}` : `${target} had no failed logins on record`);
+      }),
+    );
   user
     .command('sessions')
     .description("list a user's active sessions")
