@@ -47,13 +47,19 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
     metrics,
     metricsToken: config.metricsToken,
   });
+  // Fastify would log its own "Server listening at" line(s) (one per address for `localhost`);
+  // the one start-up line below says that and more, so fastify's are held back.
+  const level = app.log.level;
+  if (logger.isLevelEnabled('info')) app.log.level = 'warn';
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
+    app.log.level = level;
     await app.close();
     await store.close();
     throw error;
   }
+  app.log.level = level;
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.ts';
+import { hashSecret } from '../crypto/secrets.ts';
 import { OAuthError } from '../errors/oauth-error.ts';
 import { emailKey, type Store, type StoreOps, type ThrottleState } from '../store/store.ts';
 import { securityEvent, type EventContext } from './event-log.ts';
@@ -14,8 +15,12 @@ import { securityEvent, type EventContext } from './event-log.ts';
  * - While locked, attempts are refused with 429 without checking the password, and the answer
  *   is the same whether or not the email exists.
  * - Guesses fired in parallel all pass the first check before any of them fails, so the lock is
- *   checked again after the verify: a right password found by a guess that raced past the lock
- *   is still refused, and the attacker learns nothing from it.
+ *   checked again after the verify, under the counter's row lock: a wrong guess that raced past
+ *   the lock is answered 429 like the refused ones (so a burst gets at most `accountMaxFailures`
+ *   honest answers, not one per request) and is not counted again; a right password found by
+ *   such a guess is refused all the same, and the attacker learns nothing from either.
+ * - Account keys are a hash of the normalized email, so what someone typed into the email field
+ *   (sometimes a password) is never stored in the throttle table.
  */
 export interface ThrottlePolicy {
   accountMaxFailures: number;
@@ -44,7 +49,7 @@ export interface ThrottleTicket {
   ip: string;
 }
 
-const accountKeyOf = (email: string) => `account:${emailKey(email)}`;
+const accountKeyOf = (email: string) => `account:${hashSecret(emailKey(email))}`;
 const ipKeyOf = (ip: string) => `ip:${ip}`;
 
 export class LoginThrottle {
@@ -113,36 +118,61 @@ export class LoginThrottle {
     await this.store.deleteThrottle(ticket.accountKey);
   }
 
-  /** The password was wrong (or the user unknown or disabled): one failure for the account and the IP. */
-  async failed(ticket: ThrottleTicket, context: EventContext, userId: string | null): Promise<void> {
+  /**
+   * The password was wrong (or the user unknown or disabled): one failure for the account and the
+   * IP — unless either got locked while this attempt was being verified (a parallel burst): then
+   * the attempt is refused like those the lock stopped at the door, and not counted.
+   * @throws OAuthError slow_down (429, Retry-After) when the attempt raced past a lock
+   */
+  async failed(ticket: ThrottleTicket, context: EventContext, user: { id: string; email: string } | null): Promise<void> {
     const now = this.clock.now();
-    const locks = await this.store.transaction(async (tx: StoreOps) => {
+    const userId = user?.id ?? null;
+    const email = user?.email ?? null;
+    const outcome = await this.store.transaction(async (tx: StoreOps) => {
+      // Always the account row first, then the IP row: one lock order, no deadlock between instances.
       const account = await tx.lockThrottle(ticket.accountKey);
+      const address = await tx.lockThrottle(ipKeyOf(ticket.ip));
+      const lockedUntil = Math.max(account.lockedUntil, address.lockedUntil);
+      if (lockedUntil > now) return { refusedUntil: lockedUntil, accountLocked: false, ipLocked: false };
       const accountLocked = this.charge(account, this.policy.accountMaxFailures, now);
       await tx.saveThrottle(account);
-      const address = await tx.lockThrottle(ipKeyOf(ticket.ip));
       const ipLocked = this.charge(address, this.policy.ipMaxFailures, now);
       await tx.saveThrottle(address);
-      if (accountLocked) await tx.insertEvent(securityEvent('account_locked', now, { ...context, userId, reason: 'too_many_failures' }));
+      if (accountLocked) await tx.insertEvent(securityEvent('account_locked', now, { ...context, userId, email, reason: 'too_many_failures' }));
       if (ipLocked) await tx.insertEvent(securityEvent('account_locked', now, { ...context, userId: null, reason: 'ip_too_many_failures' }));
-      return { accountLocked, ipLocked };
+      return { refusedUntil: 0, accountLocked, ipLocked };
     });
-    if (locks.accountLocked) this.observer.onLock?.('account');
-    if (locks.ipLocked) this.observer.onLock?.('ip');
+    if (outcome.accountLocked) this.observer.onLock?.('account');
+    if (outcome.ipLocked) this.observer.onLock?.('ip');
+    if (outcome.refusedUntil) throw this.refusal(outcome.refusedUntil, now);
   }
 
-  /** Operator action (`sei-auth user unlock`): clears the account's lock and counter. */
-  async unlockAccount(email: string, userId: string | null): Promise<boolean> {
+  /**
+   * Operator action (`sei-auth user unlock --email`): clears the account's lock and counter. The
+   * event names the account as the store spells it when it exists (`userId` is looked up when not
+   * given), the normalized email otherwise.
+   */
+  async unlockAccount(email: string, userId?: string | null): Promise<boolean> {
     const now = this.clock.now();
+    const user = await this.store.findUserByEmail(email);
     return this.store.transaction(async (tx) => {
       const existed = await tx.deleteThrottle(accountKeyOf(email));
-      if (existed) await tx.insertEvent(securityEvent('account_unlocked', now, { userId, email, reason: 'admin' }));
+      if (existed) {
+        await tx.insertEvent(
+          securityEvent('account_unlocked', now, { userId: user?.id ?? userId ?? null, email: user?.email ?? emailKey(email), reason: 'admin' }),
+        );
+      }
       return existed;
     });
   }
 
-  /** Operator action: clears a client IP's lock. */
+  /** Operator action (`sei-auth user unlock --ip`): clears a client IP's lock and counter. */
   async unlockIp(ip: string): Promise<boolean> {
-    return this.store.deleteThrottle(ipKeyOf(ip));
+    const now = this.clock.now();
+    return this.store.transaction(async (tx) => {
+      const existed = await tx.deleteThrottle(ipKeyOf(ip));
+      if (existed) await tx.insertEvent(securityEvent('account_unlocked', now, { ip, reason: 'admin' }));
+      return existed;
+    });
   }
 }

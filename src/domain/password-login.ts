@@ -8,7 +8,7 @@ import type { LoginThrottle } from './login-throttle.ts';
  * The one email + password check, shared by the token endpoint's password login and the
  * authorize page: login throttling first (a locked account or IP is refused without checking
  * the password), then exactly one argon2id verify whatever the outcome, and a 'login_failed'
- * event for every refusal.
+ * event for every password that was checked and refused.
  */
 export interface PasswordLoginDeps {
   store: Store;
@@ -26,7 +26,8 @@ export interface PasswordLoginAttempt {
 
 /**
  * The user whose password matches, or undefined (unknown email, wrong password, disabled user).
- * @throws OAuthError slow_down (429) while the account or the client IP is locked
+ * @throws OAuthError slow_down (429) while the account or the client IP is locked, including when
+ *   the lock started while this attempt was being verified
  */
 export async function checkPasswordLogin(deps: PasswordLoginDeps, attempt: PasswordLoginAttempt): Promise<User | undefined> {
   const { email, password, clientId, context } = attempt;
@@ -36,15 +37,26 @@ export async function checkPasswordLogin(deps: PasswordLoginDeps, attempt: Passw
   const user = tooLong ? undefined : await deps.store.findUserByEmail(email);
   // Always one argon2id verify, against a decoy for unknown emails: same cost, same answer.
   const passwordOk = tooLong ? false : await verifyPassword(user?.passwordHash ?? null, password);
+  // The email as the store spells it, for a known user only: what was typed into the email field
+  // of a failed login (sometimes the password itself) is never written to the event log.
+  const who = { ...context, clientId, userId: user?.id ?? null, email: user?.email ?? null };
   if (user && passwordOk && !user.disabled) {
-    if (ticket) await deps.throttle!.succeeded(ticket);
+    if (ticket) {
+      try {
+        await deps.throttle!.succeeded(ticket);
+      } catch (error) {
+        // The right password, refused because a lock started while it was being verified: on record,
+        // since it may be a guess that found the password.
+        await deps.store.insertEvent(securityEvent('login_failed', deps.clock.now(), { ...who, reason: 'throttled' }));
+        throw error;
+      }
+    }
     return user;
   }
 
   const reason = tooLong ? 'too_long' : !user ? 'unknown_user' : !passwordOk ? 'bad_password' : 'user_disabled';
-  if (ticket) await deps.throttle!.failed(ticket, { ...context, clientId }, user?.id ?? null);
-  await deps.store.insertEvent(
-    securityEvent('login_failed', deps.clock.now(), { ...context, clientId, userId: user?.id ?? null, reason }),
-  );
+  // The password was checked, so the failure is on record even when the throttle then refuses it.
+  await deps.store.insertEvent(securityEvent('login_failed', deps.clock.now(), { ...who, reason }));
+  if (ticket) await deps.throttle!.failed(ticket, { ...context, clientId }, user ? { id: user.id, email: user.email } : null);
   return undefined;
 }

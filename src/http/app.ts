@@ -68,7 +68,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    return503OnClosing: true,
+    // Refused in closeConnectionsWhenDraining instead, with an OAuth-shaped body.
+    return503OnClosing: false,
     // A URL fastify cannot even route (bad percent-encoding in the path) gets the same OAuth JSON.
     frameworkErrors: (error, request, reply) => renderError(error, request, reply),
   }) as unknown as FastifyInstance;
@@ -100,7 +101,15 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   installRateLimits(app, new RateLimits(deps.rateLimits ?? DEFAULT_RATE_LIMITS, deps.clock));
 
   const tokens = new TokenService({ store: deps.store, clock: deps.clock, lifetimes: deps.lifetimes });
-  const throttle = new LoginThrottle({ store: deps.store, clock: deps.clock, policy: deps.throttle });
+  const throttle = new LoginThrottle({
+    store: deps.store,
+    clock: deps.clock,
+    policy: deps.throttle,
+    observer: {
+      onLock: (kind) => metrics.loginThrottling.increment(`${kind}_locked`),
+      onRefused: () => metrics.loginThrottling.increment('refused'),
+    },
+  });
   const grants: Grant[] = [
     passwordGrant({ store: deps.store, clock: deps.clock, tokens, throttle }),
     refreshTokenGrant({ tokens }),

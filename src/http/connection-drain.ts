@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
+import { OAuthError } from '../errors/oauth-error.ts';
 
 /**
- * Graceful shutdown, the HTTP half. Once close() begins, fastify refuses new requests with 503,
- * but a keep-alive connection whose in-flight request finishes afterwards would stay open until
+ * Graceful shutdown, the HTTP half. Once close() begins, a new request on a kept-alive
+ * connection is refused with 503 temporarily_unavailable in the usual OAuth JSON (the app sets
+ * fastify's own return503OnClosing off, whose body is not OAuth-shaped). And a keep-alive connection whose in-flight request finishes afterwards would stay open until
  * its keep-alive timeout (72 s), holding close() up. So every response sent while closing says
  * `Connection: close`, and Node ends the socket right after it.
  */
@@ -10,6 +12,13 @@ export function closeConnectionsWhenDraining(app: FastifyInstance): void {
   let draining = false;
   app.addHook('preClose', async () => {
     draining = true;
+  });
+  app.addHook('onRequest', async () => {
+    if (draining) {
+      throw new OAuthError('temporarily_unavailable', 'The server is shutting down; retry on another instance.', {
+        headers: { 'Retry-After': '1' },
+      });
+    }
   });
   app.addHook('onSend', async (_request, reply) => {
     if (draining) reply.header('connection', 'close');

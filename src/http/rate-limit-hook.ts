@@ -4,12 +4,22 @@ import { requestParams } from './routes/token-route.ts';
 
 const LIMITED = new Set(['/oauth/token', '/oauth/introspect', '/oauth/revoke']);
 
-/** The client id a request claims (HTTP Basic or client_id), before it is authenticated. */
+/**
+ * The client id a request claims (HTTP Basic or client_id), before it is authenticated. The Basic
+ * user-id is form-decoded as client authentication does (RFC 6749 Appendix B), so that one client
+ * cannot spread its requests over many buckets by spelling its id in different encodings.
+ */
 function claimedClientId(authorization: string | undefined, fallback: () => string | undefined): string | undefined {
   if (authorization && /^Basic /i.test(authorization)) {
     const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
-    return colon === -1 ? undefined : decoded.slice(0, colon);
+    if (colon === -1) return undefined;
+    const raw = decoded.slice(0, colon);
+    try {
+      return decodeURIComponent(raw.replace(/\+/g, ' '));
+    } catch {
+      return raw; // malformed: client authentication refuses it; it still counts under this key
+    }
   }
   return fallback();
 }

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { OAuthError, toOAuthError } from '../errors/oauth-error.ts';
 import { StoreUnavailableError } from '../store/store.ts';
+import { logRequest } from './request-audit.ts';
 
 /**
  * Fastify's own errors (body too large, unsupported media type, malformed JSON …) carry a 4xx
@@ -37,14 +38,16 @@ export function publicError(error: unknown): OAuthError {
 /** The one place an error becomes a response: RFC 6749 §5.2 JSON, no-store. */
 export function renderError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const oauth = publicError(error);
-  // Fastify's framework errors (a malformed URL) reach here before the onRequest hook has run.
+  // Framework errors (a URL that cannot be routed) arrive before the onRequest hooks have run,
+  // and their replies skip onResponse too: the request line is written here instead.
+  const hooksSkipped = !request.audit;
   request.audit ??= {};
-  // Framework errors (a URL that cannot be routed) arrive before onRequest hooks have run.
-  if (request.audit) request.audit.outcome = oauth.code;
+  request.audit.outcome = oauth.code;
   if (oauth.status >= 500 && oauth.code === 'server_error') {
     // Only the error's class, code and stack: messages of lower layers stay out of responses.
     request.log.error({ err: oauth.cause ?? oauth }, 'unhandled error');
   }
   reply.code(oauth.status).headers(oauth.headers).header('cache-control', 'no-store').header('x-content-type-options', 'nosniff');
   void reply.send({ error: oauth.code, error_description: oauth.description });
+  if (hooksSkipped) logRequest(request, reply);
 }

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /**
  * What the per-request log line may say about a token request. Filled in by the route only
@@ -23,20 +23,29 @@ export function installRequestLog(app: FastifyInstance): void {
   app.addHook('onRequest', async (request) => {
     request.audit = {};
   });
-  app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? '(no route)';
-    request.log.info(
-      {
-        method: request.method,
-        route,
-        status: reply.statusCode,
-        ...(request.audit.grantType ? { grant_type: request.audit.grantType } : {}),
-        ...(request.audit.clientId ? { client_id: request.audit.clientId } : {}),
-        outcome: request.audit.outcome ?? (reply.statusCode < 400 ? 'ok' : 'error'),
-        ms: Math.round(reply.elapsedTime * 10) / 10,
-        ip: request.ip,
-      },
-      'request',
-    );
-  });
+  app.addHook('onResponse', async (request, reply) => logRequest(request, reply));
+}
+
+/** The request line itself (also written by renderError for requests that never reached the hooks). */
+export function logRequest(request: FastifyRequest, reply: FastifyReply): void {
+  const audit = request.audit ?? {};
+  let route = '(no route)';
+  try {
+    route = request.routeOptions.url ?? route;
+  } catch {
+    // a request Fastify could not route has no route options
+  }
+  request.log.info(
+    {
+      method: request.method,
+      route,
+      status: reply.statusCode,
+      ...(audit.grantType ? { grant_type: audit.grantType } : {}),
+      ...(audit.clientId ? { client_id: audit.clientId } : {}),
+      outcome: audit.outcome ?? (reply.statusCode < 400 ? 'ok' : 'error'),
+      ms: Math.round(reply.elapsedTime * 10) / 10,
+      ip: request.ip,
+    },
+    'request',
+  );
 }

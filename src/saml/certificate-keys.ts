@@ -27,6 +27,32 @@ export function publicKeyOf(certificatePem: string): KeyObject | null {
   return key;
 }
 
+/**
+ * Which certificate of a registered set verified last. During a key rollover both certificates
+ * are registered and one of them signs everything; trying it first saves a full failed xml-crypto
+ * pass per login. Only an ordering preference: every candidate is still verified the same way.
+ */
+const lastSigner = new Map<string, string>();
+
+function setKey(certificates: readonly string[]): string {
+  return certificates.join('\n');
+}
+
+export function preferredSigner(certificates: readonly string[]): string | undefined {
+  return certificates.length < 2 ? undefined : lastSigner.get(setKey(certificates));
+}
+
+export function rememberSigner(certificates: readonly string[], signer: string): void {
+  if (certificates.length < 2) return;
+  const key = setKey(certificates);
+  if (lastSigner.get(key) === signer) return;
+  if (lastSigner.size >= MAX_CACHED_KEYS) {
+    const oldest = lastSigner.keys().next().value;
+    if (oldest !== undefined) lastSigner.delete(oldest);
+  }
+  lastSigner.set(key, signer);
+}
+
 /** The base64 body of a PEM certificate, whitespace removed (for comparing with KeyInfo text). */
 export function certificateBody(certificatePem: string): string {
   return certificatePem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');

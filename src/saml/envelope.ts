@@ -1,6 +1,13 @@
 import type { Document, Element } from '@xmldom/xmldom';
 import { attr, childrenNamed, is, isElement, onlyChild } from './dom.ts';
 import { NS_ASSERTION, NS_DSIG, NS_PROTOCOL, STATUS_SUCCESS } from './names.ts';
+import {
+  MAX_ATTRIBUTES_PER_ELEMENT,
+  MAX_COMMENTS_AND_PIS,
+  MAX_DEPTH,
+  MAX_ELEMENTS,
+  MAX_NODES,
+} from './limits.ts';
 import { reject } from './reject.ts';
 
 export type SamlForm = 'response' | 'assertion' | 'either';
@@ -21,6 +28,9 @@ export interface Envelope {
 }
 
 const ID_ATTRIBUTE_NAMES: ReadonlySet<string> = new Set(['ID', 'Id', 'id']);
+
+const COMMENT_NODE = 8;
+const PROCESSING_INSTRUCTION_NODE = 7;
 
 /**
  * Checks the document's shape and finds the elements whose signatures must be verified.
@@ -45,8 +55,16 @@ export function readEnvelope(doc: Document, form: SamlForm): Envelope {
   let encryptedCount = 0;
   const signatures: Element[] = [];
   const stack: Element[] = [root];
-  for (let el = stack.pop(); el !== undefined; el = stack.pop()) {
+  const depths: number[] = [1];
+  let elements = 0;
+  let nodes = 0;
+  let extras = 0;
+  for (let el = stack.pop(), depth = depths.pop() ?? 1; el !== undefined; el = stack.pop(), depth = depths.pop() ?? 1) {
+    elements++;
     const attributes = el.attributes;
+    if (depth > MAX_DEPTH || elements > MAX_ELEMENTS || attributes.length > MAX_ATTRIBUTES_PER_ELEMENT) {
+      throw reject('too_large');
+    }
     for (let i = 0; i < attributes.length; i++) {
       const a = attributes.item(i);
       if (a === null || !ID_ATTRIBUTE_NAMES.has(a.localName ?? a.name)) continue;
@@ -61,8 +79,15 @@ export function readEnvelope(doc: Document, form: SamlForm): Envelope {
     else if (el.localName === 'EncryptedAssertion') encryptedCount++;
     else if (is(el, NS_DSIG, 'Signature')) signatures.push(el);
     for (let n = el.lastChild; n !== null; n = n.previousSibling) {
-      if (isElement(n)) stack.push(n);
+      nodes++;
+      if (isElement(n)) {
+        stack.push(n);
+        depths.push(depth + 1);
+      } else if (n.nodeType === COMMENT_NODE || n.nodeType === PROCESSING_INSTRUCTION_NODE) {
+        extras++;
+      }
     }
+    if (nodes > MAX_NODES || extras > MAX_COMMENTS_AND_PIS) throw reject('too_large');
   }
 
   // RFC 7522 §2.1: the grant carries a single SAML 2.0 Assertion. More than one (including ones

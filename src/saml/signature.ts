@@ -1,6 +1,6 @@
 import type { Element } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
-import { certificateBody, publicKeyOf } from './certificate-keys.ts';
+import { certificateBody, preferredSigner, publicKeyOf, rememberSigner } from './certificate-keys.ts';
 import { attr, elementChildren, is, textOnly } from './dom.ts';
 import {
   CANONICALIZATIONS,
@@ -107,8 +107,9 @@ function onlyInclusiveNamespaces(el: Element): void {
  *
  * KeyInfo is never trusted (`getCertFromKeyInfo` returns nothing), so a document signed by any
  * other key, with its own certificate embedded, fails here. Each registered certificate is tried
- * in turn (two during a key rollover); an embedded certificate that equals a registered one only
- * decides which to try first, since each failed attempt costs a full xml-crypto pass.
+ * in turn (two during a key rollover). Which one is tried first is only a cost decision (each
+ * failed attempt is a full xml-crypto pass): the one whose copy is embedded in KeyInfo, else the
+ * one that verified last for this certificate set.
  */
 export function verifyEnvelopedSignature(
   xml: string,
@@ -143,15 +144,18 @@ export function verifyEnvelopedSignature(
     // saml-core §5.4.2: exactly one reference; what it covers is all that was authenticated.
     const signed = sig.getSignedReferences();
     if (signed.length !== 1 || typeof signed[0] !== 'string') throw reject('signature_invalid');
+    rememberSigner(certificates, cert);
     return signed[0];
   }
   throw reject('signature_invalid');
 }
 
-function tryOrder(certificates: readonly string[], hint: string | undefined): readonly string[] {
-  if (hint === undefined || certificates.length < 2) return certificates;
-  const first = certificates.filter((c) => certificateBody(c) === hint);
-  return first.length === 0 ? certificates : [...first, ...certificates.filter((c) => !first.includes(c))];
+function tryOrder(certificates: readonly string[], embedded: string | undefined): readonly string[] {
+  if (certificates.length < 2) return certificates;
+  const first =
+    (embedded === undefined ? undefined : certificates.find((c) => certificateBody(c) === embedded)) ??
+    preferredSigner(certificates);
+  return first === undefined ? certificates : [first, ...certificates.filter((c) => c !== first)];
 }
 
 /** KeyInfo/X509Data/X509Certificate text, whitespace removed; an ordering hint, never trusted. */

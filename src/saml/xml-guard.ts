@@ -1,5 +1,6 @@
 import { DOMParser } from '@xmldom/xmldom';
 import type { Document } from '@xmldom/xmldom';
+import { MAX_TAG_OPENINGS } from './limits.ts';
 import { reject } from './reject.ts';
 
 /**
@@ -36,6 +37,10 @@ function stopOnAnything(): never {
  * xml-crypto, which normalizes identically.
  */
 export function parseStrictXml(text: string): Document {
+  let tags = 0;
+  for (let i = text.indexOf('<'); i !== -1; i = text.indexOf('<', i + 1)) {
+    if (++tags > MAX_TAG_OPENINGS) throw reject('too_large');
+  }
   const parser = new DOMParser({ locator: false, onError: stopOnAnything });
   let doc: Document;
   try {
