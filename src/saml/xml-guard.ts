@@ -8,16 +8,19 @@ import { reject } from './reject.ts';
  * spelling of them. Only comments and CDATA sections may start with `<!` in a SAML message.
  */
 const MARKUP_DECLARATION = /<!(?!--|\[CDATA\[)/;
+/** XInclude pulls in external documents; nothing here processes it, and nothing ever should. */
+const XINCLUDE_NAMESPACE = 'http://www.w3.org/2001/XInclude';
 const XML_DECLARATION_ENCODING = /^\s*<\?xml[^>]*?\bencoding\s*=\s*["']([^"']*)["']/;
 
 /**
  * Refuses DTDs before any parser sees the text. SAML messages never need one, and a DTD is the
  * door to XXE (external entities and parameter entities fetching files or URLs) and to entity
- * expansion bombs ("billion laughs"). This is a product rule rather than a SAML MUST; scanning the
- * raw text means no parser setting or library version can bring DTD processing back.
+ * expansion bombs ("billion laughs"). XInclude, the other way XML pulls in external content, is
+ * refused alongside. This is a product rule rather than a SAML MUST; scanning the raw text means
+ * no parser setting or library version can bring DTD processing back.
  */
 export function refuseMarkupDeclarations(text: string): void {
-  if (MARKUP_DECLARATION.test(text)) throw reject('doctype_forbidden');
+  if (MARKUP_DECLARATION.test(text) || text.includes(XINCLUDE_NAMESPACE)) throw reject('doctype_forbidden');
   // The bytes were decoded as UTF-8; a document declaring another encoding was signed over
   // characters we did not decode, so it cannot be trusted to mean what the IdP meant.
   const declared = XML_DECLARATION_ENCODING.exec(text)?.[1];
@@ -34,7 +37,8 @@ function stopOnAnything(): never {
  * Strict parse: any warning or error of the parser aborts (xmldom otherwise recovers from
  * malformed input and guesses a tree, and a guessed tree is where parser differentials live).
  * Line endings are normalized by the parser (XML 1.0 §2.11); callers pass the same text to
- * xml-crypto, which normalizes identically.
+ * xml-crypto, which normalizes identically. The number of tags is bounded first (limits.ts), so
+ * the parser is never handed a pathological tree.
  */
 export function parseStrictXml(text: string): Document {
   let tags = 0;

@@ -1,0 +1,144 @@
+/**
+ * The admin CLI (contract §2, issue #2 item 4), clients and events: spawned as the real
+ * `sei-auth` bin against a real database. A client secret is printed once and never listed;
+ * rotating it stops the old one at once. Effects are checked through an in-process server on the
+ * same database. (Organizations and users: cli.test.ts.)
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { hashSecret } from '../../src/crypto/secrets.ts';
+import { createHarness, freshDatabase, passwordLogin, storeKinds, type Harness } from '../support/harness.ts';
+import { assertFails, assertOAuthError, runBin, runCliInProcess, singleJson, uniqueEmail } from './support.ts';
+
+for (const kind of storeKinds()) {
+  describe(`admin CLI: clients and events [${kind}]`, () => {
+    let db: { url: string; drop: () => Promise<void> };
+    let h: Harness;
+    // SQLite: the real bin, one process per command. PostgreSQL: the same command tree in process
+    // (the spawned bin against PostgreSQL is checked once below), to keep the suite fast.
+    const run = kind === 'sqlite' ? runBin : runCliInProcess;
+    const cli = (args: string[], input?: string) => run(args, { env: { DATABASE_URL: db.url }, input });
+
+    before(async () => {
+      db = await freshDatabase(kind);
+      singleJson(await cli(['client', 'list', '--json']));
+      h = await createHarness({ kind, databaseUrl: db.url });
+    });
+    after(async () => {
+      await h.close({ drop: false });
+      await db.drop();
+    });
+
+    test('client create with every contract flag prints {"client_id","client_secret"}; client list shows the settings, never the secret', async () => {
+      const created = singleJson(
+        await cli([
+          'client', 'create', '--name', 'Reports',
+          '--redirect-url', 'https://reports.example/callback',
+          '--redirect-url', 'https://reports.example/other',
+          '--refresh-tokens', '--access-ttl', '120', '--refresh-ttl', '86400', '--token-type', 'Bearer', '--json',
+        ]),
+      );
+      assert.deepEqual(Object.keys(created).sort(), ['client_id', 'client_secret']);
+      const clientId = created.client_id as string;
+      const secret = created.client_secret as string;
+      assert.match(clientId, /^cl_/);
+      assert.match(secret, /^scs_[A-Za-z0-9_-]{43}$/);
+
+      const listing = await cli(['client', 'list', '--json']);
+      const clients = singleJson(listing).clients as Array<Record<string, unknown>>;
+      const mine = clients.find((c) => c.client_id === clientId);
+      assert.ok(mine, 'the client is listed');
+      assert.equal(mine.name, 'Reports');
+      assert.deepEqual(mine.redirect_urls, ['https://reports.example/callback', 'https://reports.example/other']);
+      assert.equal(mine.refresh_tokens, true);
+      assert.equal(mine.access_ttl, 120);
+      assert.equal(mine.refresh_ttl, 86400);
+      assert.equal(mine.token_type, 'Bearer');
+      assert.equal(mine.disabled, false);
+      assert.equal('client_secret' in mine || 'secret_hash' in mine || 'secretHash' in mine, false);
+      assert.equal(listing.stdout.includes(secret.slice(4)), false, 'the secret is listed');
+      assert.equal(listing.stdout.includes(hashSecret(secret)), false, 'the secret hash is listed');
+
+      // The settings take effect at the token endpoint.
+      const user = await h.admin.createUser({ email: uniqueEmail('reports'), password: 'reports-password-1' });
+      const res = await passwordLogin(h, { clientId, clientSecret: secret, email: user.email, password: 'reports-password-1', userId: user.id });
+      assert.equal(res.statusCode, 200, res.body);
+      assert.equal(res.json().token_type, 'Bearer');
+      assert.equal(res.json().expires_in, 120);
+      assert.equal(res.json().redirect_url, 'https://reports.example/callback');
+    });
+
+    test('client create defaults: BearerToken, no refresh tokens, server TTLs', async () => {
+      const created = singleJson(await cli(['client', 'create', '--name', 'Defaults', '--redirect-url', 'https://d.example/cb', '--json']));
+      const client = await h.store.findClient(created.client_id as string);
+      assert.equal(client?.tokenType, 'BearerToken');
+      assert.equal(client?.refreshTokens, false);
+      assert.equal(client?.accessTtl, null);
+      assert.equal(client?.refreshTtl, null);
+      assert.deepEqual(client?.redirectUrls, ['https://d.example/cb']);
+    });
+
+    test('client create refuses bad flag values with a non-zero exit', async () => {
+      const results = await Promise.all([
+        cli(['client', 'create', '--name', 'X', '--redirect-url', 'not a url', '--json']),
+        cli(['client', 'create', '--name', 'X', '--redirect-url', 'https://x.example/cb#frag', '--json']),
+        cli(['client', 'create', '--name', 'X', '--json']),
+        cli(['client', 'create', '--name', 'X', '--redirect-url', 'https://x.example/cb', '--token-type', 'Mac', '--json']),
+        cli(['client', 'create', '--name', 'X', '--redirect-url', 'https://x.example/cb', '--access-ttl', '-5', '--json']),
+        cli(['client', 'create', '--name', 'X', '--redirect-url', 'https://x.example/cb', '--refresh-ttl', 'soon', '--json']),
+      ]);
+      for (const result of results) assertFails(result);
+      assert.equal((await h.store.listClients()).some((c) => c.name === 'X'), false, 'no client was created by a refused command');
+    });
+
+    test('client rotate-secret: the old secret stops working at once, the new one works', async () => {
+      const s = await h.seed();
+      assert.equal((await passwordLogin(h, s)).statusCode, 200);
+      const [rotatedResult, unknown] = await Promise.all([
+        cli(['client', 'rotate-secret', '--client', s.clientId, '--json']),
+        cli(['client', 'rotate-secret', '--client', 'cl_doesnotexist', '--json']),
+      ]);
+      const rotated = singleJson(rotatedResult);
+      assert.deepEqual(Object.keys(rotated).sort(), ['client_id', 'client_secret']);
+      assert.equal(rotated.client_id, s.clientId);
+      assert.notEqual(rotated.client_secret, s.clientSecret);
+      assertOAuthError(await passwordLogin(h, s), 400, 'invalid_client');
+      assert.equal((await passwordLogin(h, { ...s, clientSecret: rotated.client_secret as string })).statusCode, 200);
+      assertFails(unknown, /no client/);
+    });
+
+    test('client disable refuses the client; client enable restores it', async () => {
+      const s = await h.seed();
+      assert.deepEqual(singleJson(await cli(['client', 'disable', '--client', s.clientId, '--json'])), { client_id: s.clientId, disabled: true });
+      assertOAuthError(await passwordLogin(h, s), 400, 'invalid_client');
+      assert.deepEqual(singleJson(await cli(['client', 'enable', '--client', s.clientId, '--json'])), { client_id: s.clientId, disabled: false });
+      assert.equal((await passwordLogin(h, s)).statusCode, 200);
+    });
+
+    test('events --json lists security events without secrets', async () => {
+      const s = await h.seed();
+      await passwordLogin(h, s);
+      const result = await cli(['events', '--user', s.email, '--json']);
+      const events = singleJson(result).events as Array<Record<string, unknown>>;
+      assert.ok(events.some((e) => e.type === 'login_succeeded'));
+      assert.equal(result.stdout.includes(s.password), false);
+      assert.equal(result.stdout.includes(s.clientSecret), false);
+    });
+
+    if (kind !== 'sqlite') {
+      test(`the spawned bin works against ${kind} too`, async () => {
+        const env = { DATABASE_URL: db.url };
+        const email = uniqueEmail('spawned');
+        const [user, client] = await Promise.all([
+          runBin(['user', 'create', '--email', email, '--password-stdin', '--json'], { env, input: 'spawned-password-1' }),
+          runBin(['client', 'create', '--name', 'spawned', '--redirect-url', 'https://spawned.example/cb', '--json'], { env }),
+        ]);
+        const u = singleJson(user);
+        const c = singleJson(client);
+        const res = await passwordLogin(h, { clientId: c.client_id as string, clientSecret: c.client_secret as string, email, password: 'spawned-password-1', userId: u.id as string });
+        assert.equal(res.statusCode, 200, res.body);
+        assertFails(await runBin(['user', 'create', '--email', email.toUpperCase(), '--password-stdin', '--json'], { env, input: 'spawned-password-2' }), /already exists/);
+      });
+    }
+  });
+}
