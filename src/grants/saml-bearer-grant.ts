@@ -115,7 +115,8 @@ export function samlBearerGrant(deps: SamlBearerGrantDeps): Grant {
         });
       } catch (error) {
         if (error instanceof SamlRejection) throw await reject(context, error.reason);
-        throw await reject(context, 'invalid');
+        // Not a verdict on the document: the store failed (503) or a bug (500).
+        throw error;
       }
       if (!idp || idp.entityId !== verified.issuer) throw await reject(context, 'unknown_issuer');
 
@@ -140,7 +141,9 @@ export function samlBearerGrant(deps: SamlBearerGrantDeps): Grant {
           // (session limit) leaves it usable for a retry with endOtherSessions=true.
           withinTransaction: async (tx) => {
             // Each assertion is accepted once until it expires (SAML profiles §4.1.4.5), across restarts and instances.
-            if (!(await tx.recordAssertionId(verified.issuer, verified.assertionId, verified.notOnOrAfter))) {
+            // Kept until the assertion could no longer be accepted: its expiry plus the allowed skew.
+            const keepUntil = verified.notOnOrAfter + deps.clockSkewMs;
+            if (!(await tx.recordAssertionId(verified.issuer, verified.assertionId, keepUntil))) {
               throw new MappingRejection('replayed');
             }
           },
