@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { RateLimits } from './rate-limiter.ts';
-import { requestParams } from './routes/token-route.ts';
+import { requestParams } from './request-params.ts';
 
 const LIMITED = new Set(['/oauth/token', '/oauth/introspect', '/oauth/revoke']);
 

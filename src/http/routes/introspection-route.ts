@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Clock } from '../../clock.ts';
 import { hashSecret } from '../../crypto/secrets.ts';
-import { authenticateClient, presentedCredentials } from '../../domain/client-auth.ts';
 import type { Store, TokenRecord } from '../../store/store.ts';
-import { requestParams } from './token-route.ts';
+import { authenticatedRequest } from '../request-params.ts';
 
 export interface IntrospectionDeps {
   store: Store;
@@ -35,12 +34,10 @@ export function isActive(record: TokenRecord, now: number): boolean {
 
 /** RFC 7662 token introspection, for resource servers (any authenticated client). */
 export function registerIntrospectionRoute(app: FastifyInstance, deps: IntrospectionDeps): void {
-  app.post('/oauth/introspect', async (request, reply) => {
-    const params = requestParams(request);
-    const client = await authenticateClient(deps.store, presentedCredentials(params, request.headers.authorization));
-    request.audit.clientId = client.id;
+  app.post('/oauth/introspect', async (request) => {
+    // Any authenticated client may introspect: resource servers check tokens issued to others.
+    const { params } = await authenticatedRequest(request, deps.store);
     const token = params.require('token');
-    reply.header('cache-control', 'no-store');
 
     const found = await findPresentedToken(deps.store, token, params.get('token_type_hint'));
     const now = deps.clock.now();

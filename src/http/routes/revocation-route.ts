@@ -1,12 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { Clock } from '../../clock.ts';
 import { hashSecret } from '../../crypto/secrets.ts';
-import { authenticateClient, presentedCredentials } from '../../domain/client-auth.ts';
 import { securityEvent } from '../../domain/event-log.ts';
 import { OAuthError } from '../../errors/oauth-error.ts';
 import type { Store } from '../../store/store.ts';
 import { findPresentedToken } from './introspection-route.ts';
-import { requestParams } from './token-route.ts';
+import { authenticatedRequest } from '../request-params.ts';
 
 /**
  * RFC 7009 token revocation, which is also logout: revoking either token of a session ends the
@@ -15,12 +14,9 @@ import { requestParams } from './token-route.ts';
  * That frees the user's session slot, which the seed's "concurrent user" limit counts.
  */
 export function registerRevocationRoute(app: FastifyInstance, deps: { store: Store; clock: Clock }): void {
-  app.post('/oauth/revoke', async (request, reply) => {
-    const params = requestParams(request);
-    const client = await authenticateClient(deps.store, presentedCredentials(params, request.headers.authorization));
-    request.audit.clientId = client.id;
+  app.post('/oauth/revoke', async (request) => {
+    const { params, client } = await authenticatedRequest(request, deps.store);
     const token = params.require('token');
-    reply.header('cache-control', 'no-store');
 
     const found = await findPresentedToken(deps.store, token, params.get('token_type_hint'));
     // RFC 7009 §2.2: "invalid tokens do not cause an error response".

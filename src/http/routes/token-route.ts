@@ -1,9 +1,8 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { authenticateClient, presentedCredentials } from '../../domain/client-auth.ts';
+import type { FastifyInstance } from 'fastify';
 import { OAuthError } from '../../errors/oauth-error.ts';
 import type { Grant } from '../../grants/grant.ts';
 import type { Store } from '../../store/store.ts';
-import { RequestParams, rawQuery } from '../params.ts';
+import { authenticatedRequest, requestParams } from '../request-params.ts';
 
 export interface TokenRouteDeps {
   store: Store;
@@ -17,21 +16,6 @@ export function parseEndOtherSessions(value: string | undefined): boolean {
   throw new OAuthError('invalid_request', 'endOtherSessions must be true or false.');
 }
 
-const parsed = new WeakMap<FastifyRequest, RequestParams>();
-
-/**
- * Parameters of a POST from both places (seed: "either be in the query string or
- * x-www-urlencoded-form"), parsed once per request (the rate limiter reads client_id early).
- */
-export function requestParams(request: FastifyRequest): RequestParams {
-  let params = parsed.get(request);
-  if (!params) {
-    params = RequestParams.from(rawQuery(request.url), typeof request.body === 'string' ? request.body : '');
-    parsed.set(request, params);
-  }
-  return params;
-}
-
 export function registerTokenRoute(app: FastifyInstance, deps: TokenRouteDeps): void {
   app.post('/oauth/token', async (request, reply) => {
     const params = requestParams(request);
@@ -41,8 +25,7 @@ export function registerTokenRoute(app: FastifyInstance, deps: TokenRouteDeps): 
     request.audit.grantType = grantType;
     const endOtherSessions = parseEndOtherSessions(params.get('endOtherSessions'));
 
-    const client = await authenticateClient(deps.store, presentedCredentials(params, request.headers.authorization));
-    request.audit.clientId = client.id;
+    const { client } = await authenticatedRequest(request, deps.store);
 
     const tokens = await grant.handle({
       params,
