@@ -1,3 +1,4 @@
+import { isIPv6 } from 'node:net';
 import type { Clock } from '../clock.ts';
 import { hashSecret } from '../crypto/secrets.ts';
 import { OAuthError } from '../errors/oauth-error.ts';
@@ -49,8 +50,26 @@ export interface ThrottleTicket {
   ip: string;
 }
 
+/**
+ * The address a per-IP limit counts: an IPv4 address as is (also when written IPv4-mapped,
+ * `::ffff:a.b.c.d`), an IPv6 address by its /64 — one subscriber usually holds a whole /64, so
+ * counting single IPv6 addresses would let one machine walk past any per-IP limit.
+ */
+export function addressBucket(ip: string): string {
+  const address = ip.replace(/%.*$/, '');
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
+  if (mapped) return mapped[1]!;
+  if (!isIPv6(address)) return ip;
+  const groups = (part: string) => (part === '' ? [] : part.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g])));
+  const [head = '', tail] = address.split('::');
+  const left = groups(head);
+  const right = tail === undefined ? [] : groups(tail);
+  const all = tail === undefined ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${all.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`;
+}
+
 const accountKeyOf = (email: string) => `account:${hashSecret(emailKey(email))}`;
-const ipKeyOf = (ip: string) => `ip:${ip}`;
+const ipKeyOf = (ip: string) => `ip:${addressBucket(ip)}`;
 
 export class LoginThrottle {
   private readonly store: Store;

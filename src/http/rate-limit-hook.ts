@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { addressBucket } from '../domain/login-throttle.ts';
 import { RateLimits } from './rate-limiter.ts';
 import { requestParams } from './request-params.ts';
 
@@ -31,7 +32,8 @@ function claimedClientId(authorization: string | undefined, fallback: () => stri
  */
 export function installRateLimits(app: FastifyInstance, limits: RateLimits): void {
   app.addHook('onRequest', async (request) => {
-    if (request.method === 'POST' && LIMITED.has(request.routeOptions.url ?? '')) limits.checkIp(request.ip);
+    // IPv6 clients are counted by their /64, like the login throttle's per-IP counters.
+    if (request.method === 'POST' && LIMITED.has(request.routeOptions.url ?? '')) limits.checkIp(addressBucket(request.ip));
   });
   app.addHook('preHandler', async (request) => {
     if (request.method !== 'POST' || !LIMITED.has(request.routeOptions.url ?? '')) return;

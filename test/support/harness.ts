@@ -11,7 +11,9 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
 import { ManualClock, systemClock, type Clock } from '../../src/clock.ts';
 import { Admin } from '../../src/domain/admin.ts';
+import type { ThrottlePolicy } from '../../src/domain/login-throttle.ts';
 import { buildApp } from '../../src/http/app.ts';
+import type { RateLimitSettings } from '../../src/http/rate-limiter.ts';
 import { createLogger } from '../../src/logger.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { Store } from '../../src/store/store.ts';
@@ -91,6 +93,10 @@ export interface HarnessOptions {
   issuer?: string;
   accessTokenTtl?: number;
   refreshTokenTtl?: number;
+  /** login throttling policy for the app (defaults as in production) */
+  throttle?: Partial<ThrottlePolicy>;
+  /** per-IP and per-client rate limits for the app (defaults as in production) */
+  rateLimits?: RateLimitSettings;
 }
 
 let seedCounter = 0;
@@ -115,6 +121,8 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     logger,
     issuer,
     lifetimes: { accessTokenTtl: options.accessTokenTtl ?? 3600, refreshTokenTtl: options.refreshTokenTtl ?? 2_592_000 },
+    throttle: options.throttle,
+    rateLimits: options.rateLimits,
   });
   await app.ready();
   const admin = new Admin({ store, clock });

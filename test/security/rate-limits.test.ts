@@ -1,0 +1,173 @@
+/**
+ * Issue #6 §2: rate limits per client IP and per client on /oauth/token, /oauth/introspect and
+ * /oauth/revoke; 429 slow_down with Retry-After; 0 turns a limit off.
+ */
+import assert from 'node:assert/strict';
+import type { LightMyRequestResponse } from 'fastify';
+import { after, before, describe, test } from 'node:test';
+import { ManualClock } from '../../src/clock.ts';
+import { basicAuth } from '../core/support.ts';
+import { buildApp } from '../../src/http/app.ts';
+import { createLogger } from '../../src/logger.ts';
+import { openStore } from '../../src/store/open-store.ts';
+import { createHarness, freshDatabase, storeKinds, type Harness, type Seeded } from '../support/harness.ts';
+import { postFrom } from './support.ts';
+
+const ENDPOINTS = ['/oauth/token', '/oauth/introspect', '/oauth/revoke'] as const;
+type Endpoint = (typeof ENDPOINTS)[number];
+
+/** A cheap, well-formed request to each endpoint (no password hashing): a 400 or a 200. */
+function cheapForm(endpoint: Endpoint, s: Seeded): Record<string, string> {
+  const client = { client_id: s.clientId, client_secret: s.clientSecret };
+  if (endpoint === '/oauth/token') return { grant_type: 'refresh_token', refresh_token: 'srt_not-a-real-token', ...client };
+  return { token: 'sat_not-a-real-token', ...client };
+}
+
+function assertRateLimited(res: LightMyRequestResponse): void {
+  assert.equal(res.statusCode, 429, res.body);
+  assert.deepEqual(res.json(), { error: 'slow_down', error_description: 'Too many requests. Slow down and retry later.' });
+  assert.equal(res.headers['retry-after'], '1');
+  assert.equal(res.headers['cache-control'], 'no-store');
+}
+
+function assertServed(res: LightMyRequestResponse): void {
+  assert.ok(res.statusCode === 200 || res.statusCode === 400, `served normally: ${res.statusCode} ${res.body}`);
+}
+
+let ipCounter = 0;
+const freshIp = () => `10.2.${Math.floor(++ipCounter / 250)}.${(ipCounter % 250) + 1}`;
+
+for (const kind of storeKinds()) {
+  describe(`rate limits [${kind}]`, () => {
+    const clock = new ManualClock();
+    let perIp: Harness;
+    let perClient: Harness;
+    let off: Harness;
+    before(async () => {
+      // rate 1/s, burst 2: the third request in the same instant is refused.
+      perIp = await createHarness({ kind, clock, rateLimits: { perIp: 1, perClient: 0 } });
+      perClient = await createHarness({ kind, clock, rateLimits: { perIp: 0, perClient: 1 } });
+      off = await createHarness({ kind, clock, rateLimits: { perIp: 0, perClient: 0 } });
+    });
+    after(async () => {
+      for (const h of [perIp, perClient, off]) await h?.close();
+    });
+
+    for (const endpoint of ENDPOINTS) {
+      test(`${endpoint}: over the per-IP limit is 429 slow_down with Retry-After; another IP is unaffected`, async () => {
+        const s = await perIp.seed();
+        const ip = freshIp();
+        assertServed(await postFrom(perIp, ip, endpoint, cheapForm(endpoint, s)));
+        assertServed(await postFrom(perIp, ip, endpoint, cheapForm(endpoint, s)));
+        assertRateLimited(await postFrom(perIp, ip, endpoint, cheapForm(endpoint, s)));
+        assertServed(await postFrom(perIp, freshIp(), endpoint, cheapForm(endpoint, s)));
+        // The bucket refills at the configured rate.
+        clock.advance(1_000);
+        assertServed(await postFrom(perIp, ip, endpoint, cheapForm(endpoint, s)));
+        assertRateLimited(await postFrom(perIp, ip, endpoint, cheapForm(endpoint, s)));
+      });
+
+      test(`${endpoint}: over the per-client limit is 429 slow_down with Retry-After; another client is unaffected`, async () => {
+        const s = await perClient.seed();
+        const other = await perClient.seed();
+        // Different IPs: only the client's own bucket counts here.
+        assertServed(await postFrom(perClient, freshIp(), endpoint, cheapForm(endpoint, s)));
+        assertServed(await postFrom(perClient, freshIp(), endpoint, cheapForm(endpoint, s)));
+        assertRateLimited(await postFrom(perClient, freshIp(), endpoint, cheapForm(endpoint, s)));
+        assertServed(await postFrom(perClient, freshIp(), endpoint, cheapForm(endpoint, other)));
+      });
+    }
+
+    test('IPv6 clients share a per-IP bucket per /64; another /64 has its own', async () => {
+      const s = await perIp.seed();
+      const prefix = `2001:db8:${(++ipCounter).toString(16)}:7`;
+      assertServed(await postFrom(perIp, `${prefix}::1`, '/oauth/revoke', cheapForm('/oauth/revoke', s)));
+      assertServed(await postFrom(perIp, `${prefix}::2`, '/oauth/revoke', cheapForm('/oauth/revoke', s)));
+      assertRateLimited(await postFrom(perIp, `${prefix}:abcd::3`, '/oauth/revoke', cheapForm('/oauth/revoke', s)));
+      assertServed(await postFrom(perIp, `2001:db8:${ipCounter.toString(16)}:8::1`, '/oauth/revoke', cheapForm('/oauth/revoke', s)));
+    });
+
+    test('the per-IP limit applies before the body is read: a refused request is 429 even when it would be 415', async () => {
+      const ip = freshIp();
+      for (let i = 0; i < 2; i++) assert.equal((await postFrom(perIp, ip, '/oauth/token', '{}', { 'content-type': 'application/json' })).statusCode, 415);
+      assertRateLimited(await postFrom(perIp, ip, '/oauth/token', '{}', { 'content-type': 'application/json' }));
+    });
+
+    test('a client is counted by the id it claims however it sends it: form, HTTP Basic, or percent-encoded Basic', async () => {
+      const s = await perClient.seed();
+      const refresh = { grant_type: 'refresh_token', refresh_token: 'srt_not-a-real-token' };
+      assertServed(await postFrom(perClient, freshIp(), '/oauth/token', { ...refresh, client_id: s.clientId, client_secret: s.clientSecret }));
+      assertServed(await postFrom(perClient, freshIp(), '/oauth/token', refresh, { authorization: basicAuth(s.clientId, s.clientSecret) }));
+      // Every character percent-encoded (RFC 6749 Appendix B allows it): still the same client.
+      const encodeAll = (v: string) => [...Buffer.from(v)].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
+      assertRateLimited(await postFrom(perClient, freshIp(), '/oauth/token', refresh, { authorization: basicAuth(s.clientId, s.clientSecret, encodeAll) }));
+      assertRateLimited(await postFrom(perClient, freshIp(), '/oauth/introspect', { token: 'x', client_id: s.clientId, client_secret: s.clientSecret }));
+    });
+
+    test('the metadata endpoint is outside the OAuth endpoint limits', async () => {
+      const ip = freshIp();
+      for (let i = 0; i < 5; i++) {
+        const res = await perIp.app.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server', remoteAddress: ip });
+        assert.equal(res.statusCode, 200);
+      }
+    });
+
+    test('limits set to 0 are off: 50 requests from one IP for one client are all served', async () => {
+      const s = await off.seed();
+      const ip = freshIp();
+      for (const endpoint of ENDPOINTS) {
+        const answers = await Promise.all(Array.from({ length: 50 }, () => postFrom(off, ip, endpoint, cheapForm(endpoint, s))));
+        for (const res of answers) assertServed(res);
+      }
+    });
+  });
+}
+
+describe('client IPs behind a proxy', () => {
+  /** The app as `serve` builds it, with a given TRUST_PROXY setting and a per-IP limit of 1/s. */
+  async function appWith(trustProxy: boolean | string) {
+    const db = await freshDatabase('sqlite');
+    const store = await openStore({ databaseUrl: db.url, now: Date.now() });
+    const app = buildApp({
+      store,
+      clock: new ManualClock(),
+      logger: createLogger('silent'),
+      issuer: 'http://localhost:8080',
+      lifetimes: { accessTokenTtl: 3600, refreshTokenTtl: 86_400 },
+      rateLimits: { perIp: 1, perClient: 0 },
+      trustProxy,
+    });
+    await app.ready();
+    const close = async () => {
+      await app.close();
+      await store.close();
+      await db.drop();
+    };
+    const send = (remoteAddress: string, forwardedFor: string) =>
+      app.inject({ method: 'POST', url: '/oauth/revoke', payload: 'token=x', remoteAddress, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': forwardedFor } });
+    return { send, close };
+  }
+
+  test('X-Forwarded-For is ignored unless TRUST_PROXY names the proxy: a client cannot pick its own IP to escape per-IP limits', async () => {
+    const direct = await appWith(false);
+    try {
+      const answers = [];
+      for (let i = 0; i < 3; i++) answers.push((await direct.send('198.51.100.1', `203.0.113.${i + 1}`)).statusCode);
+      assert.deepEqual(answers.map((st) => st === 429), [false, false, true], 'counted by the socket address');
+    } finally {
+      await direct.close();
+    }
+
+    const proxied = await appWith('10.0.0.1');
+    try {
+      // Behind the trusted proxy, each forwarded client has its own bucket.
+      for (let i = 0; i < 3; i++) assert.notEqual((await proxied.send('10.0.0.1', `203.0.113.${i + 1}`)).statusCode, 429);
+      // From anywhere else the header is not believed.
+      const statuses = [];
+      for (let i = 0; i < 3; i++) statuses.push((await proxied.send('198.51.100.2', `203.0.113.${i + 10}`)).statusCode);
+      assert.equal(statuses[2], 429);
+    } finally {
+      await proxied.close();
+    }
+  });
+});
