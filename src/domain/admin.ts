@@ -36,6 +36,10 @@ export function checkRedirectUrl(raw: string): string {
   }
   if (url.hash || raw.includes('#')) throw new AdminError(`redirect URL must not have a fragment: ${raw}`);
   if (url.protocol === 'javascript:' || url.protocol === 'data:') throw new AdminError(`redirect URL scheme is not allowed: ${raw}`);
+  // RFC 9700 §2.6 / RFC 8252 §7.3: plain http only for loopback (native apps); codes must not cross the network in clear.
+  if (url.protocol === 'http:' && !['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)) {
+    throw new AdminError(`redirect URL must use https (http is allowed only for localhost/127.0.0.1/[::1]): ${raw}`);
+  }
   return raw;
 }
 

@@ -24,7 +24,8 @@ export function authorizationCodeGrant(deps: AuthorizationCodeGrantDeps): Grant 
   /** RFC 6749 §4.1.2: a code used twice is refused and the tokens issued from it are revoked. */
   const treatAsReuse = async (code: AuthorizationCode, context: EventContext): Promise<void> => {
     const now = deps.clock.now();
-    const who = { ...context, userId: code.userId, sessionId: code.sessionId };
+    const user = await deps.store.findUserById(code.userId);
+    const who = { ...context, userId: code.userId, email: user?.email ?? null, sessionId: code.sessionId };
     await deps.store.transaction(async (tx) => {
       await tx.insertEvent(securityEvent('code_reused', now, { ...who, reason: 'used_code_presented' }));
       if (code.sessionId !== null && (await tx.endSession(code.sessionId, 'code_reuse', now))) {
@@ -73,8 +74,9 @@ export function authorizationCodeGrant(deps: AuthorizationCodeGrantDeps): Grant 
       const user = await deps.store.findUserById(code.userId);
       if (!user || user.disabled) throw invalidCode();
 
-      // Thrown inside the transaction when another exchange consumed the code first.
-      const lostRace = invalidCode();
+      // Thrown inside the transaction when another exchange consumed the code first. Created only
+      // then: an Error captures a stack trace, which every successful exchange paid for (issue #8 profile).
+      let lostRace: OAuthError | undefined;
       try {
         return await deps.tokens.startSession({
           user,
@@ -87,11 +89,11 @@ export function authorizationCodeGrant(deps: AuthorizationCodeGrantDeps): Grant 
           issueRefreshToken: client.refreshTokens,
           context,
           withinTransaction: async (tx, sessionId) => {
-            if (!(await tx.consumeAuthorizationCode(hash, sessionId, deps.clock.now()))) throw lostRace;
+            if (!(await tx.consumeAuthorizationCode(hash, sessionId, deps.clock.now()))) throw (lostRace = invalidCode());
           },
         });
       } catch (error) {
-        if (error !== lostRace) throw error;
+        if (lostRace === undefined || error !== lostRace) throw error;
         // Two exchanges of one code: the second is a reuse like any other.
         const spent = await deps.store.findAuthorizationCode(hash);
         if (spent) await treatAsReuse(spent, context);

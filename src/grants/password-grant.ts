@@ -31,6 +31,12 @@ export function passwordGrant(deps: PasswordGrantDeps): Grant {
         throw new OAuthError('invalid_request', `The parameters ${emailParam} and password are required.`);
       }
 
+      // seed: parameters may come from the query string, so a password there is accepted — unless
+      // the client opted out (--no-query-secrets): URLs end up in proxy and access logs.
+      if (!client.querySecrets && params.fromQuery('password')) {
+        throw new OAuthError('invalid_request', 'This client does not accept the password in the query string; send it in the form body.');
+      }
+
       const user = await checkPasswordLogin(deps, { email, password, clientId: client.id, context });
       if (!user) throw new OAuthError('invalid_grant', 'The email or password is incorrect.');
 

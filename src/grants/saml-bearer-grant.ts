@@ -6,6 +6,7 @@ import { OAuthError } from '../errors/oauth-error.ts';
 import { SamlRejection } from '../saml/reject.ts';
 import { verifySamlBearer, type SamlVerifyInput, type TrustedIdp } from '../saml/verify-saml.ts';
 import { StoreConflictError, type Idp, type Store, type User } from '../store/store.ts';
+import type { RequestParams } from '../http/params.ts';
 import type { Grant } from './grant.ts';
 
 export interface SamlBearerGrantDeps {
@@ -41,7 +42,15 @@ class MappingRejection extends Error {
 export function samlBearerGrant(deps: SamlBearerGrantDeps): Grant {
   const tokenEndpoint = `${deps.issuer}/oauth/token`;
 
-  function readAssertionParameter(grantType: string, get: (name: string) => string | undefined): Pick<SamlVerifyInput, 'encoded' | 'form'> {
+  function readAssertionParameter(grantType: string, params: RequestParams, querySecrets: boolean): Pick<SamlVerifyInput, 'encoded' | 'form'> {
+    // A signed assertion is a bearer credential: a client that opted out of secrets in the
+    // query string (--no-query-secrets) must send it in the form body.
+    for (const name of ['assertion', 'SAMLResponse', 'SAMLAssertion']) {
+      if (!querySecrets && params.fromQuery(name)) {
+        throw new OAuthError('invalid_request', `This client does not accept ${name} in the query string; send it in the form body.`);
+      }
+    }
+    const get = (name: string) => params.get(name);
     if (grantType === RFC7522_SAML_GRANT) {
       // RFC 7522 §2.1: "The value of the "assertion" parameter MUST contain a single SAML 2.0 Assertion."
       const assertion = get('assertion');
@@ -95,7 +104,7 @@ export function samlBearerGrant(deps: SamlBearerGrantDeps): Grant {
   return {
     grantTypes: [SEED_SAML_GRANT, RFC7522_SAML_GRANT],
     async handle({ params, client, endOtherSessions, context }) {
-      const { encoded, form } = readAssertionParameter(params.get('grant_type')!, (n) => params.get(n));
+      const { encoded, form } = readAssertionParameter(params.get('grant_type')!, params, client.querySecrets);
       let idp: Idp | undefined;
       let verified;
       try {

@@ -4,6 +4,8 @@ import { RateLimits } from './rate-limiter.ts';
 import { requestParams } from './request-params.ts';
 
 const LIMITED = new Set(['/oauth/token', '/oauth/introspect', '/oauth/revoke']);
+/** The login form's submit is limited per IP too (it runs a password check); it has no client secret. */
+const LIMITED_BY_IP = new Set([...LIMITED, '/oauth/authorize']);
 
 /**
  * The client id a request claims (HTTP Basic or client_id), before it is authenticated. The Basic
@@ -33,7 +35,7 @@ function claimedClientId(authorization: string | undefined, fallback: () => stri
 export function installRateLimits(app: FastifyInstance, limits: RateLimits): void {
   app.addHook('onRequest', async (request) => {
     // IPv6 clients are counted by their /64, like the login throttle's per-IP counters.
-    if (request.method === 'POST' && LIMITED.has(request.routeOptions.url ?? '')) limits.checkIp(addressBucket(request.ip));
+    if (request.method === 'POST' && LIMITED_BY_IP.has(request.routeOptions.url ?? '')) limits.checkIp(addressBucket(request.ip));
   });
   app.addHook('preHandler', async (request) => {
     if (request.method !== 'POST' || !LIMITED.has(request.routeOptions.url ?? '')) return;

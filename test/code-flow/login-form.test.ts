@@ -23,8 +23,10 @@ for (const kind of storeKinds()) {
       assert.equal(res.statusCode, 303);
       const location = new URL(String(res.headers.location));
       assert.equal(`${location.origin}${location.pathname}`, CALLBACK);
-      assert.deepEqual([...location.searchParams.keys()].sort(), ['code', 'state']);
+      assert.deepEqual([...location.searchParams.keys()].sort(), ['code', 'iss', 'state']);
       assert.equal(location.searchParams.get('state'), 'xyz-state');
+      // RFC 9207: the authorization response names the issuer.
+      assert.equal(location.searchParams.get('iss'), h.issuer);
       const code = location.searchParams.get('code')!;
       assert.match(code, /^sac_[A-Za-z0-9_-]{43}$/, '256 random bits');
       // Stored hashed, with every binding.
@@ -50,11 +52,11 @@ for (const kind of storeKinds()) {
       for (const secret of [s.password, wrong, code, page.fields.csrf_token!]) assert.ok(!logs.includes(secret), 'a secret in the logs');
     });
 
-    test('without state, the redirect carries only the code', async () => {
+    test('without state, the redirect carries only the code and the issuer', async () => {
       const page = await openLoginPage(h, authorizeQuery(s, { state: undefined }));
       const res = await submitLogin(h, page, { email: s.email, password: s.password });
       assert.equal(res.statusCode, 303);
-      assert.deepEqual([...new URL(String(res.headers.location)).searchParams.keys()], ['code']);
+      assert.deepEqual([...new URL(String(res.headers.location)).searchParams.keys()], ['code', 'iss']);
     });
 
     test('a wrong password shows the error on the page, keeps the email, issues no code, records login_failed', async () => {

@@ -48,13 +48,21 @@ function renderAuthorizeError(error: FastifyError | Error, request: FastifyReque
 }
 
 /** A failed check: an HTML page when the client or redirect URI is unverified, else a redirect (RFC 6749 §4.1.2.1). */
-function sendCheckFailure(request: FastifyRequest, reply: FastifyReply, check: Exclude<AuthorizeCheck, { kind: 'ok' }>, status: 302 | 303): FastifyReply {
+/** RFC 9207: every authorization response names its issuer, so a client can spot a mix-up attack. */
+function sendCheckFailure(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  check: Exclude<AuthorizeCheck, { kind: 'ok' }>,
+  status: 302 | 303,
+  issuer: string,
+): FastifyReply {
   request.audit.outcome = check.error.code;
   if (check.kind === 'page') return sendHtml(reply, check.error.status, renderErrorPage({ description: check.error.description }));
   const location = redirectWith(check.redirectUri, {
     error: check.error.code,
     error_description: check.error.description,
     state: check.state,
+    iss: issuer,
   });
   return reply.code(status).header('location', location).send();
 }
@@ -96,7 +104,7 @@ export function registerAuthorizeRoute(app: FastifyInstance, deps: AuthorizeRout
     // A repeated parameter throws invalid_request here: an error page, since nothing is verified yet.
     const params = RequestParams.from(rawQuery(request.url), '');
     const check = await checkAuthorizeRequest(deps.store, params);
-    if (check.kind !== 'ok') return sendCheckFailure(request, reply, check, 302);
+    if (check.kind !== 'ok') return sendCheckFailure(request, reply, check, 302, deps.issuer);
     request.audit.clientId = check.request.client.id;
     // Reuse a token already set, so two open login tabs both keep working.
     const csrfToken = readCsrfCookie(request.headers.cookie) ?? newCsrfToken();
@@ -108,7 +116,7 @@ export function registerAuthorizeRoute(app: FastifyInstance, deps: AuthorizeRout
     const params = RequestParams.from('', typeof request.body === 'string' ? request.body : '');
     // The hidden fields are user input like any other: the whole request is checked again.
     const check = await checkAuthorizeRequest(deps.store, params);
-    if (check.kind !== 'ok') return sendCheckFailure(request, reply, check, 303);
+    if (check.kind !== 'ok') return sendCheckFailure(request, reply, check, 303, deps.issuer);
     const authorize = check.request;
     const client = authorize.client;
     request.audit.clientId = client.id;
@@ -152,7 +160,7 @@ export function registerAuthorizeRoute(app: FastifyInstance, deps: AuthorizeRout
     });
     // RFC 6749 §4.1.2: the code goes back on the redirect URI, with state exactly as received.
     // 303: the browser follows a POST with a GET.
-    return reply.code(303).header('location', redirectWith(authorize.redirectUri, { code, state: authorize.state })).send();
+    return reply.code(303).header('location', redirectWith(authorize.redirectUri, { code, state: authorize.state, iss: deps.issuer })).send();
   });
 }
 

@@ -36,7 +36,7 @@ export function isActive(record: TokenRecord, now: number): boolean {
 export function registerIntrospectionRoute(app: FastifyInstance, deps: IntrospectionDeps): void {
   app.post('/oauth/introspect', async (request) => {
     // Any authenticated client may introspect: resource servers check tokens issued to others.
-    const { params } = await authenticatedRequest(request, deps.store);
+    const { params, client } = await authenticatedRequest(request, deps.store);
     const token = params.require('token');
 
     const found = await findPresentedToken(deps.store, token, params.get('token_type_hint'));
@@ -44,7 +44,11 @@ export function registerIntrospectionRoute(app: FastifyInstance, deps: Introspec
     // RFC 7662 §2.2: for an inactive or unknown token, "active": false and nothing more.
     if (!found || !isActive(found.record, now)) return { active: false };
     const { record, kind } = found;
-    const issuedTo = await deps.store.findClient(record.session.clientId);
+    // Only an access token's type needs its client; when that is the caller (a first-party API
+    // checking its own tokens) the row read for this request's authentication is reused rather
+    // than read a second time (issue #8 profile: a third query per introspection).
+    const issuedTo =
+      kind !== 'access_token' ? undefined : record.session.clientId === client.id ? client : await deps.store.findClient(record.session.clientId);
     return {
       active: true,
       client_id: record.session.clientId,

@@ -19,6 +19,7 @@ export function authorizationServerMetadata(deps: MetadataDeps): Record<string, 
           response_types_supported: ['code'],
           response_modes_supported: ['query'],
           code_challenge_methods_supported: ['S256'],
+          authorization_response_iss_parameter_supported: true,
         }
       : { response_types_supported: [] }),
     token_endpoint: `${base}/oauth/token`,
