@@ -13,6 +13,11 @@ export const MAX_CERTS_PER_IDP = 2;
 /** A PEM X.509 certificate, parsed and checked: the trust anchor for one IdP's signatures. */
 export function parseCertificate(pem: string, now: number): { pem: string; fingerprint: string; notAfter: number } {
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) {
+    // A customer who sends the key instead of the certificate must hear it plainly: it is never
+    // stored, and whoever holds it can sign assertions in the IdP's name.
+    throw new AdminError('the file holds a private key: register only the IdP\u2019s signing certificate, and never send or store its private key');
+  }
   if (!blocks || blocks.length !== 1) {
     throw new AdminError('the file must hold exactly one PEM certificate (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----)');
   }
@@ -26,8 +31,11 @@ export function parseCertificate(pem: string, now: number): { pem: string; finge
   const notBefore = Date.parse(cert.validFrom);
   if (!(notAfter > now)) throw new AdminError(`the certificate expired on ${new Date(notAfter).toISOString()}`);
   if (notBefore > now + 24 * 3600 * 1000) throw new AdminError(`the certificate is not valid before ${new Date(notBefore).toISOString()}`);
-  if (cert.publicKey.asymmetricKeyType !== 'rsa' && cert.publicKey.asymmetricKeyType !== 'ec') {
-    throw new AdminError('the certificate key must be RSA or EC');
+  // The verifier accepts RSA signatures only (RSA-SHA256/512, RSA-PSS; see src/saml/names.ts and
+  // xml-crypto's algorithms): a certificate with another key would register and then refuse
+  // every assertion. Say so now, not at the first login.
+  if (cert.publicKey.asymmetricKeyType !== 'rsa' && cert.publicKey.asymmetricKeyType !== 'rsa-pss') {
+    throw new AdminError(`the certificate key is ${cert.publicKey.asymmetricKeyType?.toUpperCase() ?? 'of an unknown type'}; SAML signatures are verified with RSA keys only (RSA-SHA256)`);
   }
   return { pem: blocks[0]!, fingerprint: cert.fingerprint256, notAfter };
 }

@@ -6,11 +6,19 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { systemClock } from '../../src/clock.ts';
 import { Admin } from '../../src/domain/admin.ts';
+import { IdpAdmin } from '../../src/domain/idp-admin.ts';
 import { TokenService } from '../../src/domain/token-service.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { Store } from '../../src/store/store.ts';
 import { freshDatabase } from '../support/harness.ts';
 import { postForm, startServerProcess, type ServerProcess } from '../support/server-process.ts';
+import { b64, responseWithSignedAssertion, testIdp } from '../support/test-idp.ts';
+
+/**
+ * One public ISSUER for both instances, as behind a load balancer: a SAML assertion is addressed
+ * to the service (Audience, Recipient, Destination), not to one instance's own URL.
+ */
+const SHARED_ISSUER = 'http://sei-auth.test';
 
 const skip = process.env.TEST_DATABASE_URL ? false : 'TEST_DATABASE_URL is not set (PostgreSQL suite skipped)';
 
@@ -28,7 +36,8 @@ describe('two instances on one PostgreSQL database', { skip }, () => {
     admin = new Admin({ store, clock: systemClock });
     client = await admin.createClient({ name: 'multi', redirectUrls: ['https://app.example/cb'], refreshTokens: true });
     // Start both at once against the migrated database; the advisory lock is exercised by the migration test.
-    [a, b] = await Promise.all([startServerProcess({ DATABASE_URL: db.url }), startServerProcess({ DATABASE_URL: db.url })]);
+    const env = { DATABASE_URL: db.url, ISSUER: SHARED_ISSUER };
+    [a, b] = await Promise.all([startServerProcess(env), startServerProcess(env)]);
   });
 
   after(async () => {
@@ -87,5 +96,40 @@ describe('two instances on one PostgreSQL database', { skip }, () => {
     assert.equal(ok.length, 1, `statuses: ${results.map((r) => r.status).join(',')}`);
     assert.ok(results.filter((r) => r.status !== 200).every((r) => r.json.error === 'concurrent_session_limit'));
     assert.equal(await store.countActiveSessions(user.id, Date.now()), 1);
+  });
+
+  test('a SAML assertion accepted by instance A is refused as a replay on instance B', async () => {
+    const email = 'saml-sso@example.com';
+    await admin.createUser({ email, password: 'correct horse battery' });
+    await new IdpAdmin({ store, clock: systemClock }).create({ entityId: testIdp().entityId, certPem: testIdp().certPem });
+    const tokenEndpoint = `${SHARED_ISSUER}/oauth/token`;
+    const signed = () => b64(responseWithSignedAssertion({ email, audience: SHARED_ISSUER, recipient: tokenEndpoint, destination: tokenEndpoint }));
+    const login = (instance: ServerProcess, encoded: string) =>
+      postForm(`${instance.url}/oauth/token`, { grant_type: 'urn:ietf:params:oauth:client-assertion-type:saml2-bearer', ...auth(), SAMLResponse: encoded });
+
+    const encoded = signed();
+    const onA = await login(a, encoded);
+    assert.equal(onA.status, 200, JSON.stringify(onA.json));
+    assert.equal(onA.json.email, email);
+
+    const since = Date.now();
+    const onB = await login(b, encoded);
+    assert.equal(onB.status, 400);
+    assert.deepEqual(onB.json, { error: 'invalid_grant', error_description: 'The SAML assertion was rejected.' });
+    const rejected = (await store.listEvents({ since: since - 1000 })).filter((e) => e.type === 'saml_rejected' && e.email === email);
+    assert.deepEqual(rejected.map((e) => e.reason), ['replayed'], 'B refused it as a replay (not for audience or signature)');
+
+    // B itself accepts a fresh assertion for the same user: the refusal above was the replay cache alone.
+    const fresh = await login(b, signed());
+    assert.equal(fresh.status, 200, JSON.stringify(fresh.json));
+    // And the token A issued stays valid on both instances.
+    const token = onA.json.access_token as string;
+    assert.equal((await postForm(`${b.url}/oauth/introspect`, { ...auth(), token })).json.active, true);
+
+    // One assertion sent to A and B at once, ten times: exactly one token across both instances.
+    const raced = signed();
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => login(i % 2 ? a : b, raced)));
+    assert.equal(results.filter((r) => r.status === 200).length, 1, `statuses: ${results.map((r) => r.status).join(',')}`);
+    assert.ok(results.filter((r) => r.status !== 200).every((r) => r.status === 400 && r.json.error === 'invalid_grant'));
   });
 });
