@@ -17,6 +17,8 @@ export interface Config {
   sqliteSynchronous: 'FULL' | 'NORMAL';
   /** Allowed clock difference with SAML IdPs, seconds (SAML_CLOCK_SKEW, default 60). */
   samlClockSkew: number;
+  /** SAML assertions valid for longer than this many seconds are refused (SAML_MAX_ASSERTION_LIFETIME, default 3600). */
+  samlMaxAssertionLifetime: number;
   /** PostgreSQL connections per instance (DATABASE_POOL_SIZE, default 10). */
   databasePoolSize: number;
   /** Login throttling (see docs/security.md for why these defaults). */
@@ -112,6 +114,7 @@ export function loadConfig(env: Env): Config {
   const sync = (env.SQLITE_SYNCHRONOUS?.trim().toUpperCase() || 'FULL') as Config['sqliteSynchronous'];
   if (sync !== 'FULL' && sync !== 'NORMAL') throw new ConfigError('SQLITE_SYNCHRONOUS', 'must be FULL or NORMAL');
   const samlClockSkew = integer(env, 'SAML_CLOCK_SKEW', 60, 0, 600);
+  const samlMaxAssertionLifetime = integer(env, 'SAML_MAX_ASSERTION_LIFETIME', 3600, 60, 7 * 86_400);
   const databasePoolSize = integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000);
   const throttle = {
     accountMaxFailures: integer(env, 'LOGIN_MAX_FAILURES', 5, 1, 1000),
@@ -137,6 +140,7 @@ export function loadConfig(env: Env): Config {
     logLevel: level,
     sqliteSynchronous: sync,
     samlClockSkew,
+    samlMaxAssertionLifetime,
     databasePoolSize,
     throttle,
     rateLimits,

@@ -41,6 +41,7 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
     issuer: config.issuer,
     lifetimes: { accessTokenTtl: config.accessTokenTtl, refreshTokenTtl: config.refreshTokenTtl },
     samlClockSkewMs: config.samlClockSkew * 1000,
+    samlMaxAssertionLifetimeMs: config.samlMaxAssertionLifetime * 1000,
     throttle: config.throttle,
     rateLimits: config.rateLimits,
     trustProxy: config.trustProxy,
@@ -83,15 +84,30 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
     );
   }
 
-  for (const { entityId, cert } of await new IdpAdmin({ store, clock }).expiringCertificates()) {
-    logger.warn(
-      { idp: entityId, certificate: cert.id, not_after: new Date(cert.notAfter).toISOString() },
-      `the signing certificate ${cert.id} of IdP ${entityId} expires on ${new Date(cert.notAfter).toISOString()}: register its successor with \`sei-auth idp add-cert\``,
-    );
-  }
+  // Certificates near (or past) expiry: warned at start-up, then again once a day while it lasts.
+  const warnedAt = new Map<string, number>();
+  const warnExpiringCertificates = async () => {
+    for (const { entityId, cert } of await new IdpAdmin({ store, clock }).expiringCertificates()) {
+      const last = warnedAt.get(cert.id);
+      if (last !== undefined && clock.now() - last < 86_400_000) continue;
+      warnedAt.set(cert.id, clock.now());
+      const when = new Date(cert.notAfter).toISOString();
+      const verb = cert.notAfter <= clock.now() ? 'expired on' : 'expires on';
+      logger.warn(
+        { idp: entityId, certificate: cert.id, not_after: when },
+        `the signing certificate ${cert.id} of IdP ${entityId} ${verb} ${when}: register its successor with \`sei-auth idp add-cert\``,
+      );
+    }
+  };
+  await warnExpiringCertificates();
 
   const maintain = () =>
-    runMaintenance(store, clock, { eventRetentionDays: config.eventRetentionDays, throttleWindowMs: config.throttle.windowMs }).then(
+    runMaintenance(store, clock, { eventRetentionDays: config.eventRetentionDays, throttleWindowMs: config.throttle.windowMs })
+      .then(async (pruned) => {
+        await warnExpiringCertificates();
+        return pruned;
+      })
+      .then(
       (pruned) => logger.debug({ pruned }, 'maintenance'),
       (error: unknown) => logger.warn({ err: error }, 'maintenance failed; will retry'),
     );

@@ -11,7 +11,8 @@ export type SecurityEventType =
   | 'saml_rejected'
   | 'client_secret_rotated'
   | 'account_locked'
-  | 'account_unlocked';
+  | 'account_unlocked'
+  | 'user_provisioned';
 
 /** Who and where, for every event of one request. Never a credential or a document. */
 export interface EventContext {

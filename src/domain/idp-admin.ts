@@ -37,6 +37,9 @@ export function parseCertificate(pem: string, now: number): { pem: string; finge
   if (cert.publicKey.asymmetricKeyType !== 'rsa' && cert.publicKey.asymmetricKeyType !== 'rsa-pss') {
     throw new AdminError(`the certificate key is ${cert.publicKey.asymmetricKeyType?.toUpperCase() ?? 'of an unknown type'}; SAML signatures are verified with RSA keys only (RSA-SHA256)`);
   }
+  // NIST SP 800-131A: RSA keys under 2048 bits are no longer acceptable for signatures.
+  const bits = cert.publicKey.asymmetricKeyDetails?.modulusLength ?? 0;
+  if (bits < 2048) throw new AdminError(`the certificate's RSA key has ${bits} bits; at least 2048 are required`);
   return { pem: blocks[0]!, fingerprint: cert.fingerprint256, notAfter };
 }
 

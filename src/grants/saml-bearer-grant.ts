@@ -15,6 +15,8 @@ export interface SamlBearerGrantDeps {
   tokens: TokenService;
   issuer: string;
   clockSkewMs: number;
+  /** Assertions valid for longer than this from now are refused (default 1 hour). */
+  maxAssertionLifetimeMs: number;
 }
 
 // seed: the grant type is "urn:ietf:params:oauth:client-assertion-type:saml2-bearer" (a client-assertion URN used as a grant type).
@@ -66,7 +68,7 @@ export function samlBearerGrant(deps: SamlBearerGrantDeps): Grant {
     return response !== undefined ? { encoded: response, form: 'response' } : { encoded: assertion!, form: 'assertion' };
   }
 
-  async function mapUser(idp: Idp, email: string): Promise<User> {
+  async function mapUser(idp: Idp, email: string, context: EventContext): Promise<User> {
     const existing = await deps.store.findUserByEmail(email);
     if (existing) {
       // The IdP vouches only for its own organization's users.
@@ -85,12 +87,16 @@ export function samlBearerGrant(deps: SamlBearerGrantDeps): Grant {
       createdAt: deps.clock.now(),
     };
     try {
-      await deps.store.createUser(user);
+      await deps.store.transaction(async (tx) => {
+        await tx.createUser(user);
+        // Just-in-time provisioning leaves a trace: who was created, by which IdP.
+        await tx.insertEvent(securityEvent('user_provisioned', user.createdAt, { ...context, userId: user.id, email, reason: `jit:${idp.entityId}` }));
+      });
       return user;
     } catch (error) {
       // Two first logins at once: the other request created the user.
       if (!(error instanceof StoreConflictError)) throw error;
-      return mapUser({ ...idp, jit: false }, email);
+      return mapUser({ ...idp, jit: false }, email, context);
     }
   }
 
@@ -128,10 +134,14 @@ export function samlBearerGrant(deps: SamlBearerGrantDeps): Grant {
         throw error;
       }
       if (!idp || idp.entityId !== verified.issuer) throw await reject(context, 'unknown_issuer');
+      // A bearer assertion is meant to be used at once; one valid for days is a standing
+      // credential (and would pin its replay-cache row as long). RFC 7522 §3: the server
+      // "MAY reject assertions with an expiration time that is unreasonably far in the future".
+      if (verified.notOnOrAfter - deps.clock.now() > deps.maxAssertionLifetimeMs) throw await reject(context, 'lifetime_too_long');
 
       let user: User;
       try {
-        user = await mapUser(idp, verified.email);
+        user = await mapUser(idp, verified.email, context);
       } catch (error) {
         if (error instanceof MappingRejection) throw await reject(context, error.reason, { email: verified.email });
         throw error;

@@ -38,6 +38,8 @@ export interface AppDeps {
   throttle?: Partial<ThrottlePolicy>;
   /** Requests per second per IP and per client on the OAuth endpoints (defaults 200 and 1000). */
   rateLimits?: RateLimitSettings;
+  /** SAML assertions whose expiry is further away than this are refused (default 1 hour). */
+  samlMaxAssertionLifetimeMs?: number;
   /** Allowed clock difference with SAML IdPs (default 60 s). */
   samlClockSkewMs?: number;
   /** Trust X-Forwarded-For from this proxy setting (fastify's trustProxy); off by default. */
@@ -114,7 +116,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     passwordGrant({ store: deps.store, clock: deps.clock, tokens, throttle }),
     refreshTokenGrant({ tokens }),
     authorizationCodeGrant({ store: deps.store, clock: deps.clock, tokens }),
-    samlBearerGrant({ store: deps.store, clock: deps.clock, tokens, issuer: deps.issuer, clockSkewMs: deps.samlClockSkewMs ?? 60_000 }),
+    samlBearerGrant({ store: deps.store, clock: deps.clock, tokens, issuer: deps.issuer, clockSkewMs: deps.samlClockSkewMs ?? 60_000, maxAssertionLifetimeMs: deps.samlMaxAssertionLifetimeMs ?? 3_600_000 }),
   ];
   const registry = grantRegistry(grants);
 

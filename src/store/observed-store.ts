@@ -10,11 +10,18 @@ import type { SecurityEvent, Store, StoreOps } from './store.ts';
 export type EventObserver = (event: SecurityEvent) => void;
 
 function passThrough<T extends object>(target: T, overrides: Partial<Record<keyof T, unknown>>): T {
+  // Bound methods are made once per method, not on every call (issue #8 profile: a bind per store call).
+  const bound = new Map<PropertyKey, { fn: unknown; bound: unknown }>();
   return new Proxy(target, {
     get(object, property) {
       if (Object.prototype.hasOwnProperty.call(overrides, property)) return overrides[property as keyof T];
       const value: unknown = Reflect.get(object, property, object);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(object) : value;
+      if (typeof value !== 'function') return value;
+      const cached = bound.get(property);
+      if (cached && cached.fn === value) return cached.bound;
+      const fn = (value as (...args: unknown[]) => unknown).bind(object);
+      bound.set(property, { fn: value, bound: fn });
+      return fn;
     },
   });
 }

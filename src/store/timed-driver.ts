@@ -37,10 +37,20 @@ export function timeQueries(driver: SqlDriver, observe: QueryObserver): SqlDrive
       throw error;
     }
   };
+  // The store's SQL texts are a small fixed set: classify each once, not on every query (issue #8 profile).
+  const operations = new Map<string, QueryOperation>();
+  const operationOf = (sql: string): QueryOperation => {
+    let operation = operations.get(sql);
+    if (operation === undefined) {
+      operation = queryOperation(sql);
+      if (operations.size < 10_000) operations.set(sql, operation);
+    }
+    return operation;
+  };
   const wrap = (executor: SqlExecutor): SqlExecutor => ({
-    all: <Row>(sql: string, params?: readonly SqlValue[]) => timed(queryOperation(sql), () => executor.all<Row>(sql, params)),
-    get: <Row>(sql: string, params?: readonly SqlValue[]) => timed(queryOperation(sql), () => executor.get<Row>(sql, params)),
-    run: (sql: string, params?: readonly SqlValue[]) => timed(queryOperation(sql), () => executor.run(sql, params)),
+    all: <Row>(sql: string, params?: readonly SqlValue[]) => timed(operationOf(sql), () => executor.all<Row>(sql, params)),
+    get: <Row>(sql: string, params?: readonly SqlValue[]) => timed(operationOf(sql), () => executor.get<Row>(sql, params)),
+    run: (sql: string, params?: readonly SqlValue[]) => timed(operationOf(sql), () => executor.run(sql, params)),
   });
   return {
     dialect: driver.dialect,

@@ -76,7 +76,7 @@ export async function eventsOf(h: Harness, res: LightMyRequestResponse): Promise
  * A refused SAML login: 400 invalid_grant with the generic description, no token, and exactly one
  * saml_rejected event for the request, with the precise reason. Returns that event.
  */
-export async function assertSamlRejected(h: Harness, res: LightMyRequestResponse, reason: SamlRejectReason | 'replayed' | 'unknown_user' | 'user_not_in_org' | 'user_disabled'): Promise<SecurityEvent> {
+export async function assertSamlRejected(h: Harness, res: LightMyRequestResponse, reason: SamlRejectReason | 'replayed' | 'unknown_user' | 'user_not_in_org' | 'user_disabled' | 'lifetime_too_long'): Promise<SecurityEvent> {
   assert.equal(res.statusCode, 400, `expected 400 invalid_grant (${reason}), got ${res.statusCode} ${res.body}`);
   assert.equal(res.headers['cache-control'], 'no-store');
   assert.deepEqual(res.json(), { error: 'invalid_grant', error_description: GENERIC_DESCRIPTION });
