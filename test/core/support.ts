@@ -3,9 +3,9 @@
  * Appendix B, spawning the real `sei-auth` bin, and free ports for server processes.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { postForm as postShared, startServerProcess as startShared, type ServerProcess } from '../support/server-process.ts';
 import type { LightMyRequestResponse } from 'fastify';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -90,77 +90,17 @@ export function singleJson(result: CliResult): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-/** A port that was free a moment ago (listen on 0, read it, close). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
+export { freePort, type ServerProcess } from '../support/server-process.ts';
+
+/** `sei-auth serve` as its own process (info-level logs: some tests read the start-up line). */
+export function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+  return startShared({ LOG_LEVEL: 'info', ...env });
 }
 
-export interface ServerProcess {
-  child: ChildProcess;
-  url: string;
-  output: () => string;
-  stop: () => Promise<void>;
-}
-
-/** Starts `sei-auth serve` as its own process and waits until it answers /healthz. */
-export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [BIN, 'serve'], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, LOG_LEVEL: 'info', HOST: '127.0.0.1', ...env, PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (output += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (output += d));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`sei-auth serve exited with ${child.exitCode}: ${output}`);
-    try {
-      const res = await fetch(`${url}/healthz`);
-      if (res.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`sei-auth serve did not start: ${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    child,
-    url,
-    output: () => output,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(timer);
-      }
-    },
-  };
-}
-
-/** POSTs a form to a listening server with fetch. */
+/** POSTs a form to a listening server; `body` is the parsed JSON answer. */
 export async function postForm(url: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-    body: new URLSearchParams(form).toString(),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  const res = await postShared(url, form, headers);
+  return { status: res.status, body: res.json };
 }
 
 /**
