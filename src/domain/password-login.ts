@@ -15,6 +15,8 @@ export interface PasswordLoginDeps {
   clock: Clock;
   /** absent only in tests that exercise the check without throttling */
   throttle?: LoginThrottle;
+  /** the argon2id verify (crypto/passwords.ts); injectable so tests can count the work done */
+  verify?: (storedHash: string | null, password: string) => Promise<boolean>;
 }
 
 export interface PasswordLoginAttempt {
@@ -36,7 +38,7 @@ export async function checkPasswordLogin(deps: PasswordLoginDeps, attempt: Passw
   const tooLong = email.length > 320 || password.length > MAX_PASSWORD_LENGTH;
   const user = tooLong ? undefined : await deps.store.findUserByEmail(email);
   // Always one argon2id verify, against a decoy for unknown emails: same cost, same answer.
-  const passwordOk = tooLong ? false : await verifyPassword(user?.passwordHash ?? null, password);
+  const passwordOk = tooLong ? false : await (deps.verify ?? verifyPassword)(user?.passwordHash ?? null, password);
   // The email as the store spells it, for a known user only: what was typed into the email field
   // of a failed login (sometimes the password itself) is never written to the event log.
   const who = { ...context, clientId, userId: user?.id ?? null, email: user?.email ?? null };
