@@ -109,7 +109,6 @@ export class SqliteDriver implements SqlDriver {
 
   /** Resolves once every write committed so far is on disk (group commit: one fdatasync for all waiting). */
   private durable(): Promise<void> {
-    DBG.waits++;
     if (this.syncing === undefined) {
       this.syncing = this.syncWal().finally(() => {
         this.syncing = undefined;
@@ -131,10 +130,6 @@ export class SqliteDriver implements SqlDriver {
   }
 
   private async syncWal(): Promise<void> {
-    const t0 = performance.now();
-    try { await this.syncWal2(); } finally { DBG.flushes++; DBG.ms += performance.now() - t0; }
-  }
-  private async syncWal2(): Promise<void> {
     const walPath = this.walPath!;
     // SQLite keeps the WAL file while this connection is open; the inode check is cheap insurance.
     const inode = statSync(walPath).ino;
@@ -236,6 +231,3 @@ export class SqliteDriver implements SqlDriver {
     });
   }
 }
-
-const DBG = { flushes: 0, ms: 0, waits: 0 };
-if (process.env.TMP_DBG) setInterval(() => { process.stderr.write(`flushes ${DBG.flushes} avg ${(DBG.ms / DBG.flushes).toFixed(2)} ms, waits/flush ${(DBG.waits / DBG.flushes).toFixed(1)}\n`); DBG.flushes = 0; DBG.ms = 0; DBG.waits = 0; }, 2000).unref();
