@@ -1,0 +1,535 @@
+/**
+ * `npm run bench`: measures sei-auth's token endpoint against this machine's own ceilings and
+ * writes docs/benchmarks.md. See docs/benchmarks.md for what each row means; the settings are
+ * BENCH_* variables (bench/config.ts). Everything runs over loopback, every child process is
+ * killed by PID at the end (also on failure), and each run is bounded in time.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import pg from 'pg';
+import { openStore } from '../src/store/open-store.ts';
+import type { Store } from '../src/store/store.ts';
+import { benchVariables, readConfig, type BenchConfig, type ScenarioName } from './config.ts';
+import { measure, probeServerCpu, runLoad } from './load.ts';
+import {
+  allCores,
+  BIN,
+  cpuSecondsOf,
+  cpuSplitOf,
+  decidePinning,
+  freePort,
+  installCleanup,
+  killAllChildren,
+  memoryOf,
+  pinSelf,
+  ROOT,
+  runNodeJson,
+  spawnNode,
+  waitReady,
+  type Child,
+  type Pinning,
+} from './processes.ts';
+import { formatSummary, summarise } from './profile-summary.ts';
+import { loadAverage, machineInfo, writeReport, type Report, type Row } from './report.ts';
+import { codeExchange, introspection, mixedTraffic, passwordLogin, refreshRotation, samlLogin, type CeilingSegment, type ScenarioResult, type Target, type Timing } from './scenarios.ts';
+import { seedBasics, type Seeded } from './seed.ts';
+import type { LoopResult } from './stats.ts';
+
+const ISSUER = 'https://auth.bench.example';
+const started = Date.now();
+const say = (line: string) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+const fmt = (r: { rps: number; p50: number; p99: number; errors: number; segments?: number[]; serverCpu?: number; loadCpu?: number; cpuPerRequest?: number }) =>
+  `${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, errors ${r.errors}` +
+  (r.segments && r.segments.length > 1 ? ` [segments ${r.segments.map((x) => x.toFixed(0)).join(' / ')}]` : '') +
+  (r.serverCpu !== undefined && Number.isFinite(r.serverCpu) ? ` [server CPU ${(100 * r.serverCpu).toFixed(0)} % = ${(r.cpuPerRequest ?? 0).toFixed(0)} µs/request, load generator CPU ${(100 * (r.loadCpu ?? 0)).toFixed(0)} %]` : '');
+
+/** Processes under test right now: every run reports the CPU they used (see probeServerCpu). */
+const underTest = new Set<number>();
+probeServerCpu(() => [...underTest].reduce((n, pid) => n + cpuSecondsOf(pid), 0));
+function track(child: Child): void {
+  underTest.add(child.pid);
+  void child.exited.then(() => underTest.delete(child.pid));
+}
+
+interface Server {
+  url: string;
+  child: Child;
+}
+
+interface ServerOptions {
+  databaseUrl: string;
+  synchronous?: 'FULL' | 'NORMAL';
+  /** 'off' disables both rate limits; 'high' sets them far above what the run reaches */
+  rateLimits: 'off' | 'high';
+  pin: Pinning;
+  /** pinned to the server core unless false */
+  pinned?: boolean;
+  profileDir?: string;
+}
+
+async function startSeiAuth(o: ServerOptions): Promise<Server> {
+  const port = await freePort();
+  const limit = o.rateLimits === 'off' ? '0' : '1000000';
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATABASE_URL: o.databaseUrl,
+    ISSUER,
+    LOG_LEVEL: 'warn',
+    SQLITE_SYNCHRONOUS: o.synchronous ?? 'FULL',
+    RATE_LIMIT_PER_IP: limit,
+    RATE_LIMIT_PER_CLIENT: limit,
+  };
+  // Node 20 refuses --cpu-prof in NODE_OPTIONS: it goes on the command line.
+  const profile = o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : [];
+  const child = spawnNode([...profile, BIN, 'serve'], { env, core: o.pinned === false ? undefined : o.pin.serverCore, pin: o.pin });
+  const url = `http://127.0.0.1:${port}`;
+  await waitReady(child, `${url}/readyz`);
+  track(child);
+  return { url, child };
+}
+
+/** Samples a process's memory every `everyMs`; stop() returns the samples (bytes of VmRSS) and the peak (VmHWM). */
+function sampleMemory(pid: number, everyMs: number) {
+  const samples: Array<{ t: number; rss: number }> = [];
+  const t0 = Date.now();
+  let hwm = 0;
+  const take = () => {
+    const m = memoryOf(pid);
+    if (m) {
+      samples.push({ t: (Date.now() - t0) / 1000, rss: m.rss });
+      hwm = Math.max(hwm, m.hwm);
+    }
+  };
+  take();
+  const timer = setInterval(take, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      take();
+      return { samples, hwm };
+    },
+  };
+}
+
+// ---------------------------------------------------------------- ceilings
+
+/** Ceiling A's process (bench/ceiling-server.ts), kept running (idle between segments) for the whole run. */
+async function startCeilingServer(pin: Pinning): Promise<Server> {
+  const port = await freePort();
+  const child = spawnNode(['--import', 'tsx', 'bench/ceiling-server.ts'], { env: { ...process.env, PORT: String(port) }, core: pin.serverCore, pin });
+  const url = `http://127.0.0.1:${port}`;
+  await waitReady(child, `${url}/readyz`);
+  track(child);
+  return { url, child };
+}
+
+function ceilingSpec(url: string, cfg: BenchConfig) {
+  return {
+    urls: [url],
+    path: '/oauth/token',
+    connections: cfg.connections,
+    // The size of a real password-login form.
+    body: () => 'grant_type=client_credentials&client_id=cl_0123456789abcdef&client_secret=scs_0123456789abcdefghijklmnopqrstuvwxyz&email=user-0%40bench.example&password=bench-password-0123',
+    onResponse: (_c: number, status: number) => status === 200,
+  };
+}
+
+async function ceilingChild(script: string, cfg: BenchConfig, pin: Pinning, seconds: number, segments: number, warmup: number): Promise<LoopResult> {
+  return runNodeJson<LoopResult>(['--import', 'tsx', script], {
+    env: { ...process.env, PARALLEL: String(cfg.loginConnections), BENCH_CHILD_SECONDS: String(seconds), SEGMENTS: String(segments), WARMUP: String(warmup), DOCS: '50', ISSUER },
+    core: pin.serverCore,
+    pin,
+    timeoutMs: (seconds + 90) * 1000,
+  });
+}
+
+/**
+ * A ceiling child kept running (pinned like the server, warmed up once, idle between segments)
+ * that measures one segment per request over IPC — see serveCeiling in stats.ts.
+ */
+function ceilingService(script: string, cfg: BenchConfig, pin: Pinning): (seconds: number) => Promise<CeilingSegment> {
+  let child: Child | undefined;
+  let ready: Promise<unknown> | undefined;
+  const died = () => new Promise<never>((_, reject) => void child!.exited.then((code) => reject(new Error(`${script} exited (${code}):\n${child!.output()}`))));
+  return async (seconds) => {
+    if (!child) {
+      child = spawnNode(['--import', 'tsx', script], {
+        env: { ...process.env, PARALLEL: String(cfg.loginConnections), WARMUP: '3', DOCS: '50', ISSUER },
+        core: pin.serverCore,
+        pin,
+        ipc: true,
+      });
+      ready = Promise.race([new Promise((resolve) => child!.child.once('message', resolve)), died()]);
+    }
+    await ready;
+    const c = child;
+    return Promise.race([
+      new Promise<CeilingSegment>((resolve) => {
+        c.child.once('message', (m) => resolve(m as CeilingSegment));
+        c.child.send({ seconds });
+      }),
+      died(),
+    ]);
+  };
+}
+
+/** The paired-ceiling segments (see `paired` in scenarios.ts): A over HTTP, B and C from warm child processes. */
+function pairings(cfg: BenchConfig, pin: Pinning, ceilingUrl: string): Record<'A' | 'B' | 'C', (seconds: number) => Promise<CeilingSegment>> {
+  return {
+    A: async (seconds) => runLoad({ ...ceilingSpec(ceilingUrl, cfg), seconds }),
+    B: ceilingService('bench/argon2-ceiling.ts', cfg, pin),
+    C: ceilingService('bench/saml-ceiling.ts', cfg, pin),
+  };
+}
+
+/** Signs `count` assertions in two child processes side by side (one per core when pinned). */
+async function signPool(count: number, seeded: Seeded, dir: string, pin: Pinning): Promise<string[]> {
+  const halves = [Math.ceil(count / 2), Math.floor(count / 2)];
+  const files = halves.map((_, i) => join(dir, `assertions-${Date.now()}-${i}.json`));
+  await Promise.all(
+    halves.map((n, i) =>
+      runNodeJson(['--import', 'tsx', 'bench/sign-assertions.ts'], {
+        env: { ...process.env, COUNT: String(n), ISSUER, EMAILS: seeded.samlEmails.join(','), OUT: files[i]! },
+        core: i === 0 ? pin.serverCore : pin.loadCore,
+        pin,
+        timeoutMs: 300_000,
+      }),
+    ),
+  );
+  const out = files.flatMap((f) => JSON.parse(readFileSync(f, 'utf8')) as string[]);
+  for (const f of files) rmSync(f, { force: true });
+  return out;
+}
+
+// ---------------------------------------------------------------- stores
+
+async function sqliteDatabase(dir: string, name: string): Promise<string> {
+  return `sqlite:${join(dir, `${name}.db`)}`;
+}
+
+async function postgresSchema(base: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const schema = `bench_${process.pid}_${Date.now().toString(36)}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  await admin.end();
+  const url = new URL(base);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: base });
+      await c.connect();
+      await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await c.end();
+    },
+  };
+}
+
+async function seededStore(databaseUrl: string, synchronous: 'FULL' | 'NORMAL', cfg: BenchConfig): Promise<{ store: Store; seeded: Seeded }> {
+  const store = await openStore({ databaseUrl, now: Date.now(), sqliteSynchronous: synchronous });
+  const seeded = await seedBasics(store, { loginUsers: Math.max(cfg.loginConnections, 8), samlUsers: 16 });
+  return { store, seeded };
+}
+
+// ---------------------------------------------------------------- phases
+
+type Ceilings = { A: ScenarioResult; B: LoopResult; C: LoopResult };
+
+const TARGETS: Record<ScenarioName, { label: string; ceiling: 'A' | 'B' | 'C'; target: number }> = {
+  introspection: { label: 'Introspection (valid token)', ceiling: 'A', target: 0.6 },
+  refresh: { label: 'Refresh-token rotation (chains)', ceiling: 'A', target: 0.4 },
+  code: { label: 'Authorization-code exchange (PKCE)', ceiling: 'A', target: 0.4 },
+  login: { label: 'Email/password login', ceiling: 'B', target: 0.85 },
+  saml: { label: 'SAML bearer login', ceiling: 'C', target: 0.7 },
+};
+
+async function runScenario(name: ScenarioName, target: Target, timing: Timing): Promise<ScenarioResult> {
+  switch (name) {
+    case 'introspection':
+      return introspection(target, timing);
+    case 'refresh':
+      return refreshRotation(target, timing);
+    case 'code':
+      return codeExchange(target, timing);
+    case 'login':
+      return passwordLogin(target, timing);
+    case 'saml':
+      return samlLogin(target, timing);
+  }
+}
+
+function row(phase: string, name: ScenarioName, result: ScenarioResult, paired: boolean): Row {
+  const t = TARGETS[name];
+  // The issue's targets are for SQLite; PostgreSQL rows show their ratio without a verdict.
+  const target = paired && phase.startsWith('SQLite') ? t.target : undefined;
+  return { phase, scenario: t.label, result, ceiling: paired ? t.ceiling : undefined, target, notes: result.notes };
+}
+
+type Pairings = ReturnType<typeof pairings>;
+
+async function scenarios(phase: string, names: readonly ScenarioName[], target: Target, timing: Timing, pairs: Pairings | undefined, rows: Row[]): Promise<Record<string, ScenarioResult>> {
+  const out: Record<string, ScenarioResult> = {};
+  for (const name of names) {
+    say(`${phase}: ${TARGETS[name].label} …`);
+    const ceiling = TARGETS[name].ceiling;
+    const result = await runScenario(name, { ...target, pair: pairs?.[ceiling] }, timing);
+    out[name] = result;
+    rows.push(row(phase, name, result, pairs !== undefined));
+    const ratio = result.paired ? ` = ${((100 * result.rps) / result.paired.rps).toFixed(0)} % of ceiling ${ceiling} measured alongside (${result.paired.segments.map((x) => x.toFixed(0)).join(' / ')} req/s)` : '';
+    say(`${phase}: ${TARGETS[name].label}: ${fmt(result)}${ratio}${result.notes.length ? ` (${result.notes.join('; ')})` : ''}`);
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const cfg = readConfig(process.env);
+  installCleanup();
+  const pin = decidePinning(process.env);
+  if (pin.enabled) pinSelf(String(pin.loadCore));
+  const machine = machineInfo();
+  const startLoad = loadAverage();
+  say(`machine: ${machine.cores} cores, ${machine.cpu}, ${machine.ramGb} GB RAM, Node ${process.version}`);
+  say(
+    pin.enabled
+      ? `pinning: the server under test and the ceiling processes run on core ${pin.serverCore} (taskset -c ${pin.serverCore}); the load generator (autocannon, in this process) on core ${pin.loadCore}`
+      : `pinning: off (${pin.reason}); server and load generator share the cores`,
+  );
+  const dir = mkdtempSync(join(cfg.tmp, 'sei-auth-bench-'));
+  const timing: Timing = { seconds: cfg.seconds, segments: cfg.segments, connections: cfg.connections, loginConnections: cfg.loginConnections };
+
+  try {
+    if (cfg.profile) return await profileMode(cfg, pin, dir, timing, true);
+    // Ceiling A's server runs for the whole run: its segments are measured alongside the scenarios.
+    const ceilingServer = await startCeilingServer(pin);
+    const pairs = pairings(cfg, pin, ceilingServer.url);
+    await runLoad({ ...ceilingSpec(ceilingServer.url, cfg), seconds: 2 }); // warm-up
+    if (process.env.BENCH_ONLY) {
+      // Development aid: only the listed scenarios, each with its paired ceiling (no report written).
+      return await profileMode({ ...cfg, profile: process.env.BENCH_ONLY.split(',') }, pin, dir, timing, false, pairs);
+    }
+
+    const rows: Row[] = [];
+    // ---- the ceilings on their own (the ratios use the segments measured alongside each scenario)
+    say('ceiling A: bare fastify POST form → fixed JSON …');
+    const A: ScenarioResult = { ...(await measure(ceilingSpec(ceilingServer.url, cfg), cfg.segments, { seconds: cfg.seconds / cfg.segments })), notes: [] };
+    say(`ceiling A: ${fmt(A)}`);
+    say(`ceiling B: raw argon2id verify, ${cfg.loginConnections} in parallel …`);
+    const B = await ceilingChild('bench/argon2-ceiling.ts', cfg, pin, cfg.seconds, cfg.segments, 1);
+    say(`ceiling B: ${fmt(B)}`);
+    say(`ceiling C: verifySamlBearer alone on pre-signed assertions, ${cfg.loginConnections} in parallel …`);
+    const C = await ceilingChild('bench/saml-ceiling.ts', cfg, pin, cfg.seconds, cfg.segments, 1);
+    say(`ceiling C: ${fmt(C)}`);
+    const ceilings: Ceilings = { A, B, C };
+    say('reference D: SQLite alone (a primary-key read; a write transaction of two inserts) …');
+    const floor = await runNodeJson<NonNullable<Report['floor']>>(['--import', 'tsx', 'bench/sqlite-floor.ts'], {
+      env: { ...process.env, BENCH_CHILD_SECONDS: '2', BENCH_TMPDIR: cfg.tmp },
+      core: pin.serverCore,
+      pin,
+      timeoutMs: 120_000,
+    });
+    say(`reference D: read ${floor.read.rps.toFixed(0)}/s (${floor.read.cpuPerRequest.toFixed(1)} µs CPU), write transaction ${floor.write.rps.toFixed(0)}/s (${floor.write.cpuPerRequest.toFixed(0)} µs CPU)`);
+
+    // ---- SQLite, synchronous=FULL (the default): every scenario, rate-limit cost, memory, soak
+    const fullUrl = await sqliteDatabase(dir, 'full');
+    const full = await seededStore(fullUrl, 'FULL', cfg);
+    const soakSaml = cfg.soakSeconds > 0 ? Math.min(600, Math.ceil(cfg.soakSeconds * 5)) : 0;
+    // SAML assertions are signed by two child processes (one per core) whenever a scenario needs more, never during a measured run.
+    const signer = (seeded: Seeded) => async (n: number) => {
+      say(`signing ${n} SAML assertions (two processes) …`);
+      return signPool(n, seeded, dir, pin);
+    };
+    const report: Report = {
+      cfg,
+      pin,
+      machine,
+      command: `${benchVariables(process.env)}${benchVariables(process.env) ? ' ' : ''}npm run bench`,
+      startedAt: new Date(started),
+      load: { start: startLoad },
+      ceilings,
+      floor,
+      rows,
+      durability: [],
+    };
+
+    const server = await startSeiAuth({ databaseUrl: fullUrl, synchronous: 'FULL', rateLimits: 'off', pin });
+    const memory = sampleMemory(server.child.pid, 1000);
+    try {
+      const target: Target = { urls: [server.url], store: full.store, seeded: full.seeded, assertions: [], sign: signer(full.seeded) };
+      const fullResults = await scenarios('SQLite FULL', ['introspection', 'refresh', 'code', 'login', 'saml'], target, timing, pairs, rows);
+      report.durability.push({ level: 'FULL', refresh: fullResults.refresh!, code: fullResults.code!, login: fullResults.login! });
+
+      // Rate limits on (far above what the run reaches) vs off, alternately on two servers over the same file.
+      say('rate limits: introspection with limits on (1,000,000/s per IP and per client) vs off, alternately …');
+      const limited = await startSeiAuth({ databaseUrl: fullUrl, synchronous: 'FULL', rateLimits: 'high', pin });
+      try {
+        // Short alternating rounds (off, on, off, on …), so both see the same machine; the cost is
+        // read from the server's CPU per request (robust on a busy machine) and from req/s.
+        const rounds = 4;
+        const seconds = 2;
+        const off: ScenarioResult[] = [];
+        const on: ScenarioResult[] = [];
+        await introspection({ ...target, urls: [limited.url] }, timing, 2, 0, 1); // warm the second server up
+        for (let round = 0; round < rounds; round++) {
+          off.push(await introspection(target, timing, seconds, 0.5, 1));
+          on.push(await introspection({ ...target, urls: [limited.url] }, timing, seconds, 0.5, 1));
+        }
+        const best = (rs: ScenarioResult[]) => Math.max(...rs.map((r) => r.rps));
+        const medianCpu = (rs: ScenarioResult[]) => rs.map((r) => r.cpuPerRequest).sort((a, b) => a - b)[Math.floor(rs.length / 2)]!;
+        report.rateLimits = {
+          off: best(off),
+          on: best(on),
+          cpuOff: medianCpu(off),
+          cpuOn: medianCpu(on),
+          errors: [...off, ...on].reduce((n, r) => n + r.errors, 0),
+          rounds,
+          seconds,
+        };
+        say(
+          `rate limits: off ${best(off).toFixed(0)} req/s at ${medianCpu(off).toFixed(0)} µs/request, on ${best(on).toFixed(0)} req/s at ${medianCpu(on).toFixed(0)} µs/request ` +
+            `(CPU per request ${((100 * (medianCpu(on) - medianCpu(off))) / medianCpu(off)).toFixed(1)} %)`,
+        );
+      } finally {
+        await limited.child.stop();
+      }
+
+      if (cfg.soakSeconds > 0) {
+        say(`soak: ${cfg.soakSeconds} s of mixed traffic, RSS sampled every 2 s …`);
+        const soakAssertions = await signPool(soakSaml, full.seeded, dir, pin);
+        const soakMemory = sampleMemory(server.child.pid, 2000);
+        const soak = await mixedTraffic({ ...target, assertions: soakAssertions }, timing, cfg.soakSeconds);
+        const { samples } = soakMemory.stop();
+        report.soak = { result: soak, samples, seconds: cfg.soakSeconds };
+        say(`soak: ${fmt(soak)}; mix ${JSON.stringify(soak.mix)}; RSS ${(Math.min(...samples.map((s) => s.rss)) / 2 ** 20).toFixed(0)}–${(Math.max(...samples.map((s) => s.rss)) / 2 ** 20).toFixed(0)} MB`);
+      }
+    } finally {
+      const { samples, hwm } = memory.stop();
+      report.memory = { hwm, maxSampled: Math.max(...samples.map((s) => s.rss)) };
+      say(`server peak RSS (VmHWM) over the SQLite FULL phase: ${(hwm / 2 ** 20).toFixed(0)} MB`);
+      await server.child.stop();
+      await full.store.close();
+    }
+
+    // ---- SQLite, synchronous=NORMAL: the write-heavy scenarios again, on a fresh file
+    const normalUrl = await sqliteDatabase(dir, 'normal');
+    const normal = await seededStore(normalUrl, 'NORMAL', cfg);
+    const normalServer = await startSeiAuth({ databaseUrl: normalUrl, synchronous: 'NORMAL', rateLimits: 'off', pin });
+    try {
+      const target: Target = { urls: [normalServer.url], store: normal.store, seeded: normal.seeded, assertions: [] };
+      const r = await scenarios('SQLite NORMAL', ['refresh', 'code', 'login'], target, timing, pairs, rows);
+      report.durability.push({ level: 'NORMAL', refresh: r.refresh!, code: r.code!, login: r.login! });
+    } finally {
+      await normalServer.child.stop();
+      await normal.store.close();
+    }
+
+    // ---- PostgreSQL: one instance (pinned like SQLite), then one vs two instances (unpinned)
+    if (cfg.databaseUrl) {
+      const db = await postgresSchema(cfg.databaseUrl);
+      const { store, seeded } = await seededStore(db.url, 'FULL', cfg);
+      try {
+        const one = await startSeiAuth({ databaseUrl: db.url, rateLimits: 'off', pin });
+        const pgMemory = sampleMemory(one.child.pid, 1000);
+        try {
+          const target: Target = { urls: [one.url], store, seeded, assertions: [], sign: signer(seeded) };
+          // No ceilings here: the issue's targets are for SQLite (and it keeps the run short).
+          await scenarios('PostgreSQL, 1 instance', ['introspection', 'refresh', 'code', 'login', 'saml'], target, timing, undefined, rows);
+        } finally {
+          report.pgMemory = pgMemory.stop().hwm;
+          await one.child.stop();
+        }
+
+        // On 2 cores a second instance only has somewhere to run if nothing is pinned: the
+        // servers, PostgreSQL and this load generator all share both cores for this comparison.
+        if (pin.enabled) pinSelf(allCores());
+        const scaling: NonNullable<Report['scaling']> = [];
+        const names: ScenarioName[] = ['introspection', 'refresh', 'code', 'login'];
+        const single = await startSeiAuth({ databaseUrl: db.url, rateLimits: 'off', pin, pinned: false });
+        const singleResults: Record<string, ScenarioResult> = {};
+        try {
+          const target: Target = { urls: [single.url], store, seeded, assertions: [] };
+          Object.assign(singleResults, await scenarios('PostgreSQL unpinned, 1 instance', names, target, timing, undefined, []));
+        } finally {
+          await single.child.stop();
+        }
+        const pair = await Promise.all([0, 1].map(() => startSeiAuth({ databaseUrl: db.url, rateLimits: 'off', pin, pinned: false })));
+        try {
+          const target: Target = { urls: pair.map((s) => s.url), store, seeded, assertions: [] };
+          const pairResults = await scenarios('PostgreSQL unpinned, 2 instances', names, target, timing, undefined, []);
+          for (const name of names) scaling.push({ scenario: TARGETS[name].label, one: singleResults[name]!, two: pairResults[name]! });
+        } finally {
+          await Promise.all(pair.map((s) => s.child.stop()));
+          if (pin.enabled) pinSelf(String(pin.loadCore));
+        }
+        report.scaling = scaling;
+        const geo = Math.exp(scaling.reduce((n, s) => n + Math.log(s.two.rps / s.one.rps), 0) / scaling.length);
+        say(`PostgreSQL 2 instances vs 1: ${scaling.map((s) => `${s.scenario} ×${(s.two.rps / s.one.rps).toFixed(2)}`).join(', ')}; geometric mean ×${geo.toFixed(2)}`);
+      } finally {
+        await store.close();
+        await db.drop();
+      }
+    }
+
+    report.finishedAt = new Date();
+    report.load!.end = loadAverage();
+    const out = resolve(ROOT, cfg.out);
+    writeFileSync(out, writeReport(report));
+    say(`wrote ${cfg.out} (${((Date.now() - started) / 1000).toFixed(0)} s in all)`);
+  } finally {
+    killAllChildren();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * BENCH_PROFILE=<scenarios|all>: each listed scenario against its own server started with
+ * `node --cpu-prof`; prints the top self-time functions of each profile and keeps the
+ * .cpuprofile files (open them in Chrome DevTools or speedscope for a flame graph).
+ */
+async function profileMode(cfg: BenchConfig, pin: Pinning, dir: string, timing: Timing, profiling: boolean, pairs?: Pairings): Promise<void> {
+  const keep = resolve(ROOT, process.env.BENCH_PROFILE_DIR ?? join(cfg.tmp, `sei-auth-profiles-${Date.now().toString(36)}`));
+  if (profiling) mkdirSync(keep, { recursive: true });
+  const url = await sqliteDatabase(dir, 'profile');
+  const synchronous = process.env.BENCH_PROFILE_SYNCHRONOUS === 'NORMAL' ? 'NORMAL' : 'FULL';
+  const { store, seeded } = await seededStore(url, synchronous, cfg);
+  try {
+    const assertions: string[] = [];
+    const sign = (n: number) => signPool(n, seeded, dir, pin);
+    for (const name of cfg.profile as ScenarioName[]) {
+      const profileDir = join(keep, name);
+      if (profiling) mkdirSync(profileDir, { recursive: true });
+      const server = await startSeiAuth({ databaseUrl: url, synchronous, rateLimits: 'off', pin, ...(profiling ? { profileDir } : {}) });
+      const cpu0 = cpuSplitOf(server.child.pid);
+      let result: ScenarioResult;
+      let cpu1 = cpu0;
+      try {
+        const before = memoryOf(server.child.pid);
+        result = await runScenario(name, { urls: [server.url], store, seeded, assertions, sign, pair: pairs?.[TARGETS[name].ceiling] }, timing);
+        cpu1 = cpuSplitOf(server.child.pid);
+        const after = memoryOf(server.child.pid);
+        if (before && after) say(`${name}: server RSS ${(before.rss / 2 ** 20).toFixed(0)} MB before, ${(after.rss / 2 ** 20).toFixed(0)} MB after, peak ${(after.hwm / 2 ** 20).toFixed(0)} MB`);
+      } finally {
+        await server.child.stop(30_000);
+      }
+      const ratio = result.paired ? ` = ${((100 * result.rps) / result.paired.rps).toFixed(0)} % of ceiling ${TARGETS[name].ceiling} alongside (${fmt(result.paired)})` : '';
+      say(`${name}: ${fmt(result)}${ratio}; server CPU over the whole scenario: user ${(cpu1.user - cpu0.user).toFixed(1)} s, system ${(cpu1.system - cpu0.system).toFixed(1)} s`);
+      if (!profiling) continue;
+      const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
+      if (!file) throw new Error(`no .cpuprofile written in ${profileDir}`);
+      const text = formatSummary(`${name} — ${join(profileDir, file)}`, summarise(join(profileDir, file), 30));
+      writeFileSync(join(profileDir, 'summary.txt'), text);
+      console.log(`\n${text}\n`);
+    }
+    if (profiling) say(`profiles kept in ${keep}`);
+  } finally {
+    await store.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  killAllChildren();
+  process.exitCode = 1;
+});
