@@ -5,7 +5,6 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -131,18 +130,7 @@ export function spawnNode(args: string[], options: { env?: NodeJS.ProcessEnv; co
   };
 }
 
-/** A port that was free a moment ago (the OS picks it), on loopback. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../test/support/server-process.ts';
 
 /** Polls `url` until it answers 200 (or the child exits, or the deadline passes). */
 export async function waitReady(child: Child, url: string, timeoutMs = 30_000): Promise<void> {
