@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 export interface BenchConfig {
   /** measured time per scenario (BENCH_SECONDS, default 6), split into segments; the paired ceiling runs as long again */
   seconds: number;
-  /** each measurement is this many back-to-back runs, the best reported (BENCH_SEGMENTS, default 3) */
+  /** each measurement is this many back-to-back runs, the best reported (BENCH_SEGMENTS, default 4) */
   segments: number;
   /** length of the mixed-traffic soak (BENCH_SOAK_SECONDS, default 60; 0 skips it) */
   soakSeconds: number;
@@ -42,7 +42,7 @@ export function readConfig(env: NodeJS.ProcessEnv): BenchConfig {
   return {
     // Codes live 60 s: a code-exchange run must end well within that after they are minted.
     seconds: int(env, 'BENCH_SECONDS', 6, 2, 45),
-    segments: int(env, 'BENCH_SEGMENTS', 3, 1, 20),
+    segments: int(env, 'BENCH_SEGMENTS', 4, 1, 20),
     soakSeconds: int(env, 'BENCH_SOAK_SECONDS', 60, 0, 3600),
     connections: int(env, 'BENCH_CONNECTIONS', 32, 1, 1024),
     loginConnections: int(env, 'BENCH_LOGIN_CONNECTIONS', 16, 1, 256),

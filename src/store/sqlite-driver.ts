@@ -68,8 +68,11 @@ export class SqliteDriver implements SqlDriver {
    * behind one) they mark it dirty and the caller waits once the lock is released.
    */
   private executor(inTransaction: boolean): SqlExecutor {
-    const wrote = (stmt: Database.Statement): Promise<void> | undefined => {
+    const wrote = (stmt: Database.Statement, sql: string, changes: number): Promise<void> | undefined => {
       if (this.walPath === undefined || stmt.readonly) return undefined;
+      // An INSERT/UPDATE/DELETE that changed no row wrote nothing (e.g. the login throttle's
+      // DELETE of a counter that does not exist): there is nothing to flush.
+      if (changes === 0 && this.isDml(sql)) return undefined;
       if (inTransaction) {
         this.dirty = true;
         return undefined;
@@ -79,29 +82,42 @@ export class SqliteDriver implements SqlDriver {
     return {
       all: async <Row>(sql: string, params: readonly SqlValue[] = []) => {
         const stmt = this.statement(sql);
-        const rows = (stmt.reader ? stmt.all(...params) : (stmt.run(...params), [])) as Row[];
-        await wrote(stmt);
+        if (!stmt.reader) {
+          await wrote(stmt, sql, stmt.run(...params).changes);
+          return [] as Row[];
+        }
+        const rows = stmt.all(...params) as Row[];
+        await wrote(stmt, sql, rows.length);
         return rows;
       },
       get: async <Row>(sql: string, params: readonly SqlValue[] = []) => {
         const stmt = this.statement(sql);
         if (!stmt.reader) {
-          stmt.run(...params);
-          await wrote(stmt);
+          await wrote(stmt, sql, stmt.run(...params).changes);
           return undefined;
         }
         const row = stmt.get(...params) as Row | undefined;
-        await wrote(stmt);
+        await wrote(stmt, sql, row === undefined ? 0 : 1);
         return row;
       },
       run: async (sql: string, params: readonly SqlValue[] = []) => {
         const stmt = this.statement(sql);
         // A statement with RETURNING is a reader; run it through all() to execute it.
         const changes = stmt.reader ? stmt.all(...params).length : stmt.run(...params).changes;
-        await wrote(stmt);
+        await wrote(stmt, sql, changes);
         return { changes };
       },
     };
+  }
+
+  private readonly dml = new Map<string, boolean>();
+  private isDml(sql: string): boolean {
+    let dml = this.dml.get(sql);
+    if (dml === undefined) {
+      dml = /^\s*(INSERT|UPDATE|DELETE|REPLACE)\b/i.test(sql);
+      this.dml.set(sql, dml);
+    }
+    return dml;
   }
 
   private readonly direct = this.executor(false);

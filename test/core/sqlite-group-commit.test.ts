@@ -82,6 +82,19 @@ describe('SQLite FULL durability by group commit', () => {
     assert.equal(await count(path), 1);
   });
 
+  test('statements that change no row, and reads, need no flush; writes after them still commit', async () => {
+    const path = file();
+    const driver = new SqliteDriver(path);
+    await driver.run('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+    assert.equal((await driver.run('DELETE FROM t WHERE id = ?', [42])).changes, 0);
+    assert.equal((await driver.run('UPDATE t SET v = ? WHERE id = ?', ['x', 42])).changes, 0);
+    assert.equal(await driver.transaction((tx) => tx.get('SELECT v FROM t WHERE id = ?', [1])), undefined);
+    await driver.run('INSERT INTO t (id, v) VALUES (1, ?)', ['kept']);
+    await driver.run('INSERT INTO t (id, v) VALUES (1, ?) ON CONFLICT (id) DO NOTHING', ['ignored']);
+    await driver.close();
+    assert.equal(await count(path), 1);
+  });
+
   test('close() waits for writes still being flushed', async () => {
     const path = file();
     const driver = new SqliteDriver(path);
