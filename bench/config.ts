@@ -10,6 +10,13 @@ export interface BenchConfig {
   soakSeconds: number;
   /** parallel connections for introspection, refresh, code exchange and the bare ceiling (BENCH_CONNECTIONS, default 32) */
   connections: number;
+  /**
+   * parallel connections (chains) for refresh rotation and code exchange, and for the bare ceiling
+   * measured alongside them (BENCH_WRITE_CONNECTIONS, default 128). Every write waits for its WAL
+   * flush (FULL), so at a fixed number of connections these rows measure the disk's flush latency
+   * rather than the server; more connections share each flush (group commit).
+   */
+  writeConnections: number;
   /** parallel connections for password and SAML logins and their ceilings (BENCH_LOGIN_CONNECTIONS, default 16) */
   loginConnections: number;
   /** PostgreSQL server to create a scratch schema in (BENCH_DATABASE_URL); unset skips the PostgreSQL runs */
@@ -45,6 +52,7 @@ export function readConfig(env: NodeJS.ProcessEnv): BenchConfig {
     segments: int(env, 'BENCH_SEGMENTS', 4, 1, 20),
     soakSeconds: int(env, 'BENCH_SOAK_SECONDS', 60, 0, 3600),
     connections: int(env, 'BENCH_CONNECTIONS', 32, 1, 1024),
+    writeConnections: int(env, 'BENCH_WRITE_CONNECTIONS', 128, 1, 1024),
     loginConnections: int(env, 'BENCH_LOGIN_CONNECTIONS', 16, 1, 256),
     databaseUrl: env.BENCH_DATABASE_URL?.trim() || undefined,
     profile,

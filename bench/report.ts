@@ -105,7 +105,7 @@ export function writeReport(r: Report): string {
         : `off (${pin.reason})`
     }`,
   );
-  line(`- **Load generator**: autocannon 9 (HTTP/1.1 keep-alive, no pipelining), ${cfg.connections} connections (${cfg.loginConnections} for the password and SAML logins and their ceilings), ${cfg.seconds} s per measured run after a warm-up; latencies are computed from every response.`);
+  line(`- **Load generator**: autocannon 9 (HTTP/1.1 keep-alive, no pipelining), ${cfg.connections} connections for introspection, ${cfg.writeConnections} for refresh rotation and code exchange (each write waits for its WAL flush, so with few connections those rows would measure the disk's flush latency instead of the server; more connections share each flush), ${cfg.loginConnections} for the password and SAML logins and their ceilings; ceiling A alongside a scenario always runs with that scenario's number of connections; ${cfg.seconds} s per measured run after a warm-up; latencies are computed from every response.`);
   line('- **Server**: `node bin/sei-auth.js serve`, `LOG_LEVEL=warn`, rate limits off (`RATE_LIMIT_PER_IP=0 RATE_LIMIT_PER_CLIENT=0`) except in the rate-limit row; SQLite in WAL mode on a fresh file in a temp directory (ext4 or whatever the temp dir is), `SQLITE_SYNCHRONOUS=FULL` (the default) unless the row says NORMAL.');
   line('- **Errors**: every non-2xx answer, every 2xx answer without the expected body (introspection must say `"active":true`, token answers must carry the token), every connection error or timeout. Must be 0.');
   line();

@@ -178,9 +178,10 @@ function ceilingService(script: string, cfg: BenchConfig, pin: Pinning): (second
 }
 
 /** The paired-ceiling segments (see `paired` in scenarios.ts): A over HTTP, B and C from warm child processes. */
-function pairings(cfg: BenchConfig, pin: Pinning, ceilingUrl: string): Record<'A' | 'B' | 'C', (seconds: number) => Promise<CeilingSegment>> {
+function pairings(cfg: BenchConfig, pin: Pinning, ceilingUrl: string): Record<'A' | 'B' | 'C', (seconds: number, connections: number) => Promise<CeilingSegment>> {
   return {
-    A: async (seconds) => runLoad({ ...ceilingSpec(ceilingUrl, cfg), seconds }),
+    // Ceiling A alongside a scenario runs with that scenario's number of connections.
+    A: async (seconds, connections) => runLoad({ ...ceilingSpec(ceilingUrl, cfg), connections, seconds }),
     B: ceilingService('bench/argon2-ceiling.ts', cfg, pin),
     C: ceilingService('bench/saml-ceiling.ts', cfg, pin),
   };
@@ -319,7 +320,7 @@ async function main(): Promise<void> {
       : `pinning: off (${pin.reason}); server and load generator share the cores`,
   );
   const dir = mkdtempSync(join(cfg.tmp, 'sei-auth-bench-'));
-  const timing: Timing = { seconds: cfg.seconds, segments: cfg.segments, connections: cfg.connections, loginConnections: cfg.loginConnections };
+  const timing: Timing = { seconds: cfg.seconds, segments: cfg.segments, connections: cfg.connections, writeConnections: cfg.writeConnections, loginConnections: cfg.loginConnections };
 
   try {
     if (cfg.profile) return await profileMode(cfg, pin, dir, timing, true);

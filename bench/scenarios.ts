@@ -25,7 +25,8 @@ export interface PairedCeiling extends CeilingSegment {
 
 export interface Target {
   /** the ceiling paired with this scenario, one segment of `seconds` at a time (absent: no ratio) */
-  pair?: (seconds: number) => Promise<CeilingSegment>;
+  /** the ceiling alongside: a segment of `seconds` with `connections` parallel connections (ceilings B and C keep their own parallelism) */
+  pair?: (seconds: number, connections: number) => Promise<CeilingSegment>;
   urls: string[];
   store: Store;
   seeded: Seeded;
@@ -40,6 +41,8 @@ export interface Timing {
   seconds: number;
   segments: number;
   connections: number;
+  /** refresh rotation and code exchange (each waits for a WAL flush) */
+  writeConnections: number;
   /** password and SAML logins (each costs milliseconds of CPU) */
   loginConnections: number;
 }
@@ -58,13 +61,14 @@ export interface ScenarioResult extends MeasuredResult {
 async function paired(
   t: Target,
   segmentSeconds: () => number,
+  connections: number,
   run: (before: () => Promise<void>) => Promise<MeasuredResult>,
   beforeEach?: () => Promise<void>,
 ): Promise<{ result: MeasuredResult; paired?: PairedCeiling }> {
   const ceiling: CeilingSegment[] = [];
   const result = await run(async () => {
     if (beforeEach) await beforeEach();
-    if (t.pair) ceiling.push(await t.pair(segmentSeconds()));
+    if (t.pair) ceiling.push(await t.pair(segmentSeconds(), connections));
   });
   if (!t.pair || ceiling.length === 0) return { result };
   const best = ceiling.reduce((a, b) => (b.rps > a.rps ? b : a));
@@ -107,7 +111,7 @@ export async function introspection(t: Target, timing: Timing, seconds = timing.
     onResponse: (_conn: number, status: number, body: string) => status === 200 && body.includes('"active":true'),
   };
   if (warmup > 0) await runLoad({ ...spec, seconds: warmup });
-  const { result, paired: ceiling } = await paired(t, () => seconds / segments, (before) => measure(spec, segments, { seconds: seconds / segments }, before));
+  const { result, paired: ceiling } = await paired(t, () => seconds / segments, timing.connections, (before) => measure(spec, segments, { seconds: seconds / segments }, before));
   return { ...withNotes(result, []), paired: ceiling };
 }
 
@@ -118,12 +122,13 @@ export async function introspection(t: Target, timing: Timing, seconds = timing.
  * token must still refresh (the chain is intact: no rotation lost, no reuse detected).
  */
 export async function refreshRotation(t: Target, timing: Timing): Promise<ScenarioResult> {
-  const sessions = await startSessions(t.store, t.seeded, timing.connections);
+  const n = timing.writeConnections;
+  const sessions = await startSessions(t.store, t.seeded, n);
   const chains = sessions.map((s) => ({ token: s.refreshToken, rotations: 0, failures: 0 }));
   const spec = {
     urls: t.urls,
     path: '/oauth/token',
-    connections: timing.connections,
+    connections: n,
     next: (conn: number) => form({ grant_type: 'refresh_token', refresh_token: chains[conn]!.token, ...auth(t.seeded) }),
     onResponse: (conn: number, status: number, body: string) => {
       const chain = chains[conn]!;
@@ -136,10 +141,10 @@ export async function refreshRotation(t: Target, timing: Timing): Promise<Scenar
       return true;
     },
   };
-  await runLoad({ ...spec, amount: timing.connections * 20 }); // warm-up
-  const probe = await runLoad({ ...spec, amount: timing.connections * 30 });
-  const { result: main, paired: ceiling } = await paired(t, () => timing.seconds / timing.segments, (before) =>
-    measure(spec, timing.segments, { amount: () => perSegment(probe, timing, timing.connections) }, before),
+  await runLoad({ ...spec, amount: n * 20 }); // warm-up
+  const probe = await runLoad({ ...spec, amount: n * 30 });
+  const { result: main, paired: ceiling } = await paired(t, () => timing.seconds / timing.segments, n, (before) =>
+    measure(spec, timing.segments, { amount: () => perSegment(probe, timing, n) }, before),
   );
 
   // Each chain's latest token must still work: one more rotation per chain, over HTTP.
@@ -163,12 +168,13 @@ export async function refreshRotation(t: Target, timing: Timing): Promise<Scenar
 
 /** Authorization-code exchange (with PKCE S256), every request a distinct code minted just before. */
 export async function codeExchange(t: Target, timing: Timing): Promise<ScenarioResult> {
+  const n = timing.writeConnections;
   let pool: string[] = [];
   let next = 0;
   const spec = {
     urls: t.urls,
     path: '/oauth/token',
-    connections: timing.connections,
+    connections: n,
     // Past the end of the pool a used code is sent again: the server refuses it, counted as an error.
     next: () =>
       form({ grant_type: 'authorization_code', code: pool[next++ % pool.length]!, redirect_uri: REDIRECT, code_verifier: CODE_VERIFIER, ...auth(t.seeded) }),
@@ -178,18 +184,19 @@ export async function codeExchange(t: Target, timing: Timing): Promise<ScenarioR
     pool = await mintCodes(t.store, t.seeded, n);
     next = 0;
   };
-  await fresh(timing.connections * 20);
+  await fresh(n * 20);
   await runLoad({ ...spec, amount: pool.length }); // warm-up
-  await fresh(timing.connections * 40);
+  await fresh(n * 40);
   const probe = await runLoad({ ...spec, amount: pool.length });
   // Codes live 60 s (AUTHORIZATION_CODE_TTL_MS): each segment's codes are minted just before it.
   let minted = 0;
   const { result: main, paired: ceiling } = await paired(
     t,
     () => timing.seconds / timing.segments,
+    n,
     (before) => measure(spec, timing.segments, { amount: () => pool.length }, before),
     async () => {
-      await fresh(perSegment(probe, timing, timing.connections));
+      await fresh(perSegment(probe, timing, n));
       minted += pool.length;
     },
   );
@@ -208,7 +215,7 @@ export async function passwordLogin(t: Target, timing: Timing, warmup = 2): Prom
   };
   if (warmup > 0) await runLoad({ ...spec, seconds: warmup });
   const seconds = timing.seconds / timing.segments;
-  const { result, paired: ceiling } = await paired(t, () => seconds, (before) => measure(spec, timing.segments, { seconds }, before));
+  const { result, paired: ceiling } = await paired(t, () => seconds, timing.loginConnections, (before) => measure(spec, timing.segments, { seconds }, before));
   return { ...withNotes(result, []), paired: ceiling };
 }
 
@@ -237,7 +244,7 @@ export async function samlLogin(t: Target, timing: Timing): Promise<ScenarioResu
   const probe = await runLoad({ ...spec, amount: timing.loginConnections * 10 });
   await ensure(Math.ceil(perSegment(probe, timing, timing.loginConnections) * timing.segments * 1.1));
   const left = () => Math.max(timing.loginConnections, Math.min(perSegment(probe, timing, timing.loginConnections), t.assertions.length - 1));
-  const { result: main, paired: ceiling } = await paired(t, () => timing.seconds / timing.segments, (before) => measure(spec, timing.segments, { amount: left }, before));
+  const { result: main, paired: ceiling } = await paired(t, () => timing.seconds / timing.segments, timing.loginConnections, (before) => measure(spec, timing.segments, { amount: left }, before));
   return { ...withNotes(main, [`${main.requests} distinct pre-signed assertions`]), paired: ceiling };
 }
 

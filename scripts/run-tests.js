@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: type-check, then every test/**/*.test.ts with node's own test runner (through tsx,
+// `npm test`: type-check, build dist/, then every test/**/*.test.ts with node's own test runner (through tsx,
 // since Node 20 neither strips types nor expands globs). Says plainly whether the PostgreSQL
 // half of the suite runs (TEST_DATABASE_URL set) or is skipped.
 import { spawnSync } from 'node:child_process';
@@ -31,6 +31,10 @@ if (!only.length) {
     process.exit(tsc.status ?? 1);
   }
 }
+// The processes the tests start (the server, the CLI) run bin/sei-auth.js, which runs dist/ when
+// it is current: build it, so that they run the same JavaScript an installed server runs.
+const build = spawnSync(process.execPath, ['scripts/build.js'], { stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
 
 const result = spawnSync(
   process.execPath,

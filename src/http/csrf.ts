@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBase64url } from '../crypto/secrets.ts';
 import { constantTimeEqual } from '../crypto/secrets.ts';
 
 /**
@@ -13,7 +13,7 @@ const MAX_AGE_SECONDS = 600;
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
 export function newCsrfToken(): string {
-  return randomBytes(32).toString('base64url');
+  return randomBase64url(32);
 }
 
 /** The token from the Cookie header, when it is there and well-formed. */

@@ -33,13 +33,30 @@ function claimedClientId(authorization: string | undefined, fallback: () => stri
  * or hashing). Both answer 429 with Retry-After.
  */
 export function installRateLimits(app: FastifyInstance, limits: RateLimits): void {
-  app.addHook('onRequest', async (request) => {
-    // IPv6 clients are counted by their /64, like the login throttle's per-IP counters.
-    if (request.method === 'POST' && LIMITED_BY_IP.has(request.routeOptions.url ?? '')) limits.checkIp(addressBucket(request.ip));
-  });
-  app.addHook('preHandler', async (request) => {
-    if (request.method !== 'POST' || !LIMITED.has(request.routeOptions.url ?? '')) return;
-    const clientId = claimedClientId(request.headers.authorization, () => requestParams(request).get('client_id'));
-    if (clientId !== undefined) limits.checkClient(clientId);
-  });
+  // A limit set to 0 registers no hook at all, and the hooks are synchronous (issue #8 profile:
+  // every hook pass and every promise shows up in the cost of an introspection).
+  if (limits.perIpEnabled) {
+    app.addHook('onRequest', (request, _reply, done) => {
+      try {
+        // IPv6 clients are counted by their /64, like the login throttle's per-IP counters.
+        if (request.method === 'POST' && LIMITED_BY_IP.has(request.routeOptions.url ?? '')) limits.checkIp(addressBucket(request.ip));
+      } catch (error) {
+        return done(error as Error);
+      }
+      done();
+    });
+  }
+  if (limits.perClientEnabled) {
+    app.addHook('preHandler', (request, _reply, done) => {
+      try {
+        if (request.method === 'POST' && LIMITED.has(request.routeOptions.url ?? '')) {
+          const clientId = claimedClientId(request.headers.authorization, () => requestParams(request).get('client_id'));
+          if (clientId !== undefined) limits.checkClient(clientId);
+        }
+      } catch (error) {
+        return done(error as Error);
+      }
+      done();
+    });
+  }
 }

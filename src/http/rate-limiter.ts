@@ -75,6 +75,14 @@ export class RateLimits {
     this.client = settings.perClient > 0 ? new RateLimiter({ rate: settings.perClient, clock }) : undefined;
   }
 
+  get perIpEnabled(): boolean {
+    return this.ip !== undefined;
+  }
+
+  get perClientEnabled(): boolean {
+    return this.client !== undefined;
+  }
+
   private static refuse(waitMs: number): OAuthError {
     return new OAuthError('slow_down', 'Too many requests. Slow down and retry later.', {
       status: 429,

@@ -2,9 +2,18 @@ import { closeSync, fdatasync, fstatSync, fsyncSync, mkdirSync, openSync, statSy
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
+import { SqliteCheckpointer } from './sqlite-checkpointer.ts';
 import type { SqlDriver, SqlExecutor, SqlValue } from './sql-driver.ts';
 
 const fdatasyncAsync = promisify(fdatasync);
+
+/**
+ * Committed write transactions between two checkpoint requests. A token request writes about
+ * 7–20 pages, so this is near SQLite's own automatic checkpoint every 1000 pages.
+ */
+const WRITES_PER_CHECKPOINT = 100;
+/** SQLite's default, restored should the checkpoint thread fail. */
+const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
 
 export interface SqliteOptions {
   /** `synchronous` pragma: FULL survives power loss; NORMAL (WAL) may lose the last commits. */
@@ -33,6 +42,11 @@ export class SqliteDriver implements SqlDriver {
   private nextSync: Promise<void> | undefined;
   /** whether the open transaction has written anything */
   private dirty = false;
+  /** WAL checkpoints run on a thread of their own (see SqliteCheckpointer); started at the first one needed */
+  private readonly path: string;
+  private checkpointer: SqliteCheckpointer | undefined;
+  private checkpointOnThread: boolean;
+  private writesSinceCheckpoint = 0;
 
   constructor(path: string, options: SqliteOptions = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -52,6 +66,40 @@ export class SqliteDriver implements SqlDriver {
     this.db.pragma(`synchronous = ${full ? 'NORMAL' : (options.synchronous ?? 'FULL')}`);
     this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
     this.db.pragma('foreign_keys = ON');
+    this.path = path;
+    // Checkpoints off the event loop (performance, issue #8; see SqliteCheckpointer).
+    this.checkpointOnThread = wal && path !== ':memory:';
+    if (this.checkpointOnThread) this.db.pragma('wal_autocheckpoint = 0');
+  }
+
+  /** A write has committed: count it towards the next checkpoint, and make it durable (FULL). */
+  private committed(): Promise<void> | undefined {
+    if (this.checkpointOnThread && ++this.writesSinceCheckpoint >= WRITES_PER_CHECKPOINT) {
+      this.writesSinceCheckpoint = 0;
+      this.requestCheckpoint();
+    }
+    return this.walPath === undefined ? undefined : this.durable();
+  }
+
+  private requestCheckpoint(): void {
+    try {
+      this.checkpointer ??= SqliteCheckpointer.start(this.path, () => this.checkpointInline());
+      this.checkpointer.request();
+    } catch {
+      this.checkpointInline();
+    }
+  }
+
+  /** The checkpoint thread is gone: SQLite checkpoints inside COMMIT again, as by default. */
+  private checkpointInline(): void {
+    this.checkpointOnThread = false;
+    this.checkpointer = undefined;
+    if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
+  }
+
+  /** Checkpoints completed by the checkpoint thread so far (tests). */
+  get checkpointsOnThread(): number {
+    return this.checkpointer?.completed ?? 0;
   }
 
   private statement(sql: string): Database.Statement {
@@ -69,7 +117,7 @@ export class SqliteDriver implements SqlDriver {
    */
   private executor(inTransaction: boolean): SqlExecutor {
     const wrote = (stmt: Database.Statement, sql: string, changes: number): Promise<void> | undefined => {
-      if (this.walPath === undefined || stmt.readonly) return undefined;
+      if (stmt.readonly) return undefined;
       // An INSERT/UPDATE/DELETE that changed no row wrote nothing (e.g. the login throttle's
       // DELETE of a counter that does not exist): there is nothing to flush.
       if (changes === 0 && this.isDml(sql)) return undefined;
@@ -77,7 +125,7 @@ export class SqliteDriver implements SqlDriver {
         this.dirty = true;
         return undefined;
       }
-      return this.durable();
+      return this.committed();
     };
     return {
       all: async <Row>(sql: string, params: readonly SqlValue[] = []) => {
@@ -193,8 +241,8 @@ export class SqliteDriver implements SqlDriver {
   /** Joins the next flush while still holding the lock (so close() waits for it); awaited once the lock is released. */
   private flushAfterCommit(): Promise<void> | undefined {
     if (!this.dirty) return undefined;
-    const flushed = this.durable();
-    flushed.catch(() => {}); // awaited by the caller right after; this only keeps it from counting as unhandled meanwhile
+    const flushed = this.committed();
+    flushed?.catch(() => {}); // awaited by the caller right after; this only keeps it from counting as unhandled meanwhile
     return flushed;
   }
 
@@ -241,6 +289,11 @@ export class SqliteDriver implements SqlDriver {
   async close(): Promise<void> {
     await this.exclusive(async () => {
       await Promise.allSettled([this.syncing, this.nextSync]);
+      // Its connection closes first, so that this one, the last, checkpoints and removes the WAL.
+      const checkpointer = this.checkpointer;
+      this.checkpointer = undefined;
+      this.checkpointOnThread = false;
+      await checkpointer?.close();
       if (this.walFd !== undefined) closeSync(this.walFd);
       this.walFd = undefined;
       if (this.db.open) this.db.close();

@@ -35,7 +35,7 @@ export function registerMetricsRoute(app: FastifyInstance, deps: MetricsRouteDep
   const { metrics } = deps;
   metrics.countActiveSessionsWith(() => deps.store.countAllActiveSessions(deps.clock.now()));
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     // Unmatched requests (404, 405) share one label: raw URLs would be unbounded label values.
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.observeHttpRequest({ method: request.method, route, statusCode: reply.statusCode, seconds: reply.elapsedTime / 1000 });
@@ -43,6 +43,7 @@ export function registerMetricsRoute(app: FastifyInstance, deps: MetricsRouteDep
       const audit = request.audit ?? {};
       metrics.observeTokenRequest(audit.grantType, audit.outcome ?? (reply.statusCode < 400 ? 'ok' : 'error'));
     }
+    done();
   });
 
   app.get('/metrics', async (request, reply) => {
