@@ -2,40 +2,39 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
 /**
- * WAL checkpoints off the event loop (performance, issue #8).
+ * A thread with its own SQLite connection that runs WAL checkpoints on request (performance,
+ * issue #8; SqliteDriver decides when).
  *
  * In WAL mode SQLite copies the WAL back into the database file every ~1000 pages written, and
  * it does so inside the COMMIT that crosses the mark: the pages are written and the database
  * file is fsynced on the calling thread. With better-sqlite3 that thread is the event loop, so
- * every ~70 token requests the whole server stood still for a checkpoint's fsync (the refresh and
- * code-exchange profiles showed `exec` — COMMIT — as their largest item, half of it blocked in
- * the checkpoint). SQLite's documentation suggests the remedy used here: turn automatic
- * checkpoints off on the serving connection and run them from another thread, with a connection
- * of its own. A PASSIVE checkpoint never blocks readers or writers, and never waits for them.
+ * every ~70 token requests the whole server stood still for a checkpoint's fsync. SQLite's
+ * documentation suggests the remedy used here: turn automatic checkpoints off on the serving
+ * connection and run them from another thread. A PASSIVE checkpoint never blocks readers or
+ * writers and never waits for them.
  *
- * Nothing about durability changes: a checkpoint only moves committed pages from the WAL into
- * the database file; the WAL stays the record until then (and is fdatasynced per commit, see
- * SqliteDriver). If the thread cannot start or fails, the driver turns SQLite's automatic
- * checkpoints back on, so the WAL never grows without bound.
+ * Nothing about durability changes: a checkpoint only copies committed pages from the WAL into
+ * the database file, which SQLite fsyncs before the WAL may be reused.
  */
 export class SqliteCheckpointer {
   private readonly worker: Worker;
-  private running = false;
+  private readonly waiting: Array<(result: CheckpointResult | undefined) => void> = [];
   private closed = false;
-  /** checkpoints that have completed (for tests and diagnostics) */
+  /** checkpoints that have completed (tests and diagnostics) */
   completed = 0;
 
   private constructor(worker: Worker, onFailure: () => void) {
     this.worker = worker;
     // It must not keep the process alive by itself; the driver's close() ends it.
     worker.unref();
-    worker.on('message', () => {
-      this.running = false;
+    worker.on('message', (result: CheckpointResult) => {
       this.completed++;
+      this.waiting.shift()?.(result);
     });
     const fail = () => {
       if (this.closed) return;
       this.closed = true;
+      this.releaseWaiting();
       onFailure();
     };
     worker.on('error', fail);
@@ -58,23 +57,31 @@ export class SqliteCheckpointer {
           parentPort.close();
           return;
         }
+        let result = { busy: true, walFrames: 0, checkpointedFrames: 0 };
         try {
-          db.pragma('wal_checkpoint(PASSIVE)');
+          const [row] = db.pragma('wal_checkpoint(PASSIVE)');
+          result = { busy: row.busy !== 0, walFrames: row.log, checkpointedFrames: row.checkpointed };
         } catch {
           // SQLITE_BUSY and the like: the next request tries again.
         }
-        parentPort.postMessage('done');
+        parentPort.postMessage(result);
       });
     `;
     const worker = new Worker(source, { eval: true, workerData: { module: betterSqlite3, path } });
     return new SqliteCheckpointer(worker, onFailure);
   }
 
-  /** Asks for a checkpoint unless one is under way. */
-  request(): void {
-    if (this.running || this.closed) return;
-    this.running = true;
-    this.worker.postMessage('checkpoint');
+  /** Runs one PASSIVE checkpoint; undefined if the thread is gone. */
+  checkpoint(): Promise<CheckpointResult | undefined> {
+    if (this.closed) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+      this.worker.postMessage('checkpoint');
+    });
+  }
+
+  private releaseWaiting(): void {
+    for (const resolve of this.waiting.splice(0)) resolve(undefined);
   }
 
   /** Lets a running checkpoint finish, closes the thread's connection and ends the thread. */
@@ -90,5 +97,16 @@ export class SqliteCheckpointer {
     await Promise.race([exited, timeout]);
     clearTimeout(timer);
     await this.worker.terminate();
+    this.releaseWaiting();
   }
+}
+
+/** What `PRAGMA wal_checkpoint` reports. */
+export interface CheckpointResult {
+  /** another connection held a lock the checkpoint needed */
+  busy: boolean;
+  /** frames in the WAL */
+  walFrames: number;
+  /** of those, frames now copied into the database file */
+  checkpointedFrames: number;
 }
