@@ -63,17 +63,25 @@ function toClient(r: Row): Client {
   };
 }
 
-function toSession(r: Row, prefix = ''): Session {
+const SESSION_FIELDS = ['id', 'user_id', 'client_id', 'grant_type', 'redirect_url', 'started_at', 'expires_at', 'ended_at', 'end_reason'] as const;
+type SessionKeys = Record<(typeof SESSION_FIELDS)[number], string>;
+const sessionKeys = (prefix: string): SessionKeys => Object.fromEntries(SESSION_FIELDS.map((f) => [f, prefix + f])) as SessionKeys;
+// The column names with and without the join's prefix, built once rather than on every row
+// (issue #8 profile: every introspection and refresh reads a session through a join).
+const PLAIN_SESSION_KEYS = sessionKeys('');
+const JOINED_SESSION_KEYS = sessionKeys('s_');
+
+function toSession(r: Row, k: SessionKeys = PLAIN_SESSION_KEYS): Session {
   return {
-    id: str(r[`${prefix}id`]!),
-    userId: str(r[`${prefix}user_id`]!),
-    clientId: str(r[`${prefix}client_id`]!),
-    grantType: str(r[`${prefix}grant_type`]!),
-    redirectUrl: str(r[`${prefix}redirect_url`]!),
-    startedAt: num(r[`${prefix}started_at`]!),
-    expiresAt: num(r[`${prefix}expires_at`]!),
-    endedAt: numOrNull(r[`${prefix}ended_at`] ?? null),
-    endReason: strOrNull(r[`${prefix}end_reason`] ?? null) as SessionEndReason | null,
+    id: str(r[k.id]!),
+    userId: str(r[k.user_id]!),
+    clientId: str(r[k.client_id]!),
+    grantType: str(r[k.grant_type]!),
+    redirectUrl: str(r[k.redirect_url]!),
+    startedAt: num(r[k.started_at]!),
+    expiresAt: num(r[k.expires_at]!),
+    endedAt: numOrNull(r[k.ended_at] ?? null),
+    endReason: strOrNull(r[k.end_reason] ?? null) as SessionEndReason | null,
   };
 }
 
@@ -139,14 +147,31 @@ function isUniqueViolation(error: unknown): boolean {
   return e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || e?.code === '23505';
 }
 
+/** A token with its session and user, one query per table: the same text every time (statement cache, issue #8). */
+const FIND_TOKEN_SQL: Readonly<Record<'access_tokens' | 'refresh_tokens', string>> = {
+  access_tokens: findTokenSql('access_tokens', 'NULL'),
+  refresh_tokens: findTokenSql('refresh_tokens', 't.rotated_at'),
+};
+function findTokenSql(table: string, rotated: string): string {
+  return `SELECT t.hash, t.session_id, t.expires_at, t.revoked_at, t.created_at, ${rotated} AS rotated_at, u.email, ${SESSION_COLUMNS}
+       FROM ${table} t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id
+       WHERE t.hash = ?`;
+}
+
+// Row locks where the database has them (PostgreSQL); SQLite's write transaction already excludes other writers.
+const LOCK_USER_SQL = { sqlite: 'SELECT id FROM users WHERE id = ?', postgres: 'SELECT id FROM users WHERE id = ? FOR UPDATE' } as const;
+const LOCK_THROTTLE_SQL = { sqlite: 'SELECT * FROM login_throttle WHERE key = ?', postgres: 'SELECT * FROM login_throttle WHERE key = ? FOR UPDATE' } as const;
+
 /** The store's queries, run on whatever executor they are given: the pool, or one transaction. */
 class SqlStoreOps implements StoreOps {
   protected readonly db: SqlExecutor;
-  protected readonly forUpdate: string;
+  private readonly lockUserSql: string;
+  private readonly lockThrottleSql: string;
 
   constructor(db: SqlExecutor, dialect: SqlDriver['dialect']) {
     this.db = db;
-    this.forUpdate = dialect === 'postgres' ? ' FOR UPDATE' : '';
+    this.lockUserSql = LOCK_USER_SQL[dialect];
+    this.lockThrottleSql = LOCK_THROTTLE_SQL[dialect];
   }
 
   async createOrg(org: Org): Promise<void> {
@@ -253,7 +278,7 @@ class SqlStoreOps implements StoreOps {
   }
 
   async lockUser(userId: string): Promise<void> {
-    await this.db.get(`SELECT id FROM users WHERE id = ?${this.forUpdate}`, [userId]);
+    await this.db.get(this.lockUserSql, [userId]);
   }
 
   async countActiveSessions(userId: string, now: number): Promise<number> {
@@ -322,13 +347,7 @@ class SqlStoreOps implements StoreOps {
   }
 
   private async findToken(table: 'access_tokens' | 'refresh_tokens', hash: string): Promise<TokenRecord | undefined> {
-    const rotated = table === 'refresh_tokens' ? 't.rotated_at' : 'NULL';
-    const r = await this.db.get<Row>(
-      `SELECT t.hash, t.session_id, t.expires_at, t.revoked_at, t.created_at, ${rotated} AS rotated_at, u.email, ${SESSION_COLUMNS}
-       FROM ${table} t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id
-       WHERE t.hash = ?`,
-      [hash],
-    );
+    const r = await this.db.get<Row>(FIND_TOKEN_SQL[table], [hash]);
     if (!r) return undefined;
     return {
       hash: str(r.hash!),
@@ -337,7 +356,7 @@ class SqlStoreOps implements StoreOps {
       revokedAt: numOrNull(r.revoked_at ?? null),
       createdAt: num(r.created_at!),
       rotatedAt: numOrNull(r.rotated_at ?? null),
-      session: toSession(r, 's_'),
+      session: toSession(r, JOINED_SESSION_KEYS),
       email: str(r.email!),
     };
   }
@@ -470,7 +489,7 @@ class SqlStoreOps implements StoreOps {
 
   async lockThrottle(key: string): Promise<ThrottleState> {
     await this.db.run('INSERT INTO login_throttle (key) VALUES (?) ON CONFLICT (key) DO NOTHING', [key]);
-    const r = await this.db.get<Row>(`SELECT * FROM login_throttle WHERE key = ?${this.forUpdate}`, [key]);
+    const r = await this.db.get<Row>(this.lockThrottleSql, [key]);
     return toThrottle(r!);
   }
 

@@ -19,21 +19,21 @@ export function queryOperation(sql: string): QueryOperation {
 }
 
 export function timeQueries(driver: SqlDriver, observe: QueryObserver): SqlDriver {
+  const report = (operation: QueryOperation, start: number, ok: boolean) => {
+    try {
+      observe(operation, (performance.now() - start) / 1000, ok);
+    } catch {
+      // A metric must never fail a query.
+    }
+  };
   const timed = async <T>(operation: QueryOperation, run: () => Promise<T>): Promise<T> => {
     const start = performance.now();
-    const report = (ok: boolean) => {
-      try {
-        observe(operation, (performance.now() - start) / 1000, ok);
-      } catch {
-        // A metric must never fail a query.
-      }
-    };
     try {
       const result = await run();
-      report(true);
+      report(operation, start, true);
       return result;
     } catch (error) {
-      report(false);
+      report(operation, start, false);
       throw error;
     }
   };
