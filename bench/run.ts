@@ -471,7 +471,9 @@ async function main(): Promise<void> {
           const one: Target = { urls: [servers[0]!.url], store, seeded, assertions: pool, sign };
           const two: Target = { urls: [servers[1]!.url, servers[2]!.url], store, seeded, assertions: pool, sign };
           const rounds = 3;
-          const round: Timing = { ...timing, seconds: timing.seconds / rounds, segments: 1 };
+          // Writes with the introspection's number of connections here: each instance's pool has 10
+          // PostgreSQL connections, so 128 would only queue (and make this part several minutes long).
+          const round: Timing = { ...timing, writeConnections: timing.connections, seconds: timing.seconds / rounds, segments: 1 };
           const pgMemory = sampleMemory(servers[0]!.child.pid, 1000);
           for (const name of names) {
             say(`PostgreSQL, 1 vs 2 instances (unpinned): ${TARGETS[name].label} …`);
