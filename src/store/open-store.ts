@@ -21,13 +21,37 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length);
     const file = path === ':memory:' ? path : resolve(path);
-    return SqlStore.open(timed(new SqliteDriver(file, { synchronous: options.sqliteSynchronous ?? 'FULL' })), options.now);
+    return retryWhileBusy(() => SqlStore.open(timed(new SqliteDriver(file, { synchronous: options.sqliteSynchronous ?? 'FULL' })), options.now));
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     const { PostgresDriver } = await import('./postgres-driver.ts');
     return SqlStore.open(timed(new PostgresDriver(url, { poolSize: options.poolSize })), options.now);
   }
   throw new Error('DATABASE_URL must start with sqlite: or postgres://');
+}
+
+const OPEN_RETRY_MS = 5000;
+
+/**
+ * Several processes opening one new SQLite file at the same moment (servers and CLI commands
+ * started together) can collide while one of them switches the file to WAL mode and creates the
+ * schema: where waiting could deadlock, SQLite answers SQLITE_BUSY at once instead of waiting for
+ * its busy timeout (seen in CI: three CLI processes on a fresh file, one failed with "database is
+ * locked"). Opening again a moment later succeeds; after ~5 s, as long as the busy timeout, the
+ * error stands.
+ */
+export async function retryWhileBusy<T>(open: () => Promise<T>, retryMs = OPEN_RETRY_MS): Promise<T> {
+  const deadline = performance.now() + retryMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await open();
+    } catch (error) {
+      const code = (error as { code?: unknown } | null)?.code;
+      const busy = typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+      if (!busy || performance.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(250, 10 * attempt + Math.random() * 40)));
+    }
+  }
 }
 
 /** Scheme and host of a database URL, never its credentials: safe for logs. */

@@ -53,7 +53,15 @@ export class SqliteDriver implements SqlDriver {
   constructor(path: string, options: SqliteOptions = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
-    const wal = this.db.pragma('journal_mode = WAL', { simple: true }) === 'wal';
+    let wal: boolean;
+    try {
+      wal = this.db.pragma('journal_mode = WAL', { simple: true }) === 'wal';
+    } catch (error) {
+      // SQLITE_BUSY when another process is setting up the same new file: openStore tries again,
+      // so this connection is not left open.
+      this.db.close();
+      throw error;
+    }
     // FULL, group-committed (performance, issue #8). SQLite's own synchronous=FULL fsyncs the WAL
     // inside every COMMIT — on the event-loop thread, one transaction per fsync, so the whole
     // server stalls for each write's disk flush (the refresh and code-exchange profiles were

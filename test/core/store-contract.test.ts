@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { hashSecret, newId, newSecret } from '../../src/crypto/secrets.ts';
 import { DEFAULT_ORG_ID, LATEST_SCHEMA_VERSION, SchemaTooNewError } from '../../src/store/migrations.ts';
-import { openStore } from '../../src/store/open-store.ts';
+import { openStore, retryWhileBusy } from '../../src/store/open-store.ts';
 import type { SqlDriver } from '../../src/store/sql-driver.ts';
 import { SqliteDriver } from '../../src/store/sqlite-driver.ts';
 import { StoreConflictError, type Client, type Session, type Store, type User } from '../../src/store/store.ts';
@@ -332,3 +332,41 @@ for (const kind of storeKinds()) {
     });
   });
 }
+
+describe('opening SQLite while other processes set the same new file up', () => {
+  const busy = () => Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+
+  test('SQLITE_BUSY while opening is retried until the open succeeds', async () => {
+    let attempts = 0;
+    const value = await retryWhileBusy(async () => {
+      if (++attempts < 3) throw busy();
+      return 'opened';
+    });
+    assert.equal(value, 'opened');
+    assert.equal(attempts, 3);
+  });
+
+  test('any other error is not retried', async () => {
+    let attempts = 0;
+    await assert.rejects(
+      retryWhileBusy(async () => {
+        attempts++;
+        throw Object.assign(new Error('file is not a database'), { code: 'SQLITE_NOTADB' });
+      }),
+      /not a database/,
+    );
+    assert.equal(attempts, 1);
+  });
+
+  test('a lock that never clears ends in the error once the retry time is up', async () => {
+    let attempts = 0;
+    await assert.rejects(
+      retryWhileBusy(async () => {
+        attempts++;
+        throw busy();
+      }, 200),
+      /database is locked/,
+    );
+    assert.ok(attempts > 1);
+  });
+});
