@@ -6,7 +6,6 @@
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import pg from 'pg';
 import { addressBucket } from '../src/domain/login-throttle.ts';
 import { RateLimits } from '../src/http/rate-limiter.ts';
 import { openStore } from '../src/store/open-store.ts';
@@ -35,6 +34,7 @@ import { formatSummary, summarise } from './profile-summary.ts';
 import { loadAverage, machineInfo, writeReport, type Report, type Row } from './report.ts';
 import { codeExchange, introspection, mixedTraffic, passwordLogin, refreshRotation, samlLogin, type CeilingSegment, type ScenarioResult, type Target, type Timing } from './scenarios.ts';
 import { seedBasics, type Seeded } from './seed.ts';
+import { scratchSchema } from '../test/support/harness.ts';
 import type { LoopResult } from './stats.ts';
 
 const ISSUER = 'https://auth.bench.example';
@@ -231,23 +231,8 @@ async function sqliteDatabase(dir: string, name: string): Promise<string> {
   return `sqlite:${join(dir, `${name}.db`)}`;
 }
 
-async function postgresSchema(base: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const schema = `bench_${process.pid}_${Date.now().toString(36)}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  await admin.end();
-  const url = new URL(base);
-  url.searchParams.set('options', `-c search_path=${schema}`);
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: base });
-      await c.connect();
-      await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await c.end();
-    },
-  };
+function postgresSchema(base: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  return scratchSchema(base, `bench_${process.pid}_${Date.now().toString(36)}`);
 }
 
 async function seededStore(databaseUrl: string, synchronous: 'FULL' | 'NORMAL', cfg: BenchConfig): Promise<{ store: Store; seeded: Seeded }> {

@@ -1,5 +1,6 @@
 import * as crypto from 'node:crypto';
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+const { createHash, randomBytes, timingSafeEqual } = crypto;
 
 /**
  * Opaque credentials: a kind prefix (so a leaked string says what it is, and secret scanners

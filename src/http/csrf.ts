@@ -1,5 +1,4 @@
-import { randomBase64url } from '../crypto/secrets.ts';
-import { constantTimeEqual } from '../crypto/secrets.ts';
+import { constantTimeEqual, randomBase64url } from '../crypto/secrets.ts';
 
 /**
  * CSRF protection of the login form by double submit: a random token in a short-lived cookie

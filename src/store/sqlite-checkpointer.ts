@@ -18,7 +18,7 @@ import { Worker } from 'node:worker_threads';
  */
 export class SqliteCheckpointer {
   private readonly worker: Worker;
-  private readonly waiting: Array<(result: CheckpointResult | undefined) => void> = [];
+  private readonly waiting: Array<() => void> = [];
   private closed = false;
   /** checkpoints that have completed (tests and diagnostics) */
   completed = 0;
@@ -27,9 +27,9 @@ export class SqliteCheckpointer {
     this.worker = worker;
     // It must not keep the process alive by itself; the driver's close() ends it.
     worker.unref();
-    worker.on('message', (result: CheckpointResult) => {
+    worker.on('message', () => {
       this.completed++;
-      this.waiting.shift()?.(result);
+      this.waiting.shift()?.();
     });
     const fail = () => {
       if (this.closed) return;
@@ -57,23 +57,21 @@ export class SqliteCheckpointer {
           parentPort.close();
           return;
         }
-        let result = { busy: true, walFrames: 0, checkpointedFrames: 0 };
         try {
-          const [row] = db.pragma('wal_checkpoint(PASSIVE)');
-          result = { busy: row.busy !== 0, walFrames: row.log, checkpointedFrames: row.checkpointed };
+          db.pragma('wal_checkpoint(PASSIVE)');
         } catch {
           // SQLITE_BUSY and the like: the next request tries again.
         }
-        parentPort.postMessage(result);
+        parentPort.postMessage('done');
       });
     `;
     const worker = new Worker(source, { eval: true, workerData: { module: betterSqlite3, path } });
     return new SqliteCheckpointer(worker, onFailure);
   }
 
-  /** Runs one PASSIVE checkpoint; undefined if the thread is gone. */
-  checkpoint(): Promise<CheckpointResult | undefined> {
-    if (this.closed) return Promise.resolve(undefined);
+  /** Runs one PASSIVE checkpoint; resolves at once if the thread is gone. */
+  checkpoint(): Promise<void> {
+    if (this.closed) return Promise.resolve();
     return new Promise((resolve) => {
       this.waiting.push(resolve);
       this.worker.postMessage('checkpoint');
@@ -81,7 +79,7 @@ export class SqliteCheckpointer {
   }
 
   private releaseWaiting(): void {
-    for (const resolve of this.waiting.splice(0)) resolve(undefined);
+    for (const resolve of this.waiting.splice(0)) resolve();
   }
 
   /** Lets a running checkpoint finish, closes the thread's connection and ends the thread. */
@@ -99,14 +97,4 @@ export class SqliteCheckpointer {
     await this.worker.terminate();
     this.releaseWaiting();
   }
-}
-
-/** What `PRAGMA wal_checkpoint` reports. */
-export interface CheckpointResult {
-  /** another connection held a lock the checkpoint needed */
-  busy: boolean;
-  /** frames in the WAL */
-  walFrames: number;
-  /** of those, frames now copied into the database file */
-  checkpointedFrames: number;
 }

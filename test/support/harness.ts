@@ -35,7 +35,11 @@ export async function freshDatabase(kind: StoreKind): Promise<{ url: string; dro
   }
   const base = process.env.TEST_DATABASE_URL;
   if (!base) throw new Error('TEST_DATABASE_URL is not set');
-  const schema = `t_${process.pid}_${Date.now().toString(36)}_${++schemaCounter}`;
+  return scratchSchema(base, `t_${process.pid}_${Date.now().toString(36)}_${++schemaCounter}`);
+}
+
+/** A new, empty schema on the PostgreSQL server at `base`, as a URL whose search_path is that schema; and a function that drops it. */
+export async function scratchSchema(base: string, schema: string): Promise<{ url: string; drop: () => Promise<void> }> {
   const admin = new pg.Client({ connectionString: base });
   await admin.connect();
   await admin.query(`CREATE SCHEMA ${schema}`);
