@@ -3,7 +3,7 @@
  * parameters (m=19456 KiB, t=2, p=1) and the same parallelism as the login scenario, in a child
  * process pinned like the server. Prints one JSON line: LoopResult (or serves segments over IPC, see serveCeiling).
  */
-import { hash, verify, type Algorithm } from '@node-rs/argon2';
+import { type Algorithm, hash, verify } from '@node-rs/argon2';
 import { serveCeiling } from './stats.ts';
 
 const parallel = Number(process.env.PARALLEL ?? 8);

@@ -9,7 +9,9 @@ import Fastify from 'fastify';
 const port = Number(process.env.PORT ?? 0);
 const app = Fastify({ logger: false });
 app.removeAllContentTypeParsers();
-app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, parse(body as string)));
+app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
+  done(null, parse(body as string)),
+);
 
 const answer = { access_token: 'sat_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH', token_type: 'Bearer', expires_in: 3600 };
 app.post('/oauth/token', async (request, reply) => {

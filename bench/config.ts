@@ -36,7 +36,8 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new Error(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
   return value;
 }
 
@@ -44,7 +45,9 @@ export function readConfig(env: NodeJS.ProcessEnv): BenchConfig {
   let profile: string[] | undefined;
   if (env.BENCH_PROFILE && env.BENCH_PROFILE !== '0') {
     profile = env.BENCH_PROFILE === '1' || env.BENCH_PROFILE === 'all' ? [...SCENARIOS] : env.BENCH_PROFILE.split(',').map((s) => s.trim());
-    for (const name of profile) if (!(SCENARIOS as readonly string[]).includes(name)) throw new Error(`BENCH_PROFILE: unknown scenario ${name} (${SCENARIOS.join(', ')})`);
+    for (const name of profile)
+      if (!(SCENARIOS as readonly string[]).includes(name))
+        throw new Error(`BENCH_PROFILE: unknown scenario ${name} (${SCENARIOS.join(', ')})`);
   }
   return {
     // Codes live 60 s: a code-exchange run must end well within that after they are minted.

@@ -115,7 +115,11 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
           loadCpu: (cpu.user + cpu.system) / 1e6 / ((performance.now() - start) / 1000),
           serverCpu,
           cpuPerRequest: (serverCpu * ((performance.now() - start) / 1000) * 1e6) / latencies.length,
-          statuses: { ...statuses, ...(result.errors ? { transport_errors: result.errors } : {}), ...(result.timeouts ? { timeouts: result.timeouts } : {}) },
+          statuses: {
+            ...statuses,
+            ...(result.errors ? { transport_errors: result.errors } : {}),
+            ...(result.timeouts ? { timeouts: result.timeouts } : {}),
+          },
         });
       },
     );

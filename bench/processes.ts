@@ -3,7 +3,7 @@
  * waiting for readiness, reading memory from /proc, and killing every child we started — by
  * PID, also when the run fails or is interrupted.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -163,7 +163,10 @@ export function memoryOf(pid: number): { rss: number; hwm: number } | undefined 
 }
 
 /** Runs a node script to completion in a child (pinned like the server) and parses its last stdout line as JSON. */
-export async function runNodeJson<T>(args: string[], options: { env?: NodeJS.ProcessEnv; core?: number; pin: Pinning; timeoutMs: number }): Promise<T> {
+export async function runNodeJson<T>(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; core?: number; pin: Pinning; timeoutMs: number },
+): Promise<T> {
   const child = spawnNode(args, options);
   const timer = setTimeout(() => void child.stop(1000), options.timeoutMs);
   const code = await child.exited;

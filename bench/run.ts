@@ -4,17 +4,19 @@
  * BENCH_* variables (bench/config.ts). Everything runs over loopback, every child process is
  * killed by PID at the end (also on failure), and each run is bounded in time.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { addressBucket } from '../src/domain/login-throttle.ts';
 import { RateLimits } from '../src/http/rate-limiter.ts';
 import { openStore } from '../src/store/open-store.ts';
 import type { Store } from '../src/store/store.ts';
-import { benchVariables, readConfig, type BenchConfig, type ScenarioName } from './config.ts';
+import { addressBucket } from '../src/throttle/login-throttle.ts';
+import { scratchSchema } from '../test/support/harness.ts';
+import { type BenchConfig, benchVariables, readConfig, type ScenarioName } from './config.ts';
 import { measure, probeServerCpu, runLoad } from './load.ts';
 import {
   allCores,
   BIN,
+  type Child,
   cpuSecondsOf,
   cpuSplitOf,
   decidePinning,
@@ -22,28 +24,48 @@ import {
   installCleanup,
   killAllChildren,
   memoryOf,
+  type Pinning,
   pinSelf,
   ROOT,
   runNodeJson,
   spawnNode,
   waitReady,
-  type Child,
-  type Pinning,
 } from './processes.ts';
 import { formatSummary, summarise } from './profile-summary.ts';
-import { loadAverage, machineInfo, writeReport, type Report, type Row } from './report.ts';
-import { codeExchange, introspection, mixedTraffic, passwordLogin, refreshRotation, samlLogin, type CeilingSegment, type ScenarioResult, type Target, type Timing } from './scenarios.ts';
-import { seedBasics, type Seeded } from './seed.ts';
-import { scratchSchema } from '../test/support/harness.ts';
+import { loadAverage, machineInfo, type Report, type Row, writeReport } from './report.ts';
+import {
+  type CeilingSegment,
+  codeExchange,
+  introspection,
+  mixedTraffic,
+  passwordLogin,
+  refreshRotation,
+  type ScenarioResult,
+  samlLogin,
+  type Target,
+  type Timing,
+} from './scenarios.ts';
+import { type Seeded, seedBasics } from './seed.ts';
 import type { LoopResult } from './stats.ts';
 
 const ISSUER = 'https://auth.bench.example';
 const started = Date.now();
 const say = (line: string) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
-const fmt = (r: { rps: number; p50: number; p99: number; errors: number; segments?: number[]; serverCpu?: number; loadCpu?: number; cpuPerRequest?: number }) =>
+const fmt = (r: {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  segments?: number[];
+  serverCpu?: number;
+  loadCpu?: number;
+  cpuPerRequest?: number;
+}) =>
   `${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, errors ${r.errors}` +
   (r.segments && r.segments.length > 1 ? ` [segments ${r.segments.map((x) => x.toFixed(0)).join(' / ')}]` : '') +
-  (r.serverCpu !== undefined && Number.isFinite(r.serverCpu) ? ` [server CPU ${(100 * r.serverCpu).toFixed(0)} % = ${(r.cpuPerRequest ?? 0).toFixed(0)} µs/request, load generator CPU ${(100 * (r.loadCpu ?? 0)).toFixed(0)} %]` : '');
+  (r.serverCpu !== undefined && Number.isFinite(r.serverCpu)
+    ? ` [server CPU ${(100 * r.serverCpu).toFixed(0)} % = ${(r.cpuPerRequest ?? 0).toFixed(0)} µs/request, load generator CPU ${(100 * (r.loadCpu ?? 0)).toFixed(0)} %]`
+    : '');
 
 /** Processes under test right now: every run reports the CPU they used (see probeServerCpu). */
 const underTest = new Set<number>();
@@ -120,7 +142,11 @@ function sampleMemory(pid: number, everyMs: number) {
 /** Ceiling A's process (bench/ceiling-server.ts), kept running (idle between segments) for the whole run. */
 async function startCeilingServer(pin: Pinning): Promise<Server> {
   const port = await freePort();
-  const child = spawnNode(['--import', 'tsx', 'bench/ceiling-server.ts'], { env: { ...process.env, PORT: String(port) }, core: pin.serverCore, pin });
+  const child = spawnNode(['--import', 'tsx', 'bench/ceiling-server.ts'], {
+    env: { ...process.env, PORT: String(port) },
+    core: pin.serverCore,
+    pin,
+  });
   const url = `http://127.0.0.1:${port}`;
   await waitReady(child, `${url}/readyz`);
   track(child);
@@ -133,14 +159,30 @@ function ceilingSpec(url: string, cfg: BenchConfig) {
     path: '/oauth/token',
     connections: cfg.connections,
     // The size of a real password-login form.
-    body: () => 'grant_type=client_credentials&client_id=cl_0123456789abcdef&client_secret=scs_0123456789abcdefghijklmnopqrstuvwxyz&email=user-0%40bench.example&password=bench-password-0123',
+    body: () =>
+      'grant_type=client_credentials&client_id=cl_0123456789abcdef&client_secret=scs_0123456789abcdefghijklmnopqrstuvwxyz&email=user-0%40bench.example&password=bench-password-0123',
     onResponse: (_c: number, status: number) => status === 200,
   };
 }
 
-async function ceilingChild(script: string, cfg: BenchConfig, pin: Pinning, seconds: number, segments: number, warmup: number): Promise<LoopResult> {
+async function ceilingChild(
+  script: string,
+  cfg: BenchConfig,
+  pin: Pinning,
+  seconds: number,
+  segments: number,
+  warmup: number,
+): Promise<LoopResult> {
   return runNodeJson<LoopResult>(['--import', 'tsx', script], {
-    env: { ...process.env, PARALLEL: String(cfg.loginConnections), BENCH_CHILD_SECONDS: String(seconds), SEGMENTS: String(segments), WARMUP: String(warmup), DOCS: '50', ISSUER },
+    env: {
+      ...process.env,
+      PARALLEL: String(cfg.loginConnections),
+      BENCH_CHILD_SECONDS: String(seconds),
+      SEGMENTS: String(segments),
+      WARMUP: String(warmup),
+      DOCS: '50',
+      ISSUER,
+    },
     core: pin.serverCore,
     pin,
     timeoutMs: (seconds + 90) * 1000,
@@ -154,7 +196,10 @@ async function ceilingChild(script: string, cfg: BenchConfig, pin: Pinning, seco
 function ceilingService(script: string, cfg: BenchConfig, pin: Pinning): (seconds: number) => Promise<CeilingSegment> {
   let child: Child | undefined;
   let ready: Promise<unknown> | undefined;
-  const died = () => new Promise<never>((_, reject) => void child!.exited.then((code) => reject(new Error(`${script} exited (${code}):\n${child!.output()}`))));
+  const died = () =>
+    new Promise<never>(
+      (_, reject) => void child!.exited.then((code) => reject(new Error(`${script} exited (${code}):\n${child!.output()}`))),
+    );
   return async (seconds) => {
     if (!child) {
       child = spawnNode(['--import', 'tsx', script], {
@@ -178,7 +223,11 @@ function ceilingService(script: string, cfg: BenchConfig, pin: Pinning): (second
 }
 
 /** The paired-ceiling segments (see `paired` in scenarios.ts): A over HTTP, B and C from warm child processes. */
-function pairings(cfg: BenchConfig, pin: Pinning, ceilingUrl: string): Record<'A' | 'B' | 'C', (seconds: number, connections: number) => Promise<CeilingSegment>> {
+function pairings(
+  cfg: BenchConfig,
+  pin: Pinning,
+  ceilingUrl: string,
+): Record<'A' | 'B' | 'C', (seconds: number, connections: number) => Promise<CeilingSegment>> {
   return {
     // Ceiling A alongside a scenario runs with that scenario's number of connections.
     A: async (seconds, connections) => runLoad({ ...ceilingSpec(ceilingUrl, cfg), connections, seconds }),
@@ -235,7 +284,11 @@ function postgresSchema(base: string): Promise<{ url: string; drop: () => Promis
   return scratchSchema(base, `bench_${process.pid}_${Date.now().toString(36)}`);
 }
 
-async function seededStore(databaseUrl: string, synchronous: 'FULL' | 'NORMAL', cfg: BenchConfig): Promise<{ store: Store; seeded: Seeded }> {
+async function seededStore(
+  databaseUrl: string,
+  synchronous: 'FULL' | 'NORMAL',
+  cfg: BenchConfig,
+): Promise<{ store: Store; seeded: Seeded }> {
   const store = await openStore({ databaseUrl, now: Date.now(), sqliteSynchronous: synchronous });
   const seeded = await seedBasics(store, { loginUsers: Math.max(cfg.loginConnections, 8), samlUsers: 16 });
   return { store, seeded };
@@ -277,7 +330,14 @@ function row(phase: string, name: ScenarioName, result: ScenarioResult, paired: 
 
 type Pairings = ReturnType<typeof pairings>;
 
-async function scenarios(phase: string, names: readonly ScenarioName[], target: Target, timing: Timing, pairs: Pairings | undefined, rows: Row[]): Promise<Record<string, ScenarioResult>> {
+async function scenarios(
+  phase: string,
+  names: readonly ScenarioName[],
+  target: Target,
+  timing: Timing,
+  pairs: Pairings | undefined,
+  rows: Row[],
+): Promise<Record<string, ScenarioResult>> {
   const out: Record<string, ScenarioResult> = {};
   for (const name of names) {
     say(`${phase}: ${TARGETS[name].label} …`);
@@ -285,7 +345,9 @@ async function scenarios(phase: string, names: readonly ScenarioName[], target: 
     const result = await runScenario(name, { ...target, pair: pairs?.[ceiling] }, timing);
     out[name] = result;
     rows.push(row(phase, name, result, pairs !== undefined));
-    const ratio = result.paired ? ` = ${((100 * result.rps) / result.paired.rps).toFixed(0)} % of ceiling ${ceiling} measured alongside (${result.paired.segments.map((x) => x.toFixed(0)).join(' / ')} req/s)` : '';
+    const ratio = result.paired
+      ? ` = ${((100 * result.rps) / result.paired.rps).toFixed(0)} % of ceiling ${ceiling} measured alongside (${result.paired.segments.map((x) => x.toFixed(0)).join(' / ')} req/s)`
+      : '';
     say(`${phase}: ${TARGETS[name].label}: ${fmt(result)}${ratio}${result.notes.length ? ` (${result.notes.join('; ')})` : ''}`);
   }
   return out;
@@ -305,7 +367,13 @@ async function main(): Promise<void> {
       : `pinning: off (${pin.reason}); server and load generator share the cores`,
   );
   const dir = mkdtempSync(join(cfg.tmp, 'sei-auth-bench-'));
-  const timing: Timing = { seconds: cfg.seconds, segments: cfg.segments, connections: cfg.connections, writeConnections: cfg.writeConnections, loginConnections: cfg.loginConnections };
+  const timing: Timing = {
+    seconds: cfg.seconds,
+    segments: cfg.segments,
+    connections: cfg.connections,
+    writeConnections: cfg.writeConnections,
+    loginConnections: cfg.loginConnections,
+  };
 
   try {
     if (cfg.profile) return await profileMode(cfg, pin, dir, timing, true);
@@ -321,7 +389,10 @@ async function main(): Promise<void> {
     const rows: Row[] = [];
     // ---- the ceilings on their own (the ratios use the segments measured alongside each scenario)
     say('ceiling A: bare fastify POST form → fixed JSON …');
-    const A: ScenarioResult = { ...(await measure(ceilingSpec(ceilingServer.url, cfg), cfg.segments, { seconds: cfg.seconds / cfg.segments })), notes: [] };
+    const A: ScenarioResult = {
+      ...(await measure(ceilingSpec(ceilingServer.url, cfg), cfg.segments, { seconds: cfg.seconds / cfg.segments })),
+      notes: [],
+    };
     say(`ceiling A: ${fmt(A)}`);
     say(`ceiling B: raw argon2id verify, ${cfg.loginConnections} in parallel …`);
     const B = await ceilingChild('bench/argon2-ceiling.ts', cfg, pin, cfg.seconds, cfg.segments, 1);
@@ -337,7 +408,9 @@ async function main(): Promise<void> {
       pin,
       timeoutMs: 120_000,
     });
-    say(`reference D: read ${floor.read.rps.toFixed(0)}/s (${floor.read.cpuPerRequest.toFixed(1)} µs CPU), write transaction ${floor.write.rps.toFixed(0)}/s (${floor.write.cpuPerRequest.toFixed(0)} µs CPU)`);
+    say(
+      `reference D: read ${floor.read.rps.toFixed(0)}/s (${floor.read.cpuPerRequest.toFixed(1)} µs CPU), write transaction ${floor.write.rps.toFixed(0)}/s (${floor.write.cpuPerRequest.toFixed(0)} µs CPU)`,
+    );
 
     // ---- SQLite, synchronous=FULL (the default): every scenario, rate-limit cost, memory, soak
     const fullUrl = await sqliteDatabase(dir, 'full');
@@ -365,7 +438,14 @@ async function main(): Promise<void> {
     const memory = sampleMemory(server.child.pid, 1000);
     try {
       const target: Target = { urls: [server.url], store: full.store, seeded: full.seeded, assertions: [], sign: signer(full.seeded) };
-      const fullResults = await scenarios('SQLite FULL', ['introspection', 'refresh', 'code', 'login', 'saml'], target, timing, pairs, rows);
+      const fullResults = await scenarios(
+        'SQLite FULL',
+        ['introspection', 'refresh', 'code', 'login', 'saml'],
+        target,
+        timing,
+        pairs,
+        rows,
+      );
       report.durability.push({ level: 'FULL', refresh: fullResults.refresh!, code: fullResults.code!, login: fullResults.login! });
 
       // Rate limits on (far above what the run reaches) vs off, alternately on two servers over the same file.
@@ -410,7 +490,9 @@ async function main(): Promise<void> {
         const soak = await mixedTraffic({ ...target, assertions: soakAssertions }, timing, cfg.soakSeconds);
         const { samples } = soakMemory.stop();
         report.soak = { result: soak, samples, seconds: cfg.soakSeconds };
-        say(`soak: ${fmt(soak)}; mix ${JSON.stringify(soak.mix)}; RSS ${(Math.min(...samples.map((s) => s.rss)) / 2 ** 20).toFixed(0)}–${(Math.max(...samples.map((s) => s.rss)) / 2 ** 20).toFixed(0)} MB`);
+        say(
+          `soak: ${fmt(soak)}; mix ${JSON.stringify(soak.mix)}; RSS ${(Math.min(...samples.map((s) => s.rss)) / 2 ** 20).toFixed(0)}–${(Math.max(...samples.map((s) => s.rss)) / 2 ** 20).toFixed(0)} MB`,
+        );
       }
     } finally {
       const { samples, hwm } = memory.stop();
@@ -449,7 +531,9 @@ async function main(): Promise<void> {
         // Three servers on the same schema at once (the idle ones cost nothing): one alone, two
         // sharing the load. The runs alternate — 1, 2, 1, 2, … — one segment each, so both sides
         // see the same machine; each side reports its best round.
-        const servers = await Promise.all([0, 1, 2].map(() => startSeiAuth({ databaseUrl: db.url, rateLimits: 'off', pin, pinned: false })));
+        const servers = await Promise.all(
+          [0, 1, 2].map(() => startSeiAuth({ databaseUrl: db.url, rateLimits: 'off', pin, pinned: false })),
+        );
         try {
           const pool: string[] = [];
           const sign = signer(seeded);
@@ -476,7 +560,9 @@ async function main(): Promise<void> {
             scaling.push(entry);
             rows.push(row('PostgreSQL, 1 instance', name, { ...entry.one, notes: entry.one.notes }, false));
             rows.push(row('PostgreSQL, 2 instances', name, { ...entry.two, notes: entry.two.notes }, false));
-            say(`PostgreSQL, 1 vs 2 instances: ${entry.scenario}: 1 instance ${fmt(entry.one)}; 2 instances ${fmt(entry.two)}; ×${(entry.two.rps / entry.one.rps).toFixed(2)}`);
+            say(
+              `PostgreSQL, 1 vs 2 instances: ${entry.scenario}: 1 instance ${fmt(entry.one)}; 2 instances ${fmt(entry.two)}; ×${(entry.two.rps / entry.one.rps).toFixed(2)}`,
+            );
           }
           await scenarios('PostgreSQL, 1 instance', ['saml'], one, timing, undefined, rows);
           report.pgMemory = pgMemory.stop().hwm;
@@ -486,7 +572,9 @@ async function main(): Promise<void> {
         }
         report.scaling = scaling;
         const geo = Math.exp(scaling.reduce((n, s) => n + Math.log(s.two.rps / s.one.rps), 0) / scaling.length);
-        say(`PostgreSQL 2 instances vs 1: ${scaling.map((s) => `${s.scenario} ×${(s.two.rps / s.one.rps).toFixed(2)}`).join(', ')}; geometric mean ×${geo.toFixed(2)}`);
+        say(
+          `PostgreSQL 2 instances vs 1: ${scaling.map((s) => `${s.scenario} ×${(s.two.rps / s.one.rps).toFixed(2)}`).join(', ')}; geometric mean ×${geo.toFixed(2)}`,
+        );
       } finally {
         await store.close();
         await db.drop();
@@ -509,7 +597,14 @@ async function main(): Promise<void> {
  * `node --cpu-prof`; prints the top self-time functions of each profile and keeps the
  * .cpuprofile files (open them in Chrome DevTools or speedscope for a flame graph).
  */
-async function profileMode(cfg: BenchConfig, pin: Pinning, dir: string, timing: Timing, profiling: boolean, pairs?: Pairings): Promise<void> {
+async function profileMode(
+  cfg: BenchConfig,
+  pin: Pinning,
+  dir: string,
+  timing: Timing,
+  profiling: boolean,
+  pairs?: Pairings,
+): Promise<void> {
   const keep = resolve(ROOT, process.env.BENCH_PROFILE_DIR ?? join(cfg.tmp, `sei-auth-profiles-${Date.now().toString(36)}`));
   if (profiling) mkdirSync(keep, { recursive: true });
   const url = await sqliteDatabase(dir, 'profile');
@@ -527,15 +622,26 @@ async function profileMode(cfg: BenchConfig, pin: Pinning, dir: string, timing: 
       let cpu1 = cpu0;
       try {
         const before = memoryOf(server.child.pid);
-        result = await runScenario(name, { urls: [server.url], store, seeded, assertions, sign, pair: pairs?.[TARGETS[name].ceiling] }, timing);
+        result = await runScenario(
+          name,
+          { urls: [server.url], store, seeded, assertions, sign, pair: pairs?.[TARGETS[name].ceiling] },
+          timing,
+        );
         cpu1 = cpuSplitOf(server.child.pid);
         const after = memoryOf(server.child.pid);
-        if (before && after) say(`${name}: server RSS ${(before.rss / 2 ** 20).toFixed(0)} MB before, ${(after.rss / 2 ** 20).toFixed(0)} MB after, peak ${(after.hwm / 2 ** 20).toFixed(0)} MB`);
+        if (before && after)
+          say(
+            `${name}: server RSS ${(before.rss / 2 ** 20).toFixed(0)} MB before, ${(after.rss / 2 ** 20).toFixed(0)} MB after, peak ${(after.hwm / 2 ** 20).toFixed(0)} MB`,
+          );
       } finally {
         await server.child.stop(30_000);
       }
-      const ratio = result.paired ? ` = ${((100 * result.rps) / result.paired.rps).toFixed(0)} % of ceiling ${TARGETS[name].ceiling} alongside (${fmt(result.paired)})` : '';
-      say(`${name}: ${fmt(result)}${ratio}; server CPU over the whole scenario: user ${(cpu1.user - cpu0.user).toFixed(1)} s, system ${(cpu1.system - cpu0.system).toFixed(1)} s`);
+      const ratio = result.paired
+        ? ` = ${((100 * result.rps) / result.paired.rps).toFixed(0)} % of ceiling ${TARGETS[name].ceiling} alongside (${fmt(result.paired)})`
+        : '';
+      say(
+        `${name}: ${fmt(result)}${ratio}; server CPU over the whole scenario: user ${(cpu1.user - cpu0.user).toFixed(1)} s, system ${(cpu1.system - cpu0.system).toFixed(1)} s`,
+      );
       if (!profiling) continue;
       const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
       if (!file) throw new Error(`no .cpuprofile written in ${profileDir}`);

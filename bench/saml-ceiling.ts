@@ -18,7 +18,14 @@ const tokenEndpoint = `${issuer}/oauth/token`;
 
 const idp = testIdp();
 const documents = Array.from({ length: Number(process.env.DOCS ?? 200) }, (_, i) =>
-  b64url(signedAssertion({ email: `saml-${i}@bench.example`, audience: issuer, recipient: tokenEndpoint, notOnOrAfter: Date.now() + 30 * 60_000 })),
+  b64url(
+    signedAssertion({
+      email: `saml-${i}@bench.example`,
+      audience: issuer,
+      recipient: tokenEndpoint,
+      notOnOrAfter: Date.now() + 30 * 60_000,
+    }),
+  ),
 );
 const trusted = { entityId: idp.entityId, certificates: [idp.certPem] };
 

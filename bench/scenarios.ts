@@ -6,8 +6,8 @@
  */
 import { RFC7522_SAML_GRANT } from '../src/grants/saml-bearer-grant.ts';
 import type { Store } from '../src/store/store.ts';
-import { measure, runLoad, type LoadResult, type MeasuredResult } from './load.ts';
-import { CODE_VERIFIER, mintCodes, PASSWORD, REDIRECT, startSessions, type Seeded } from './seed.ts';
+import { type LoadResult, type MeasuredResult, measure, runLoad } from './load.ts';
+import { CODE_VERIFIER, mintCodes, PASSWORD, REDIRECT, type Seeded, startSessions } from './seed.ts';
 
 /** One segment of a ceiling, measured right before each segment of the scenario it is paired with. */
 export interface CeilingSegment {
@@ -100,7 +100,13 @@ function perSegment(probe: LoadResult, timing: Timing, connections: number): num
 }
 
 /** RFC 7662 introspection of valid access tokens (one per connection); every answer must say active. */
-export async function introspection(t: Target, timing: Timing, seconds = timing.seconds, warmup = 2, segments = timing.segments): Promise<ScenarioResult> {
+export async function introspection(
+  t: Target,
+  timing: Timing,
+  seconds = timing.seconds,
+  warmup = 2,
+  segments = timing.segments,
+): Promise<ScenarioResult> {
   const sessions = await startSessions(t.store, t.seeded, timing.connections);
   const bodies = sessions.map((s) => form({ ...auth(t.seeded), token: s.accessToken, token_type_hint: 'access_token' }));
   const spec = {
@@ -111,7 +117,12 @@ export async function introspection(t: Target, timing: Timing, seconds = timing.
     onResponse: (_conn: number, status: number, body: string) => status === 200 && body.includes('"active":true'),
   };
   if (warmup > 0) await runLoad({ ...spec, seconds: warmup });
-  const { result, paired: ceiling } = await paired(t, () => seconds / segments, timing.connections, (before) => measure(spec, segments, { seconds: seconds / segments }, before));
+  const { result, paired: ceiling } = await paired(
+    t,
+    () => seconds / segments,
+    timing.connections,
+    (before) => measure(spec, segments, { seconds: seconds / segments }, before),
+  );
   return { ...withNotes(result, []), paired: ceiling };
 }
 
@@ -143,8 +154,11 @@ export async function refreshRotation(t: Target, timing: Timing): Promise<Scenar
   };
   await runLoad({ ...spec, amount: n * 20 }); // warm-up
   const probe = await runLoad({ ...spec, amount: n * 30 });
-  const { result: main, paired: ceiling } = await paired(t, () => timing.seconds / timing.segments, n, (before) =>
-    measure(spec, timing.segments, { amount: () => perSegment(probe, timing, n) }, before),
+  const { result: main, paired: ceiling } = await paired(
+    t,
+    () => timing.seconds / timing.segments,
+    n,
+    (before) => measure(spec, timing.segments, { amount: () => perSegment(probe, timing, n) }, before),
   );
 
   // Each chain's latest token must still work: one more rotation per chain, over HTTP.
@@ -160,7 +174,9 @@ export async function refreshRotation(t: Target, timing: Timing): Promise<Scenar
     if (chain.failures === 0 && tokenResponse(res.status, body, 'refresh_token')) intact++;
   }
   const rotations = chains.reduce((n, c) => n + c.rotations, 0);
-  const notes = [`${intact}/${chains.length} chains intact after ${rotations} rotations in all (each chain's last token refreshed once more afterwards)`];
+  const notes = [
+    `${intact}/${chains.length} chains intact after ${rotations} rotations in all (each chain's last token refreshed once more afterwards)`,
+  ];
   const result: ScenarioResult = { ...withNotes(main, notes), paired: ceiling };
   if (intact !== chains.length) result.errors += chains.length - intact;
   return result;
@@ -177,7 +193,13 @@ export async function codeExchange(t: Target, timing: Timing): Promise<ScenarioR
     connections: n,
     // Past the end of the pool a used code is sent again: the server refuses it, counted as an error.
     next: () =>
-      form({ grant_type: 'authorization_code', code: pool[next++ % pool.length]!, redirect_uri: REDIRECT, code_verifier: CODE_VERIFIER, ...auth(t.seeded) }),
+      form({
+        grant_type: 'authorization_code',
+        code: pool[next++ % pool.length]!,
+        redirect_uri: REDIRECT,
+        code_verifier: CODE_VERIFIER,
+        ...auth(t.seeded),
+      }),
     onResponse: (_conn: number, status: number, body: string) => tokenResponse(status, body, 'refresh_token'),
   };
   const fresh = async (n: number) => {
@@ -210,12 +232,18 @@ export async function passwordLogin(t: Target, timing: Timing, warmup = 2): Prom
     urls: t.urls,
     path: '/oauth/token',
     connections: timing.loginConnections,
-    body: (conn: number) => form({ grant_type: 'client_credentials', email: emails[conn % emails.length]!, password: PASSWORD, ...auth(t.seeded) }),
+    body: (conn: number) =>
+      form({ grant_type: 'client_credentials', email: emails[conn % emails.length]!, password: PASSWORD, ...auth(t.seeded) }),
     onResponse: (_conn: number, status: number, body: string) => tokenResponse(status, body),
   };
   if (warmup > 0) await runLoad({ ...spec, seconds: warmup });
   const seconds = timing.seconds / timing.segments;
-  const { result, paired: ceiling } = await paired(t, () => seconds, timing.loginConnections, (before) => measure(spec, timing.segments, { seconds }, before));
+  const { result, paired: ceiling } = await paired(
+    t,
+    () => seconds,
+    timing.loginConnections,
+    (before) => measure(spec, timing.segments, { seconds }, before),
+  );
   return { ...withNotes(result, []), paired: ceiling };
 }
 
@@ -243,8 +271,14 @@ export async function samlLogin(t: Target, timing: Timing): Promise<ScenarioResu
   await ensure(timing.loginConnections * 10);
   const probe = await runLoad({ ...spec, amount: timing.loginConnections * 10 });
   await ensure(Math.ceil(perSegment(probe, timing, timing.loginConnections) * timing.segments * 1.1));
-  const left = () => Math.max(timing.loginConnections, Math.min(perSegment(probe, timing, timing.loginConnections), t.assertions.length - 1));
-  const { result: main, paired: ceiling } = await paired(t, () => timing.seconds / timing.segments, timing.loginConnections, (before) => measure(spec, timing.segments, { amount: left }, before));
+  const left = () =>
+    Math.max(timing.loginConnections, Math.min(perSegment(probe, timing, timing.loginConnections), t.assertions.length - 1));
+  const { result: main, paired: ceiling } = await paired(
+    t,
+    () => timing.seconds / timing.segments,
+    timing.loginConnections,
+    (before) => measure(spec, timing.segments, { amount: left }, before),
+  );
   return { ...withNotes(main, [`${main.requests} distinct pre-signed assertions`]), paired: ceiling };
 }
 
@@ -273,11 +307,22 @@ export async function mixedTraffic(t: Target, timing: Timing, seconds: number): 
           return { path: '/oauth/token', body: form({ grant_type: 'refresh_token', refresh_token: chains[conn]!, ...auth(t.seeded) }) };
         case 6:
           mix.password!++;
-          return { path: '/oauth/token', body: form({ grant_type: 'client_credentials', email: t.seeded.loginEmails[conn % t.seeded.loginEmails.length]!, password: PASSWORD, ...auth(t.seeded) }) };
+          return {
+            path: '/oauth/token',
+            body: form({
+              grant_type: 'client_credentials',
+              email: t.seeded.loginEmails[conn % t.seeded.loginEmails.length]!,
+              password: PASSWORD,
+              ...auth(t.seeded),
+            }),
+          };
         case 7:
           if (t.assertions.length === 0) return introspect(conn);
           mix.saml!++;
-          return { path: '/oauth/token', body: form({ grant_type: RFC7522_SAML_GRANT, assertion: t.assertions.shift()!, ...auth(t.seeded) }) };
+          return {
+            path: '/oauth/token',
+            body: form({ grant_type: RFC7522_SAML_GRANT, assertion: t.assertions.shift()!, ...auth(t.seeded) }),
+          };
         default:
           return introspect(conn);
       }

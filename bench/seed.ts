@@ -1,19 +1,20 @@
 /**
  * Seeding the store the server under test uses, from this process, through the project's own
- * domain code: the client (Admin.createClient), users, the SAML IdP (IdpAdmin.create), sessions
- * with tokens (TokenService.startSession) and authorization codes (issueAuthorizationCode).
+ * domain code: the client (ClientService.createClient), users, the SAML IdP (IdpService.create), sessions
+ * with tokens (LoginIssuer.issue) and authorization codes (issueAuthorizationCode).
  */
 import { randomBytes } from 'node:crypto';
+import { issueAuthorizationCode } from '../src/authorize/authorization-code.ts';
+import { s256Challenge } from '../src/authorize/pkce.ts';
 import { systemClock } from '../src/clock.ts';
 import { hashPassword } from '../src/crypto/passwords.ts';
 import { newId } from '../src/crypto/secrets.ts';
-import { Admin } from '../src/domain/admin.ts';
-import { issueAuthorizationCode } from '../src/domain/authorization-code.ts';
-import { IdpAdmin } from '../src/domain/idp-admin.ts';
-import { s256Challenge } from '../src/domain/pkce.ts';
-import { TokenService } from '../src/domain/token-service.ts';
+import { IdpService } from '../src/idps/idp-service.ts';
+import { LoginIssuer } from '../src/sessions/login-issuer.ts';
 import { DEFAULT_ORG_ID } from '../src/store/migrations.ts';
 import type { Client, Store, User } from '../src/store/store.ts';
+import { TokenLifetimes } from '../src/tokens/token-lifetimes.ts';
+import { servicesFor } from '../test/support/harness.ts';
 import { b64url, signedAssertion, testIdp } from '../test/support/test-idp.ts';
 
 export const PASSWORD = 'bench-password-0123';
@@ -34,9 +35,13 @@ export interface Seeded {
 
 /** A client, `loginUsers` password users and `samlUsers` SSO users, the test IdP. One argon2 hash, shared. */
 export async function seedBasics(store: Store, options: { loginUsers: number; samlUsers: number }): Promise<Seeded> {
-  const admin = new Admin({ store, clock: systemClock });
-  const { client_id, client_secret } = await admin.createClient({ name: 'bench', redirectUrls: [REDIRECT], refreshTokens: true });
-  // One argon2id hash for every password user (same parameters as Admin.createUser; hashing
+  const services = servicesFor(store, systemClock);
+  const { client_id, client_secret } = await services.clients.createClient({
+    name: 'bench',
+    redirectUrls: [REDIRECT],
+    refreshTokens: true,
+  });
+  // One argon2id hash for every password user (same parameters as AccountService.createUser; hashing
   // each one would only slow the seeding down — the login cost, one verify, is the same).
   const passwordHash = await hashPassword(PASSWORD);
   const now = Date.now();
@@ -45,41 +50,63 @@ export async function seedBasics(store: Store, options: { loginUsers: number; sa
   const samlEmails: string[] = [];
   await store.transaction(async (tx) => {
     for (let i = 0; i < options.loginUsers; i++) {
-      const user: User = { id: newId('usr_'), orgId: DEFAULT_ORG_ID, email: `user-${i}@bench.example`, passwordHash, maxSessions: null, disabled: false, createdAt: now };
-      await tx.createUser(user);
+      const user: User = {
+        id: newId('usr_'),
+        orgId: DEFAULT_ORG_ID,
+        email: `user-${i}@bench.example`,
+        passwordHash,
+        maxSessions: null,
+        disabled: false,
+        createdAt: now,
+      };
+      await tx.users.create(user);
       users.push(user);
       loginEmails.push(user.email);
     }
     for (let i = 0; i < options.samlUsers; i++) {
-      const user: User = { id: newId('usr_'), orgId: DEFAULT_ORG_ID, email: `saml-${i}@bench.example`, passwordHash: null, maxSessions: null, disabled: false, createdAt: now };
-      await tx.createUser(user);
+      const user: User = {
+        id: newId('usr_'),
+        orgId: DEFAULT_ORG_ID,
+        email: `saml-${i}@bench.example`,
+        passwordHash: null,
+        maxSessions: null,
+        disabled: false,
+        createdAt: now,
+      };
+      await tx.users.create(user);
       samlEmails.push(user.email);
     }
   });
-  await new IdpAdmin({ store, clock: systemClock }).create({ entityId: testIdp().entityId, certPem: testIdp().certPem, jit: false });
-  const client = (await store.findClient(client_id))!;
+  await new IdpService({ store, clock: systemClock }).create({ entityId: testIdp().entityId, certPem: testIdp().certPem, jit: false });
+  const client = (await store.clients.find(client_id))!;
   return { clientId: client_id, clientSecret: client_secret, client, loginEmails, samlEmails, users };
 }
 
-function tokens(store: Store): TokenService {
-  return new TokenService({ store, clock: systemClock, lifetimes: { accessTokenTtl: 3600, refreshTokenTtl: 86_400 } });
+function logins(store: Store): LoginIssuer {
+  return new LoginIssuer({ store, clock: systemClock, lifetimes: new TokenLifetimes({ accessTokenTtl: 3600, refreshTokenTtl: 86_400 }) });
 }
 
 /** `n` sessions of the code flow; returns their access and refresh tokens. */
-export async function startSessions(store: Store, seeded: Seeded, n: number): Promise<Array<{ accessToken: string; refreshToken: string }>> {
-  const service = tokens(store);
+export async function startSessions(
+  store: Store,
+  seeded: Seeded,
+  n: number,
+): Promise<Array<{ accessToken: string; refreshToken: string }>> {
+  const issuer = logins(store);
   const out: Array<{ accessToken: string; refreshToken: string }> = [];
   for (let i = 0; i < n; i++) {
-    const response = await service.startSession({
-      user: seeded.users[i % seeded.users.length]!,
-      client: seeded.client,
-      grantType: 'authorization_code',
-      endOtherSessions: false,
-      redirectUrl: REDIRECT,
-      issueRefreshToken: true,
-      context: {},
-    });
-    out.push({ accessToken: response.access_token, refreshToken: response.refresh_token! });
+    const issued = await issuer.issue(
+      {
+        user: seeded.users[i % seeded.users.length]!,
+        client: seeded.client,
+        grantType: 'authorization_code',
+        endOtherSessions: false,
+        redirectUrl: REDIRECT,
+        issueRefreshToken: true,
+      },
+      {},
+    );
+    out.push({ accessToken: issued.accessToken, refreshToken: issued.refreshToken! });
   }
   return out;
 }
@@ -94,7 +121,15 @@ export async function mintCodes(store: Store, seeded: Seeded, n: number): Promis
       const now = Date.now();
       for (let i = 0; i < batch; i++) {
         const user = seeded.users[(codes.length + i) % seeded.users.length]!;
-        codes.push(await issueAuthorizationCode(tx, now, { clientId: seeded.clientId, userId: user.id, redirectUri: REDIRECT, redirectUriGiven: true, codeChallenge: challenge }));
+        codes.push(
+          await issueAuthorizationCode(tx, now, {
+            clientId: seeded.clientId,
+            userId: user.id,
+            redirectUri: REDIRECT,
+            redirectUriGiven: true,
+            codeChallenge: challenge,
+          }),
+        );
       }
     });
   }

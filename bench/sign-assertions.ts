@@ -14,7 +14,15 @@ const out = process.env.OUT!;
 
 const now = Date.now();
 const documents = Array.from({ length: count }, (_, i) =>
-  b64url(signedAssertion({ email: emails[i % emails.length]!, audience: issuer, recipient: `${issuer}/oauth/token`, now, notOnOrAfter: now + validForMs })),
+  b64url(
+    signedAssertion({
+      email: emails[i % emails.length]!,
+      audience: issuer,
+      recipient: `${issuer}/oauth/token`,
+      now,
+      notOnOrAfter: now + validForMs,
+    }),
+  ),
 );
 writeFileSync(out, JSON.stringify(documents));
 console.log(JSON.stringify({ count: documents.length }));

@@ -18,7 +18,9 @@ try {
   const db = new Database(join(dir, 'floor.db'));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  db.exec('CREATE TABLE tokens (hash TEXT PRIMARY KEY, session_id TEXT NOT NULL, expires_at INTEGER NOT NULL, created_at INTEGER NOT NULL)');
+  db.exec(
+    'CREATE TABLE tokens (hash TEXT PRIMARY KEY, session_id TEXT NOT NULL, expires_at INTEGER NOT NULL, created_at INTEGER NOT NULL)',
+  );
   db.exec('CREATE INDEX tokens_session ON tokens (session_id)');
   const insert = db.prepare('INSERT INTO tokens (hash, session_id, expires_at, created_at) VALUES (?, ?, ?, ?)');
   const select = db.prepare('SELECT * FROM tokens WHERE hash = ?');

@@ -26,7 +26,13 @@ export interface LoopResult {
  * `warmupSeconds` unmeasured; every started operation finishes before a segment ends. Reports
  * the best segment (the machine is shared and noisy; the HTTP runs are measured the same way).
  */
-export async function timedLoops(op: (loop: number, i: number) => Promise<void>, parallel: number, seconds: number, warmupSeconds: number, segments = 1): Promise<LoopResult> {
+export async function timedLoops(
+  op: (loop: number, i: number) => Promise<void>,
+  parallel: number,
+  seconds: number,
+  warmupSeconds: number,
+  segments = 1,
+): Promise<LoopResult> {
   const run = async (durationMs: number, record: boolean) => {
     const latencies: number[] = [];
     let errors = 0;
@@ -75,7 +81,13 @@ export async function timedLoops(op: (loop: number, i: number) => Promise<void>,
  * sent, answering each with the result: the segments measured alongside a scenario then run in
  * a warm process (a fresh one per segment would measure JIT warm-up too).
  */
-export async function serveCeiling(op: (loop: number, i: number) => Promise<void>, parallel: number, seconds: number, warmup: number, segments: number): Promise<void> {
+export async function serveCeiling(
+  op: (loop: number, i: number) => Promise<void>,
+  parallel: number,
+  seconds: number,
+  warmup: number,
+  segments: number,
+): Promise<void> {
   if (!process.send) {
     console.log(JSON.stringify(await timedLoops(op, parallel, seconds, warmup, segments)));
     return;

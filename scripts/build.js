@@ -1,10 +1,6 @@
 #!/usr/bin/env node
-// `npm run build` (also run by `npm install` / `npm ci` through the prepare script): compiles
-// src/ to dist/ so that the server and the CLI start as plain JavaScript — no TypeScript loader
-// at run time (on Node 20 tsx's loader runs in a thread of its own: ~36 MB of RSS and ~0.3 s
-// of start-up per command; issue #8). bin/sei-auth.js runs dist/ only while it is at least as
-// new as every source file, and otherwise the sources through tsx, so skipping this step, or
-// editing src/ afterwards, never runs stale code.
+// `npm run build` (also run by `prepare` on npm install / npm ci, and by `prepack`): compiles src/
+// to dist/, which is all bin/sei-auth.js runs — the server and the CLI need no TypeScript loader.
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -12,9 +8,13 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../', import.meta.url));
 const tsc = `${root}node_modules/typescript/bin/tsc`;
 if (!existsSync(tsc)) {
-  // An install without dev dependencies: bin/sei-auth.js runs the sources through tsx instead.
-  console.log('sei-auth build: TypeScript is not installed (dev dependency); the sources will run through tsx.');
-  process.exit(0);
+  // An install without dev dependencies (e.g. `npm ci --omit=dev`): keep a build made earlier.
+  if (existsSync(`${root}dist/.built`)) {
+    console.log('sei-auth build: TypeScript (a dev dependency) is not installed; keeping the existing dist/.');
+    process.exit(0);
+  }
+  console.error('sei-auth build: TypeScript (a dev dependency) is not installed, so dist/ cannot be built: run "npm install".');
+  process.exit(1);
 }
 // A fresh dist/: no compiled file of a source that has since been deleted or renamed survives.
 rmSync(`${root}dist`, { recursive: true, force: true });

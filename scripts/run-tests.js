@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// `npm test`: type-check, build dist/, then every test/**/*.test.ts with node's own test runner (through tsx,
-// since Node 20 neither strips types nor expands globs). Says plainly whether the PostgreSQL
-// half of the suite runs (TEST_DATABASE_URL set) or is skipped.
+// `npm test`: lint (once enabled, below), type-check, build dist/, then every test/**/*.test.ts with node's
+// own test runner (through tsx, since Node 20 neither strips types nor expands globs). Says plainly whether
+// the PostgreSQL half of the suite runs (TEST_DATABASE_URL set) or is skipped.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +24,16 @@ if (process.env.TEST_DATABASE_URL) {
   console.log('PostgreSQL: TEST_DATABASE_URL is not set, so the PostgreSQL suite is SKIPPED (SQLite only).');
 }
 
+// Lint and format first (biome): the house rules hold in every run, CI's included.
+if (!only.length) {
+  const lint = spawnSync(process.execPath, ['node_modules/@biomejs/biome/bin/biome', 'check', '--error-on-warnings', '.'], {
+    stdio: 'inherit',
+  });
+  if (lint.status !== 0) {
+    console.error('lint/format check failed: `npm run format` fixes what it can');
+    process.exit(lint.status ?? 1);
+  }
+}
 if (!only.length) {
   const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', '.'], { stdio: 'inherit' });
   if (tsc.status !== 0) {
@@ -31,15 +41,16 @@ if (!only.length) {
     process.exit(tsc.status ?? 1);
   }
 }
-// The processes the tests start (the server, the CLI) run bin/sei-auth.js, which runs dist/ when
-// it is current: build it, so that they run the same JavaScript an installed server runs.
+// The processes the tests start (the server, the CLI) run bin/sei-auth.js, which runs dist/ only
+// (and refuses a dist/ older than src/): build it, so that they run the current sources.
 const build = spawnSync(process.execPath, ['scripts/build.js'], { stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
 
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...files],
-  { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
-);
+// --test-timeout bounds each test file as a whole: test/ops/package-install.test.ts (npm pack + install,
+// better-sqlite3 compiled from source) needs about a minute alone, more beside other files.
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=240000', ...files], {
+  stdio: 'inherit',
+  env: { ...process.env, NODE_ENV: 'test' },
+});
 if (!process.env.TEST_DATABASE_URL) console.log('PostgreSQL suite skipped: set TEST_DATABASE_URL=postgres://… to run it.');
 process.exit(result.status ?? 1);

@@ -1,12 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { systemClock } from '../clock.ts';
-import { AdminError } from '../domain/admin.ts';
-import { IdpAdmin } from '../domain/idp-admin.ts';
-import type { Store } from '../store/store.ts';
+import { AdminError } from '../common/admin-error.ts';
+import type { Services } from '../composition-root.ts';
 
 export interface IdpCommandDeps {
-  withStore<T>(fn: (store: Store) => Promise<T>): Promise<T>;
+  withServices<T>(fn: (services: Services) => Promise<T>): Promise<T>;
   print(json: boolean, value: object, text: string): void;
 }
 
@@ -24,8 +22,6 @@ export function registerIdpCommands(program: Command, deps: IdpCommandDeps): voi
     .command('idp')
     .description('SAML identity providers (customers\u2019 IdPs) and their signing certificates')
     .addHelpText('after', '\nExample:\n  sei-auth idp create --entity-id https://idp.acme.example/saml --cert acme-signing.pem --json');
-  const admin = (store: Store) => new IdpAdmin({ store, clock: systemClock });
-
   idp
     .command('create')
     .description('register an IdP of an organization with its signing certificate')
@@ -34,10 +30,13 @@ export function registerIdpCommands(program: Command, deps: IdpCommandDeps): voi
     .requiredOption('--cert <file.pem>', "the IdP's signing certificate, PEM")
     .option('--jit', 'create unknown users of the organization on their first SSO login')
     .option('--json', 'print JSON')
-    .addHelpText('after', '\nExample:\n  sei-auth idp create --org org_123 --entity-id https://idp.acme.example/saml --cert acme-signing.pem --jit --json')
+    .addHelpText(
+      'after',
+      '\nExample:\n  sei-auth idp create --org org_123 --entity-id https://idp.acme.example/saml --cert acme-signing.pem --jit --json',
+    )
     .action((opts: { org?: string; entityId: string; cert: string; jit?: boolean; json?: boolean }) =>
-      deps.withStore(async (store) => {
-        const created = await admin(store).create({ orgId: opts.org, entityId: opts.entityId, certPem: readPem(opts.cert), jit: !!opts.jit });
+      deps.withServices(async ({ idps }) => {
+        const created = await idps.create({ orgId: opts.org, entityId: opts.entityId, certPem: readPem(opts.cert), jit: !!opts.jit });
         deps.print(!!opts.json, created, `registered identity provider ${created.id}`);
       }),
     );
@@ -50,8 +49,8 @@ export function registerIdpCommands(program: Command, deps: IdpCommandDeps): voi
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  sei-auth idp add-cert --idp https://idp.acme.example/saml --cert acme-signing-2027.pem --json')
     .action((opts: { idp: string; cert: string; json?: boolean }) =>
-      deps.withStore(async (store) => {
-        const added = await admin(store).addCertificate(opts.idp, readPem(opts.cert));
+      deps.withServices(async ({ idps }) => {
+        const added = await idps.addCertificate(opts.idp, readPem(opts.cert));
         deps.print(!!opts.json, added, `added certificate ${added.id} (${added.fingerprint})`);
       }),
     );
@@ -64,8 +63,8 @@ export function registerIdpCommands(program: Command, deps: IdpCommandDeps): voi
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  sei-auth idp remove-cert --idp https://idp.acme.example/saml --cert crt_123')
     .action((opts: { idp: string; cert: string; json?: boolean }) =>
-      deps.withStore(async (store) => {
-        await admin(store).removeCertificate(opts.idp, opts.cert);
+      deps.withServices(async ({ idps }) => {
+        await idps.removeCertificate(opts.idp, opts.cert);
         deps.print(!!opts.json, { removed: opts.cert }, `removed certificate ${opts.cert}`);
       }),
     );
@@ -76,13 +75,16 @@ export function registerIdpCommands(program: Command, deps: IdpCommandDeps): voi
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  sei-auth idp list --json')
     .action((opts: { json?: boolean }) =>
-      deps.withStore(async (store) => {
-        const idps = await admin(store).list();
+      deps.withServices(async (services) => {
+        const idps = await services.idps.list();
         deps.print(
           !!opts.json,
           { idps },
           idps
-            .map((i) => `${i.id}\t${i.entity_id}\t${i.org}${i.jit ? '\tjit' : ''}\n${i.certificates.map((c) => `  ${c.id}\t${c.fingerprint}\tuntil ${c.not_after}`).join('\n')}`)
+            .map(
+              (i) =>
+                `${i.id}\t${i.entity_id}\t${i.org}${i.jit ? '\tjit' : ''}\n${i.certificates.map((c) => `  ${c.id}\t${c.fingerprint}\tuntil ${c.not_after}`).join('\n')}`,
+            )
             .join('\n'),
         );
       }),

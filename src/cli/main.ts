@@ -1,20 +1,30 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { systemClock } from '../clock.ts';
-import { ConfigError, parseDatabaseUrl, type Env } from '../config.ts';
-import { Admin, AdminError } from '../domain/admin.ts';
-import { LoginThrottle } from '../domain/login-throttle.ts';
+import type { Logger } from 'pino';
+import { AdminError } from '../common/admin-error.ts';
+import { openPlatform, type Services } from '../composition-root.ts';
+import { ConfigError, type Env } from '../config.ts';
 import { SchemaTooNewError } from '../store/migrations.ts';
-import { openStore } from '../store/open-store.ts';
-import type { Session, Store } from '../store/store.ts';
+import type { Session } from '../store/store.ts';
 import { VERSION } from '../version.ts';
 import { registerIdpCommands } from './idp-commands.ts';
 import { readSecretFromStdin } from './stdin.ts';
 
-interface Io {
+/** What `serve` needs of the running HTTP face (http/server.ts). */
+export interface RunningHttpFace {
+  app: { log: Pick<Logger, 'info' | 'error'> };
+  close(): Promise<void>;
+}
+
+export interface Io {
   env: Env;
   out: (text: string) => void;
   err: (text: string) => void;
   stdin: NodeJS.ReadableStream;
+  /**
+   * Starts the HTTP face; given by the sei-auth command (bin/sei-auth.js), so that the CLI face
+   * never imports the HTTP one. Absent when the commands run inside another program (tests).
+   */
+  serve?: (env: Env) => Promise<RunningHttpFace>;
 }
 
 function positiveInt(value: string): number {
@@ -41,14 +51,17 @@ function sessionView(s: Session) {
   };
 }
 
-/** Builds the `sei-auth` command tree. Every admin command opens the store from DATABASE_URL. */
+/**
+ * Builds the `sei-auth` command tree. Every management command gets the services of the
+ * composition root, configured from the environment exactly as the server is.
+ */
 export function buildCli(io: Io): Command {
-  const withStore = async <T>(fn: (admin: Admin, store: Store) => Promise<T>): Promise<T> => {
-    const store = await openStore({ databaseUrl: parseDatabaseUrl(io.env.DATABASE_URL?.trim() || 'sqlite:./data/sei-auth.db'), now: systemClock.now() });
+  const withServices = async <T>(fn: (services: Services) => Promise<T>): Promise<T> => {
+    const platform = await openPlatform(io.env);
     try {
-      return await fn(new Admin({ store, clock: systemClock }), store);
+      return await fn(platform.services);
     } finally {
-      await store.close();
+      await platform.close();
     }
   };
   /** One JSON object with --json, readable text otherwise. */
@@ -88,9 +101,8 @@ export function buildCli(io: Io): Command {
         logLevel: 'LOG_LEVEL',
       };
       for (const [flag, variable] of Object.entries(flags)) if (opts[flag] !== undefined) env[variable] = opts[flag];
-      // Loaded here, not at the top: the admin commands never pay for the HTTP stack's start-up.
-      const { startServer } = await import('../server.ts');
-      const server = await startServer(env);
+      if (!io.serve) throw new AdminError('serve runs only from the sei-auth command');
+      const server = await io.serve(env);
       // Graceful shutdown: refuse new requests, finish those in flight (SHUTDOWN_TIMEOUT), close
       // the store, exit 0. A second signal during it gets Node's default: immediate exit.
       const stop = (signal: NodeJS.Signals) => {
@@ -122,8 +134,8 @@ export function buildCli(io: Io): Command {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  sei-auth org create --name "Acme" --max-sessions 2 --json')
     .action((opts: { name: string; maxSessions?: number; json?: boolean }) =>
-      withStore(async (admin) => {
-        const created = await admin.createOrg({ name: opts.name, maxSessions: opts.maxSessions ?? null });
+      withServices(async (services) => {
+        const created = await services.accounts.createOrg({ name: opts.name, maxSessions: opts.maxSessions ?? null });
         print(!!opts.json, created, `created organization ${created.id}`);
       }),
     );
@@ -133,8 +145,8 @@ export function buildCli(io: Io): Command {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  sei-auth org list --json')
     .action((opts: { json?: boolean }) =>
-      withStore(async (_admin, store) => {
-        const orgs = (await store.listOrgs()).map((o) => ({ id: o.id, name: o.name, max_sessions: o.maxSessions }));
+      withServices(async (services) => {
+        const orgs = (await services.accounts.listOrgs()).map((o) => ({ id: o.id, name: o.name, max_sessions: o.maxSessions }));
         print(!!opts.json, { orgs }, orgs.map((o) => `${o.id}\t${o.name}\tmax-sessions=${o.max_sessions ?? 'unlimited'}`).join('\n'));
       }),
     );
@@ -145,11 +157,14 @@ export function buildCli(io: Io): Command {
     .addOption(new Option('--max-sessions <k>', 'the limit').argParser(positiveInt).conflicts('unlimited'))
     .option('--unlimited', 'remove the limit')
     .option('--json', 'print JSON')
-    .addHelpText('after', '\nExample:\n  sei-auth org set-max-sessions --org org_123 --max-sessions 3\n  sei-auth org set-max-sessions --org org_123 --unlimited')
+    .addHelpText(
+      'after',
+      '\nExample:\n  sei-auth org set-max-sessions --org org_123 --max-sessions 3\n  sei-auth org set-max-sessions --org org_123 --unlimited',
+    )
     .action((opts: { org: string; maxSessions?: number; unlimited?: boolean; json?: boolean }) =>
-      withStore(async (admin) => {
+      withServices(async (services) => {
         if (opts.maxSessions === undefined && !opts.unlimited) throw new AdminError('give --max-sessions K or --unlimited');
-        await admin.setOrgMaxSessions(opts.org, opts.maxSessions ?? null);
+        await services.accounts.setOrgMaxSessions(opts.org, opts.maxSessions ?? null);
         print(!!opts.json, { id: opts.org, max_sessions: opts.maxSessions ?? null }, `updated organization ${opts.org}`);
       }),
     );
@@ -157,7 +172,10 @@ export function buildCli(io: Io): Command {
   const user = program
     .command('user')
     .description('users (people who log in)')
-    .addHelpText('after', '\nExample:\n  printf %s "correct horse battery" | sei-auth user create --email ada@example.com --password-stdin --json');
+    .addHelpText(
+      'after',
+      '\nExample:\n  printf %s "correct horse battery" | sei-auth user create --email ada@example.com --password-stdin --json',
+    );
   user
     .command('create')
     .description('create a user; the password is read from standard input')
@@ -166,11 +184,19 @@ export function buildCli(io: Io): Command {
     .option('--max-sessions <k>', "sessions this user may hold at once (overrides the organization's)", positiveInt)
     .option('--password-stdin', 'read the password from standard input (leave out for an SSO-only user)')
     .option('--json', 'print JSON')
-    .addHelpText('after', '\nExample:\n  printf %s "correct horse battery" | sei-auth user create --email ada@example.com --password-stdin --json')
+    .addHelpText(
+      'after',
+      '\nExample:\n  printf %s "correct horse battery" | sei-auth user create --email ada@example.com --password-stdin --json',
+    )
     .action((opts: { email: string; org?: string; maxSessions?: number; passwordStdin?: boolean; json?: boolean }) =>
-      withStore(async (admin) => {
+      withServices(async (services) => {
         const password = opts.passwordStdin ? await readSecretFromStdin(io.stdin) : undefined;
-        const created = await admin.createUser({ email: opts.email, orgId: opts.org, maxSessions: opts.maxSessions ?? null, password });
+        const created = await services.accounts.createUser({
+          email: opts.email,
+          orgId: opts.org,
+          maxSessions: opts.maxSessions ?? null,
+          password,
+        });
         print(!!opts.json, created, `created user ${created.id} <${created.email}>`);
       }),
     );
@@ -181,8 +207,8 @@ export function buildCli(io: Io): Command {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  sei-auth user list --org org_123 --json')
     .action((opts: { org?: string; json?: boolean }) =>
-      withStore(async (_admin, store) => {
-        const users = (await store.listUsers(opts.org)).map((u) => ({
+      withServices(async (services) => {
+        const users = (await services.accounts.listUsers(opts.org)).map((u) => ({
           id: u.id,
           email: u.email,
           org: u.orgId,
@@ -193,7 +219,9 @@ export function buildCli(io: Io): Command {
         print(
           !!opts.json,
           { users },
-          users.map((u) => `${u.id}\t${u.email}\t${u.org}\tmax-sessions=${u.max_sessions ?? 'org'}${u.disabled ? '\tDISABLED' : ''}`).join('\n'),
+          users
+            .map((u) => `${u.id}\t${u.email}\t${u.org}\tmax-sessions=${u.max_sessions ?? 'org'}${u.disabled ? '\tDISABLED' : ''}`)
+            .join('\n'),
         );
       }),
     );
@@ -203,10 +231,13 @@ export function buildCli(io: Io): Command {
     .requiredOption('--email <email>', 'the user')
     .requiredOption('--password-stdin', 'read the password from standard input')
     .option('--json', 'print JSON')
-    .addHelpText('after', '\nExample:\n  printf %s "a new long password" | sei-auth user set-password --email ada@example.com --password-stdin')
+    .addHelpText(
+      'after',
+      '\nExample:\n  printf %s "a new long password" | sei-auth user set-password --email ada@example.com --password-stdin',
+    )
     .action((opts: { email: string; json?: boolean }) =>
-      withStore(async (admin) => {
-        await admin.setPassword(opts.email, await readSecretFromStdin(io.stdin));
+      withServices(async (services) => {
+        await services.accounts.setPassword(opts.email, await readSecretFromStdin(io.stdin));
         print(!!opts.json, { email: opts.email }, `password updated for ${opts.email}`);
       }),
     );
@@ -219,9 +250,9 @@ export function buildCli(io: Io): Command {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  sei-auth user set-max-sessions --email ada@example.com --max-sessions 1')
     .action((opts: { email: string; maxSessions?: number; unlimited?: boolean; json?: boolean }) =>
-      withStore(async (admin) => {
+      withServices(async (services) => {
         if (opts.maxSessions === undefined && !opts.unlimited) throw new AdminError('give --max-sessions K or --unlimited');
-        await admin.setUserMaxSessions(opts.email, opts.maxSessions ?? null);
+        await services.accounts.setUserMaxSessions(opts.email, opts.maxSessions ?? null);
         print(!!opts.json, { email: opts.email, max_sessions: opts.maxSessions ?? null }, `updated ${opts.email}`);
       }),
     );
@@ -236,8 +267,8 @@ export function buildCli(io: Io): Command {
       .option('--json', 'print JSON')
       .addHelpText('after', `\nExample:\n  sei-auth user ${name} --email ada@example.com --json`)
       .action((opts: { email: string; json?: boolean }) =>
-        withStore(async (admin) => {
-          const { endedSessions } = await admin.setUserDisabled(opts.email, disabled);
+        withServices(async (services) => {
+          const { endedSessions } = await services.accounts.setUserDisabled(opts.email, disabled);
           print(!!opts.json, { email: opts.email, disabled, ended_sessions: endedSessions }, `${name}d ${opts.email}`);
         }),
       );
@@ -250,13 +281,15 @@ export function buildCli(io: Io): Command {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  sei-auth user unlock --email ada@example.com --json')
     .action((opts: { email?: string; ip?: string; json?: boolean }) =>
-      withStore(async (_admin, store) => {
+      withServices(async (services) => {
         if ((opts.email === undefined) === (opts.ip === undefined)) throw new AdminError('give exactly one of --email or --ip');
-        const throttle = new LoginThrottle({ store, clock: systemClock });
-        const user = opts.email ? await store.findUserByEmail(opts.email) : undefined;
-        const cleared = opts.email ? await throttle.unlockAccount(opts.email, user?.id ?? null) : await throttle.unlockIp(opts.ip!);
+        const cleared = opts.email ? await services.throttle.unlockAccount(opts.email) : await services.throttle.unlockIp(opts.ip!);
         const target = opts.email ?? opts.ip!;
-        print(!!opts.json, { unlocked: target, was_throttled: cleared }, cleared ? `cleared the login lock on ${target}` : `${target} had no failed logins on record`);
+        print(
+          !!opts.json,
+          { unlocked: target, was_throttled: cleared },
+          cleared ? `cleared the login lock on ${target}` : `${target} had no failed logins on record`,
+        );
       }),
     );
   user
@@ -266,12 +299,14 @@ export function buildCli(io: Io): Command {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  sei-auth user sessions --email ada@example.com --json')
     .action((opts: { email: string; json?: boolean }) =>
-      withStore(async (admin) => {
-        const sessions = (await admin.listSessions(opts.email)).map(sessionView);
+      withServices(async (services) => {
+        const sessions = (await services.sessions.listActive((await services.accounts.userByEmail(opts.email)).id)).map(sessionView);
         print(
           !!opts.json,
           { sessions },
-          sessions.length ? sessions.map((s) => `${s.id}\t${s.client_id}\t${s.grant_type}\tstarted ${s.started_at}`).join('\n') : 'no active sessions',
+          sessions.length
+            ? sessions.map((s) => `${s.id}\t${s.client_id}\t${s.grant_type}\tstarted ${s.started_at}`).join('\n')
+            : 'no active sessions',
         );
       }),
     );
@@ -282,8 +317,8 @@ export function buildCli(io: Io): Command {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  sei-auth user end-session --session ses_123')
     .action((opts: { session: string; json?: boolean }) =>
-      withStore(async (admin) => {
-        await admin.endSession(opts.session);
+      withServices(async (services) => {
+        await services.sessions.end(opts.session);
         print(!!opts.json, { id: opts.session, ended: true }, `ended session ${opts.session}`);
       }),
     );
@@ -320,8 +355,8 @@ export function buildCli(io: Io): Command {
         querySecrets: boolean;
         json?: boolean;
       }) =>
-        withStore(async (admin) => {
-          const created = await admin.createClient({
+        withServices(async (services) => {
+          const created = await services.clients.createClient({
             name: opts.name,
             redirectUrls: opts.redirectUrl,
             refreshTokens: !!opts.refreshTokens,
@@ -331,7 +366,11 @@ export function buildCli(io: Io): Command {
             refreshGrace: opts.refreshGrace,
             querySecrets: opts.querySecrets,
           });
-          print(!!opts.json, created, `client_id:     ${created.client_id}\nclient_secret: ${created.client_secret}\n(the secret is shown only now)`);
+          print(
+            !!opts.json,
+            created,
+            `client_id:     ${created.client_id}\nclient_secret: ${created.client_secret}\n(the secret is shown only now)`,
+          );
         }),
     );
   client
@@ -340,8 +379,8 @@ export function buildCli(io: Io): Command {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  sei-auth client list --json')
     .action((opts: { json?: boolean }) =>
-      withStore(async (_admin, store) => {
-        const clients = (await store.listClients()).map((c) => ({
+      withServices(async (services) => {
+        const clients = (await services.clients.listClients()).map((c) => ({
           client_id: c.id,
           name: c.name,
           redirect_urls: c.redirectUrls,
@@ -353,7 +392,11 @@ export function buildCli(io: Io): Command {
           query_secrets: c.querySecrets,
           disabled: c.disabled,
         }));
-        print(!!opts.json, { clients }, clients.map((c) => `${c.client_id}\t${c.name}\t${c.redirect_urls.join(' ')}${c.disabled ? '\tDISABLED' : ''}`).join('\n'));
+        print(
+          !!opts.json,
+          { clients },
+          clients.map((c) => `${c.client_id}\t${c.name}\t${c.redirect_urls.join(' ')}${c.disabled ? '\tDISABLED' : ''}`).join('\n'),
+        );
       }),
     );
   client
@@ -363,8 +406,8 @@ export function buildCli(io: Io): Command {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  sei-auth client rotate-secret --client cli_123 --json')
     .action((opts: { client: string; json?: boolean }) =>
-      withStore(async (admin) => {
-        const rotated = await admin.rotateClientSecret(opts.client);
+      withServices(async (services) => {
+        const rotated = await services.clients.rotateClientSecret(opts.client);
         print(!!opts.json, rotated, `client_id:     ${rotated.client_id}\nclient_secret: ${rotated.client_secret}`);
       }),
     );
@@ -379,14 +422,14 @@ export function buildCli(io: Io): Command {
       .option('--json', 'print JSON')
       .addHelpText('after', `\nExample:\n  sei-auth client ${name} --client cli_123`)
       .action((opts: { client: string; json?: boolean }) =>
-        withStore(async (admin) => {
-          await admin.setClientDisabled(opts.client, disabled);
+        withServices(async (services) => {
+          await services.clients.setClientDisabled(opts.client, disabled);
           print(!!opts.json, { client_id: opts.client, disabled }, `${name}d ${opts.client}`);
         }),
       );
   }
 
-  registerIdpCommands(program, { withStore: (fn) => withStore((_admin, store) => fn(store)), print });
+  registerIdpCommands(program, { withServices, print });
 
   program
     .command('events')
@@ -397,21 +440,23 @@ export function buildCli(io: Io): Command {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  sei-auth events --user ada@example.com --since 2026-11-27T00:00:00Z --limit 50 --json')
     .action((opts: { user?: string; since?: string; limit?: number; json?: boolean }) =>
-      withStore(async (admin, store) => {
+      withServices(async (services) => {
         let since: number | undefined;
         if (opts.since !== undefined) {
           since = Date.parse(opts.since);
           if (Number.isNaN(since)) throw new AdminError('--since must be an ISO 8601 time');
         }
-        const userId = opts.user ? (await admin.userByEmail(opts.user)).id : undefined;
-        const events = (await store.listEvents({ userId, since, limit: opts.limit })).map((e) => ({
+        const userId = opts.user ? (await services.accounts.userByEmail(opts.user)).id : undefined;
+        const events = (await services.events.list({ userId, since, limit: opts.limit })).map((e) => ({
           ...e,
           at: new Date(e.at).toISOString(),
         }));
         print(
           !!opts.json,
           { events },
-          events.map((e) => `${e.at}\t${e.type}\t${e.reason ?? ''}\t${e.email ?? e.userId ?? ''}\t${e.clientId ?? ''}\t${e.ip ?? ''}`).join('\n'),
+          events
+            .map((e) => `${e.at}\t${e.type}\t${e.reason ?? ''}\t${e.email ?? e.userId ?? ''}\t${e.clientId ?? ''}\t${e.ip ?? ''}`)
+            .join('\n'),
         );
       }),
     );

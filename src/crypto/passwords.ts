@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { hash, verify, type Algorithm } from '@node-rs/argon2';
+import { type Algorithm, hash, verify } from '@node-rs/argon2';
 
 /**
  * User passwords: argon2id with OWASP's parameters (m=19456 KiB, t=2, p=1). @node-rs/argon2
@@ -21,8 +21,7 @@ const DECOY_HASH = '$argon2id$v=19$m=19456,t=2,p=1$XljmCM3nyD8SQ+ljWjDJPQ$Jlt3DT
 /**
  * At most this many argon2id computations run at once: one per core this process may use (its
  * CPU affinity counts), never more than libuv's pool. Each holds 19 MiB while it runs, and more
- * of them than cores adds no throughput — only memory (issue #8: four at once on a one-core
- * server put its peak RSS over 200 MB) and thread-pool slots taken from file I/O such as the
+ * of them than cores adds no throughput — only memory (docs/benchmarks.md) and thread-pool slots taken from file I/O such as the
  * SQLite WAL flushes. The extra attempts wait here, in order, instead of in libuv's queue; each
  * still costs exactly one verify.
  */

@@ -16,9 +16,8 @@ const PREFIX: Readonly<Record<SecretKind, string>> = {
 };
 
 /**
- * Random bytes from the CSPRNG, fetched 4 KiB at a time and handed out once each (issue #8
- * profile: one `randomBytes(32)` call cost ~7 µs here, a slice of the pool ~0.3 µs — a login
- * draws five values). Each slice is zeroed as soon as it is encoded, so the pool holds no copy of
+ * Random bytes from the CSPRNG, fetched 4 KiB at a time and handed out once each: a call per
+ * value costs far more than a slice of a pool (docs/benchmarks.md), and a login draws five. Each slice is zeroed as soon as it is encoded, so the pool holds no copy of
  * a value already handed out. Node's own randomUUID buffers the same way.
  */
 const POOL_SIZE = 4096;
@@ -47,8 +46,7 @@ export function newId(prefix: string): string {
   return prefix + randomBase64url(12);
 }
 
-// crypto.hash (Node 20.12+): one call, no Hash object — ~0.3 µs against ~1 µs for createHash on
-// a token (issue #8 profile: every token request hashes one to three credentials).
+// crypto.hash (Node 20.12+): one call, no Hash object; every token request hashes one to three credentials.
 const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: 'base64url') => string }).hash;
 
 /**

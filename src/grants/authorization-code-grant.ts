@@ -1,49 +1,35 @@
+import { answerCodeReuse } from '../authorize/code-reuse.ts';
+import { verifierMatches } from '../authorize/pkce.ts';
 import type { Clock } from '../clock.ts';
+import { OAuthError } from '../common/oauth-error.ts';
 import { hashSecret } from '../crypto/secrets.ts';
-import { securityEvent, type EventContext } from '../domain/event-log.ts';
-import { verifierMatches } from '../domain/pkce.ts';
-import type { TokenService } from '../domain/token-service.ts';
-import { OAuthError } from '../errors/oauth-error.ts';
-import type { AuthorizationCode, Store } from '../store/store.ts';
+import { INVALID_CODE_MESSAGE } from '../sessions/consumables.ts';
+import type { Store } from '../store/store.ts';
 import type { Grant } from './grant.ts';
 
 export interface AuthorizationCodeGrantDeps {
   store: Store;
   clock: Clock;
-  tokens: TokenService;
 }
 
 /**
  * RFC 6749 §4.1.3 with PKCE (RFC 7636 §4.5): exchanges a code minted by the login page. Checks
- * every binding, then starts the session; the code is consumed inside the session's transaction,
- * so it stays usable if the login is refused (the session limit) and is spent exactly once.
+ * every binding and decides the login; the issuer spends the code inside the session's
+ * transaction, so it stays usable if the login is refused (the session limit) and is spent once.
  */
 export function authorizationCodeGrant(deps: AuthorizationCodeGrantDeps): Grant {
-  const invalidCode = () => new OAuthError('invalid_grant', 'The authorization code is invalid, expired or already used.');
-
-  /** RFC 6749 §4.1.2: a code used twice is refused and the tokens issued from it are revoked. */
-  const treatAsReuse = async (code: AuthorizationCode, context: EventContext): Promise<void> => {
-    const now = deps.clock.now();
-    const user = await deps.store.findUserById(code.userId);
-    const who = { ...context, userId: code.userId, email: user?.email ?? null, sessionId: code.sessionId };
-    await deps.store.transaction(async (tx) => {
-      await tx.insertEvent(securityEvent('code_reused', now, { ...who, reason: 'used_code_presented' }));
-      if (code.sessionId !== null && (await tx.endSession(code.sessionId, 'code_reuse', now))) {
-        await tx.insertEvent(securityEvent('session_ended', now, { ...who, reason: 'code_reuse' }));
-      }
-    });
-  };
+  const invalidCode = () => new OAuthError('invalid_grant', INVALID_CODE_MESSAGE);
 
   return {
     grantTypes: ['authorization_code'],
-    async handle({ params, client, endOtherSessions, context }) {
+    async decide({ params, client, endOtherSessions, context }) {
       const presented = params.require('code');
       const hash = hashSecret(presented);
-      const code = presented.length <= 200 ? await deps.store.findAuthorizationCode(hash) : undefined;
+      const code = presented.length <= 200 ? await deps.store.codes.find(hash) : undefined;
       if (!code) throw invalidCode();
       // Checked before the client binding, as fosite does: a used code has leaked, whoever presents it.
       if (code.usedAt !== null) {
-        await treatAsReuse(code, context);
+        await answerCodeReuse(deps, code, context);
         throw invalidCode();
       }
       const now = deps.clock.now();
@@ -71,14 +57,12 @@ export function authorizationCodeGrant(deps: AuthorizationCodeGrantDeps): Grant 
         throw new OAuthError('invalid_grant', 'code_verifier was sent, but the authorization request had no code_challenge.');
       }
 
-      const user = await deps.store.findUserById(code.userId);
+      const user = await deps.store.users.find(code.userId);
       if (!user || user.disabled) throw invalidCode();
 
-      // Thrown inside the transaction when another exchange consumed the code first. Created only
-      // then: an Error captures a stack trace, which every successful exchange paid for (issue #8 profile).
-      let lostRace: OAuthError | undefined;
-      try {
-        return await deps.tokens.startSession({
+      return {
+        kind: 'login',
+        login: {
           user,
           client,
           grantType: 'authorization_code',
@@ -87,18 +71,9 @@ export function authorizationCodeGrant(deps: AuthorizationCodeGrantDeps): Grant 
           redirectUrl: code.redirectUri,
           // seed: the refresh token is sent for the authorization-code flow of clients with refresh tokens.
           issueRefreshToken: client.refreshTokens,
-          context,
-          withinTransaction: async (tx, sessionId) => {
-            if (!(await tx.consumeAuthorizationCode(hash, sessionId, deps.clock.now()))) throw (lostRace = invalidCode());
-          },
-        });
-      } catch (error) {
-        if (lostRace === undefined || error !== lostRace) throw error;
-        // Two exchanges of one code: the second is a reuse like any other.
-        const spent = await deps.store.findAuthorizationCode(hash);
-        if (spent) await treatAsReuse(spent, context);
-        throw error;
-      }
+          consume: { kind: 'authorization_code', hash },
+        },
+      };
     },
   };
 }

@@ -1,9 +1,10 @@
-import type { EventContext } from '../domain/event-log.ts';
-import type { TokenResponse } from '../domain/token-response.ts';
-import type { RequestParams } from '../http/params.ts';
+import type { RequestParams } from '../common/request-params.ts';
+import type { EventContext } from '../events/security-event.ts';
+import type { LoginDecision } from '../sessions/login-decision.ts';
 import type { Client } from '../store/store.ts';
+import type { IssuedTokens } from '../tokens/issued-tokens.ts';
 
-/** What every grant handler receives: the parsed request, the authenticated client. */
+/** What every grant receives: the parsed request and the authenticated client. */
 export interface GrantRequest {
   params: RequestParams;
   client: Client;
@@ -12,10 +13,16 @@ export interface GrantRequest {
   context: EventContext;
 }
 
-/** One grant type (or several names for one grant): it decides who logs in, then asks TokenService. */
+/**
+ * What a grant decided: a login for the issuer (sessions/login-issuer.ts) to carry out, or —
+ * for a grant that continues an existing session, like refresh — the tokens it already issued.
+ */
+export type GrantDecision = { kind: 'login'; login: LoginDecision } | { kind: 'issued'; tokens: IssuedTokens };
+
+/** One grant type (or several names for one grant). It validates and decides; it never writes a login itself. */
 export interface Grant {
   readonly grantTypes: readonly string[];
-  handle(request: GrantRequest): Promise<TokenResponse>;
+  decide(request: GrantRequest): Promise<GrantDecision>;
 }
 
 /** The token endpoint finds a grant by a Map lookup, never by asking each grant in turn. */

@@ -1,28 +1,17 @@
-import type { Clock } from '../clock.ts';
-import type { LoginThrottle } from '../domain/login-throttle.ts';
-import { checkPasswordLogin } from '../domain/password-login.ts';
-import type { TokenService } from '../domain/token-service.ts';
-import { OAuthError } from '../errors/oauth-error.ts';
-import type { Store } from '../store/store.ts';
+import { checkPasswordLogin, type PasswordLoginDeps } from '../accounts/password-login.ts';
+import { OAuthError } from '../common/oauth-error.ts';
 import type { Grant, GrantRequest } from './grant.ts';
-
-export interface PasswordGrantDeps {
-  store: Store;
-  clock: Clock;
-  tokens: TokenService;
-  throttle?: LoginThrottle;
-}
 
 /**
  * A user's email and password. The seed names it `client_credentials` with `email` and
  * `password`; the standard resource-owner form (`password` with `username`, RFC 6749 §4.3) is
  * accepted beside it for OAuth client libraries.
  */
-export function passwordGrant(deps: PasswordGrantDeps): Grant {
+export function passwordGrant(deps: PasswordLoginDeps): Grant {
   return {
     // seed: grant_type=client_credentials carries a user's email and password (not RFC 6749 §4.4).
     grantTypes: ['client_credentials', 'password'],
-    async handle({ params, client, endOtherSessions, context }: GrantRequest) {
+    async decide({ params, client, endOtherSessions, context }: GrantRequest) {
       const seedForm = params.get('grant_type') === 'client_credentials';
       const emailParam = seedForm ? 'email' : 'username';
       const email = params.get(emailParam);
@@ -40,17 +29,19 @@ export function passwordGrant(deps: PasswordGrantDeps): Grant {
       const user = await checkPasswordLogin(deps, { email, password, clientId: client.id, context });
       if (!user) throw new OAuthError('invalid_grant', 'The email or password is incorrect.');
 
-      return deps.tokens.startSession({
-        user,
-        client,
-        grantType: 'password',
-        endOtherSessions,
-        // Contract §3: outside the code flow, the first registered redirect URL.
-        redirectUrl: client.redirectUrls[0] ?? '',
-        // seed: the refresh token is "only sent for Authorization Code flow".
-        issueRefreshToken: false,
-        context,
-      });
+      return {
+        kind: 'login',
+        login: {
+          user,
+          client,
+          grantType: 'password',
+          endOtherSessions,
+          // Contract §3: outside the code flow, the first registered redirect URL.
+          redirectUrl: client.redirectUrls[0] ?? '',
+          // seed: the refresh token is "only sent for Authorization Code flow".
+          issueRefreshToken: false,
+        },
+      };
     },
   };
 }

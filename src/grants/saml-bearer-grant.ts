@@ -1,18 +1,17 @@
 import type { Clock } from '../clock.ts';
-import { securityEvent, type EventContext } from '../domain/event-log.ts';
-import type { TokenService } from '../domain/token-service.ts';
+import { OAuthError } from '../common/oauth-error.ts';
+import type { RequestParams } from '../common/request-params.ts';
 import { newId } from '../crypto/secrets.ts';
-import { OAuthError } from '../errors/oauth-error.ts';
+import { type EventContext, securityEvent } from '../events/security-event.ts';
 import { SamlRejection } from '../saml/reject.ts';
-import { verifySamlBearer, type SamlVerifyInput, type TrustedIdp } from '../saml/verify-saml.ts';
-import { StoreConflictError, type Idp, type Store, type User } from '../store/store.ts';
-import type { RequestParams } from '../http/params.ts';
+import { type SamlVerifyInput, type TrustedIdp, verifySamlBearer } from '../saml/verify-saml.ts';
+import { SAML_REJECTED_MESSAGE } from '../sessions/consumables.ts';
+import { type Idp, type Store, StoreConflictError, type User } from '../store/store.ts';
 import type { Grant } from './grant.ts';
 
 export interface SamlBearerGrantDeps {
   store: Store;
   clock: Clock;
-  tokens: TokenService;
   issuer: string;
   clockSkewMs: number;
   /** Assertions valid for longer than this from now are refused (default 1 hour). */
@@ -25,7 +24,7 @@ export const SEED_SAML_GRANT = 'urn:ietf:params:oauth:client-assertion-type:saml
 export const RFC7522_SAML_GRANT = 'urn:ietf:params:oauth:grant-type:saml2-bearer';
 
 /** Rejections past the signature check that belong to the user mapping, not the document. */
-type MappingReason = 'replayed' | 'unknown_user' | 'user_not_in_org' | 'user_disabled';
+type MappingReason = 'unknown_user' | 'user_not_in_org' | 'user_disabled';
 
 class MappingRejection extends Error {
   readonly reason: MappingReason;
@@ -44,7 +43,11 @@ class MappingRejection extends Error {
 export function samlBearerGrant(deps: SamlBearerGrantDeps): Grant {
   const tokenEndpoint = `${deps.issuer}/oauth/token`;
 
-  function readAssertionParameter(grantType: string, params: RequestParams, querySecrets: boolean): Pick<SamlVerifyInput, 'encoded' | 'form'> {
+  function readAssertionParameter(
+    grantType: string,
+    params: RequestParams,
+    querySecrets: boolean,
+  ): Pick<SamlVerifyInput, 'encoded' | 'form'> {
     // A signed assertion is a bearer credential: a client that opted out of secrets in the
     // query string (--no-query-secrets) must send it in the form body.
     for (const name of ['assertion', 'SAMLResponse', 'SAMLAssertion']) {
@@ -69,7 +72,7 @@ export function samlBearerGrant(deps: SamlBearerGrantDeps): Grant {
   }
 
   async function mapUser(idp: Idp, email: string, context: EventContext): Promise<User> {
-    const existing = await deps.store.findUserByEmail(email);
+    const existing = await deps.store.users.findByEmail(email);
     if (existing) {
       // The IdP vouches only for its own organization's users.
       if (existing.orgId !== idp.orgId) throw new MappingRejection('user_not_in_org');
@@ -88,9 +91,11 @@ export function samlBearerGrant(deps: SamlBearerGrantDeps): Grant {
     };
     try {
       await deps.store.transaction(async (tx) => {
-        await tx.createUser(user);
+        await tx.users.create(user);
         // Just-in-time provisioning leaves a trace: who was created, by which IdP.
-        await tx.insertEvent(securityEvent('user_provisioned', user.createdAt, { ...context, userId: user.id, email, reason: `jit:${idp.entityId}` }));
+        await tx.events.create(
+          securityEvent('user_provisioned', user.createdAt, { ...context, userId: user.id, email, reason: `jit:${idp.entityId}` }),
+        );
       });
       return user;
     } catch (error) {
@@ -101,15 +106,15 @@ export function samlBearerGrant(deps: SamlBearerGrantDeps): Grant {
   }
 
   async function reject(context: EventContext, reason: string, fields: { userId?: string; email?: string } = {}): Promise<OAuthError> {
-    await deps.store.insertEvent(securityEvent('saml_rejected', deps.clock.now(), { ...context, reason, ...fields }));
+    await deps.store.events.create(securityEvent('saml_rejected', deps.clock.now(), { ...context, reason, ...fields }));
     // RFC 7522 §3.1: an invalid assertion is answered with invalid_grant. The precise reason goes
     // to the security event log only; the response never echoes the document.
-    return new OAuthError('invalid_grant', 'The SAML assertion was rejected.');
+    return new OAuthError('invalid_grant', SAML_REJECTED_MESSAGE);
   }
 
   return {
     grantTypes: [SEED_SAML_GRANT, RFC7522_SAML_GRANT],
-    async handle({ params, client, endOtherSessions, context }) {
+    async decide({ params, client, endOtherSessions, context }) {
       const { encoded, form } = readAssertionParameter(params.get('grant_type')!, params, client.querySecrets);
       let idp: Idp | undefined;
       let verified;
@@ -122,9 +127,9 @@ export function samlBearerGrant(deps: SamlBearerGrantDeps): Grant {
           now: deps.clock.now(),
           clockSkewMs: deps.clockSkewMs,
           findIdp: async (issuer): Promise<TrustedIdp | undefined> => {
-            idp = await deps.store.findIdpByEntityId(issuer);
+            idp = await deps.store.idps.findByEntityId(issuer);
             if (!idp) return undefined;
-            const certificates = (await deps.store.listIdpCertificates(idp.id)).map((c) => c.pem);
+            const certificates = (await deps.store.idps.listCertificates(idp.id)).map((c) => c.pem);
             return { entityId: idp.entityId, certificates };
           },
         });
@@ -147,30 +152,26 @@ export function samlBearerGrant(deps: SamlBearerGrantDeps): Grant {
         throw error;
       }
 
-      try {
-        return await deps.tokens.startSession({
+      return {
+        kind: 'login',
+        login: {
           user,
           client,
           grantType: 'saml2-bearer',
           endOtherSessions,
           redirectUrl: client.redirectUrls[0] ?? '',
           issueRefreshToken: false,
-          context,
-          // The assertion is used up only if the session really starts; a refused login
-          // (session limit) leaves it usable for a retry with endOtherSessions=true.
-          withinTransaction: async (tx) => {
-            // Each assertion is accepted once until it expires (SAML profiles §4.1.4.5), across restarts and instances.
-            // Kept until the assertion could no longer be accepted: its expiry plus the allowed skew.
-            const keepUntil = verified.notOnOrAfter + deps.clockSkewMs;
-            if (!(await tx.recordAssertionId(verified.issuer, verified.assertionId, keepUntil))) {
-              throw new MappingRejection('replayed');
-            }
+          // Spent only if the session really starts: a refused login (session limit) leaves the
+          // assertion usable for a retry with endOtherSessions=true. Kept until the assertion
+          // could no longer be accepted: its expiry plus the allowed skew.
+          consume: {
+            kind: 'saml_assertion',
+            issuer: verified.issuer,
+            assertionId: verified.assertionId,
+            keepUntil: verified.notOnOrAfter + deps.clockSkewMs,
           },
-        });
-      } catch (error) {
-        if (error instanceof MappingRejection) throw await reject(context, error.reason, { userId: user.id, email: user.email });
-        throw error;
-      }
+        },
+      };
     },
   };
 }

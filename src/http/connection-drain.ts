@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { OAuthError } from '../errors/oauth-error.ts';
+import { OAuthError } from '../common/oauth-error.ts';
 
 /**
  * Graceful shutdown, the HTTP half. Once close() begins, a new request on a kept-alive
@@ -13,7 +13,7 @@ export function closeConnectionsWhenDraining(app: FastifyInstance): void {
   app.addHook('preClose', async () => {
     draining = true;
   });
-  // Synchronous hooks: they run on every request (issue #8 profile: async hooks cost a promise each).
+  // Synchronous hooks: they run on every request, and async ones cost a promise each.
   app.addHook('onRequest', (_request, _reply, done) => {
     if (!draining) return done();
     done(

@@ -47,10 +47,15 @@ const tokenRequestVariants: Record<string, Schema> = {
     ['email', 'password'],
     { email: { type: 'string', format: 'email', maxLength: 320 }, password: { type: 'string', format: 'password' } },
   ),
-  ResourceOwnerPasswordRequest: grantBody('password', 'Resource owner password (RFC 6749 §4.3), the standard form of the password login', ['username', 'password'], {
-    username: { type: 'string', format: 'email', maxLength: 320, description: "The user's email." },
-    password: { type: 'string', format: 'password' },
-  }),
+  ResourceOwnerPasswordRequest: grantBody(
+    'password',
+    'Resource owner password (RFC 6749 §4.3), the standard form of the password login',
+    ['username', 'password'],
+    {
+      username: { type: 'string', format: 'email', maxLength: 320, description: "The user's email." },
+      password: { type: 'string', format: 'password' },
+    },
+  ),
   SeedSamlBearerRequest: {
     ...grantBody(SEED_SAML_GRANT, "The seed's SAML 2.0 bearer login: exactly one of SAMLResponse or SAMLAssertion", [], {
       SAMLResponse: text('Base64 of a signed SAML 2.0 Response.'),
@@ -89,9 +94,21 @@ const clientAuthenticatedForm = (required: string[], properties: Record<string, 
 const AUTHORIZE_QUERY = [
   { name: 'response_type', in: 'query', required: true, schema: { const: 'code' } },
   { name: 'client_id', in: 'query', required: true, schema: { type: 'string' } },
-  { name: 'redirect_uri', in: 'query', required: false, schema: { type: 'string', format: 'uri' }, description: 'One of the client’s registered redirect URLs (default: the first).' },
+  {
+    name: 'redirect_uri',
+    in: 'query',
+    required: false,
+    schema: { type: 'string', format: 'uri' },
+    description: 'One of the client’s registered redirect URLs (default: the first).',
+  },
   { name: 'state', in: 'query', required: false, schema: { type: 'string' }, description: 'Returned unchanged on the redirect.' },
-  { name: 'code_challenge', in: 'query', required: false, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$' }, description: 'PKCE S256 challenge (RFC 7636).' },
+  {
+    name: 'code_challenge',
+    in: 'query',
+    required: false,
+    schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$' },
+    description: 'PKCE S256 challenge (RFC 7636).',
+  },
   { name: 'code_challenge_method', in: 'query', required: false, schema: { const: 'S256' } },
   { name: 'response_mode', in: 'query', required: false, schema: { const: 'query' } },
 ];
@@ -149,7 +166,10 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
               },
             },
           },
-          responses: { '200': json(ref('TokenResponse'), 'Tokens issued; a new session, or the same session continued by a refresh.'), ...tokenEndpointErrors },
+          responses: {
+            '200': json(ref('TokenResponse'), 'Tokens issued; a new session, or the same session continued by a refresh.'),
+            ...tokenEndpointErrors,
+          },
         },
       },
       '/oauth/authorize': {
@@ -233,7 +253,9 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
           tags: ['oauth'],
           operationId: 'metadata',
           summary: 'Authorization server metadata (RFC 8414).',
-          responses: { '200': json({ type: 'object', required: ['issuer', 'token_endpoint', 'grant_types_supported'] }, 'The metadata document.') },
+          responses: {
+            '200': json({ type: 'object', required: ['issuer', 'token_endpoint', 'grant_types_supported'] }, 'The metadata document.'),
+          },
         },
       },
       '/healthz': {
@@ -254,7 +276,10 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
           summary: 'Readiness: the store answers a query and its schema is fully migrated.',
           responses: {
             '200': json({ type: 'object', properties: { status: { const: 'ready' } } }, 'Ready for traffic.'),
-            '503': json({ type: 'object', properties: { status: { const: 'unavailable' } } }, 'The store did not answer, or the server is shutting down.'),
+            '503': json(
+              { type: 'object', properties: { status: { const: 'unavailable' } } },
+              'The store did not answer, or the server is shutting down.',
+            ),
           },
         },
       },
@@ -285,7 +310,11 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
     },
     components: {
       securitySchemes: {
-        clientBasic: { type: 'http', scheme: 'basic', description: 'client_id and client_secret, each form-encoded (RFC 6749 Appendix B).' },
+        clientBasic: {
+          type: 'http',
+          scheme: 'basic',
+          description: 'client_id and client_secret, each form-encoded (RFC 6749 Appendix B).',
+        },
         metricsBearer: { type: 'http', scheme: 'bearer', description: 'The METRICS_TOKEN value.' },
       },
       parameters: {
@@ -305,7 +334,11 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
             client_secret: { type: 'string', format: 'password', description: 'The client secret (leave out when using HTTP Basic).' },
           },
         },
-        EndOtherSessions: { enum: ['true', 'false'], default: 'false', description: "End the user's other sessions before this one starts (seed)." },
+        EndOtherSessions: {
+          enum: ['true', 'false'],
+          default: 'false',
+          description: "End the user's other sessions before this one starts (seed).",
+        },
         ...tokenRequestVariants,
         TokenResponse: {
           type: 'object',
@@ -314,7 +347,10 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
             access_token: { type: 'string' },
             token_type: { enum: ['BearerToken', 'Bearer'] },
             expires_in: { type: 'integer', minimum: 0 },
-            refresh_token: { type: 'string', description: 'Authorization-code flow (and its refreshes) of a client with refresh tokens only.' },
+            refresh_token: {
+              type: 'string',
+              description: 'Authorization-code flow (and its refreshes) of a client with refresh tokens only.',
+            },
             refresh_token_expires_in: { type: 'integer', minimum: 0 },
             redirect_url: { type: 'string' },
             email: { type: 'string', format: 'email' },

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { addressBucket } from '../domain/login-throttle.ts';
-import { RateLimits } from './rate-limiter.ts';
-import { requestParams } from './request-params.ts';
+import { addressBucket } from '../throttle/login-throttle.ts';
+import { requestParams } from './parsed-request.ts';
+import type { RateLimits } from './rate-limiter.ts';
 
 const LIMITED = new Set(['/oauth/token', '/oauth/introspect', '/oauth/revoke']);
 /** The login form's submit is limited per IP too (it runs a password check); it has no client secret. */
@@ -33,8 +33,8 @@ function claimedClientId(authorization: string | undefined, fallback: () => stri
  * or hashing). Both answer 429 with Retry-After.
  */
 export function installRateLimits(app: FastifyInstance, limits: RateLimits): void {
-  // A limit set to 0 registers no hook at all, and the hooks are synchronous (issue #8 profile:
-  // every hook pass and every promise shows up in the cost of an introspection).
+  // A limit set to 0 registers no hook at all, and the hooks are synchronous: each hook pass
+  // and each promise costs every request (docs/benchmarks.md).
   if (limits.perIpEnabled) {
     app.addHook('onRequest', (request, _reply, done) => {
       try {

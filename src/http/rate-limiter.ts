@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.ts';
-import { OAuthError } from '../errors/oauth-error.ts';
+import { OAuthError } from '../common/oauth-error.ts';
 
 /**
  * Token buckets in process memory: `rate` requests per second on average, bursts up to `burst`.

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { OAuthError, toOAuthError } from '../errors/oauth-error.ts';
+import { OAuthError, toOAuthError } from '../common/oauth-error.ts';
 import { StoreUnavailableError } from '../store/store.ts';
 import { logRequest } from './request-audit.ts';
 

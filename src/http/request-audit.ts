@@ -21,7 +21,7 @@ declare module 'fastify' {
 /** One structured line per request: route, method, status, grant type, client, outcome, time. */
 export function installRequestLog(app: FastifyInstance): void {
   app.decorateRequest('audit', null as unknown as RequestAudit);
-  // Synchronous hooks (issue #8 profile): an async hook costs a promise and a microtask per request.
+  // Synchronous hooks: an async hook costs a promise and a microtask per request.
   app.addHook('onRequest', (request, _reply, done) => {
     request.audit = {};
     done();

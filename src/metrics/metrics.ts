@@ -1,9 +1,9 @@
 /**
- * The Prometheus metrics of one app instance (issue #7). Knows neither HTTP nor SQL: the http
+ * The Prometheus metrics of one app instance. Knows neither HTTP nor SQL: the http
  * layer and the store report observations through the methods below. Label values are always
  * from closed sets (route patterns, grant types, error codes, event reasons), never user input.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { SecurityEvent } from '../store/store.ts';
 import type { QueryOperation } from '../store/timed-driver.ts';
 
@@ -61,10 +61,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const processMetrics = options.processMetrics ?? true;
 
   if (options.version !== undefined) {
-    new Gauge({ name: 'sei_auth_build_info', help: 'Always 1; the version label says which release runs.', labelNames: ['version'], registers }).set(
-      { version: options.version },
-      1,
-    );
+    new Gauge({
+      name: 'sei_auth_build_info',
+      help: 'Always 1; the version label says which release runs.',
+      labelNames: ['version'],
+      registers,
+    }).set({ version: options.version }, 1);
   }
   const httpDuration = new Histogram({
     name: 'sei_auth_http_request_duration_seconds',

@@ -1,11 +1,11 @@
 import type { Element } from '@xmldom/xmldom';
+import { optionalInstant } from './conditions.ts';
 import { attr, childrenNamed, onlyChild } from './dom.ts';
 import { CM_BEARER, NS_ASSERTION } from './names.ts';
-import { optionalInstant } from './conditions.ts';
-import { reject, SamlRejection } from './reject.ts';
 import type { SamlRejectReason } from './reject.ts';
-import { checkWindow } from './validity-window.ts';
+import { reject, SamlRejection } from './reject.ts';
 import type { ValidityClock } from './validity-window.ts';
+import { checkWindow } from './validity-window.ts';
 
 /**
  * Finds a bearer `<saml:SubjectConfirmation>` this token endpoint may honour and returns its
@@ -32,17 +32,15 @@ export function checkBearerConfirmation(
   // saml-core §2.4.1.2: InResponseTo names the request this answers. This endpoint never sends
   // AuthnRequests, so a document answering one was meant for someone else (unsolicited only).
   for (const d of data) {
-    if (d != null && d.hasAttribute('InResponseTo')) throw reject('in_response_to_present');
+    if (d?.hasAttribute('InResponseTo')) throw reject('in_response_to_present');
   }
 
-  const bearer = confirmations
-    .map((c, i) => ({ method: attr(c, 'Method'), data: data[i] }))
-    .filter((c) => c.method === CM_BEARER);
+  const bearer = confirmations.map((c, i) => ({ method: attr(c, 'Method'), data: data[i] })).filter((c) => c.method === CM_BEARER);
   if (bearer.length === 0) throw reject('no_bearer_confirmation');
 
   // RFC 7522 §3 (item 4): the Assertion MUST have an expiry, on Conditions or on a suitable
   // SubjectConfirmationData.
-  const anyConfirmationExpiry = bearer.some((c) => c.data != null && c.data.hasAttribute('NotOnOrAfter'));
+  const anyConfirmationExpiry = bearer.some((c) => c.data?.hasAttribute('NotOnOrAfter'));
   if (conditionsNotOnOrAfter === undefined && !anyConfirmationExpiry) throw reject('no_expiry');
 
   let firstFailure: SamlRejectReason | undefined;

@@ -1,5 +1,5 @@
-import { createPublicKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 
 /**
  * Public keys of registered certificates, parsed once. Verifying with a PEM string makes Node

@@ -3,8 +3,8 @@ import { attr, childrenNamed, elementChildren, is, onlyChild, textOnly } from '.
 import { parseSamlInstant } from './instant.ts';
 import { NS_ASSERTION } from './names.ts';
 import { reject } from './reject.ts';
-import { checkWindow } from './validity-window.ts';
 import type { ValidityClock } from './validity-window.ts';
+import { checkWindow } from './validity-window.ts';
 
 /**
  * Evaluates the assertion's `<saml:Conditions>`; returns its NotOnOrAfter (epoch ms) if any.

@@ -1,13 +1,7 @@
 import type { Document, Element } from '@xmldom/xmldom';
 import { attr, childrenNamed, is, isElement, onlyChild } from './dom.ts';
+import { MAX_ATTRIBUTES_PER_ELEMENT, MAX_COMMENTS_AND_PIS, MAX_DEPTH, MAX_ELEMENTS, MAX_NODES } from './limits.ts';
 import { NS_ASSERTION, NS_DSIG, NS_PROTOCOL, STATUS_SUCCESS } from './names.ts';
-import {
-  MAX_ATTRIBUTES_PER_ELEMENT,
-  MAX_COMMENTS_AND_PIS,
-  MAX_DEPTH,
-  MAX_ELEMENTS,
-  MAX_NODES,
-} from './limits.ts';
 import { reject } from './reject.ts';
 
 export type SamlForm = 'response' | 'assertion' | 'either';
@@ -131,4 +125,3 @@ export function hasSuccessStatus(response: Element): boolean {
   const code = onlyChild(status, NS_PROTOCOL, 'StatusCode');
   return code != null && attr(code, 'Value') === STATUS_SUCCESS;
 }
-

@@ -14,9 +14,7 @@ const UTC_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{
 export function parseSamlInstant(value: string): number {
   const m = UTC_DATE_TIME.exec(value);
   if (m === null) throw reject('invalid');
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [
-    number, number, number, number, number, number,
-  ];
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
   const ms = m[7] === undefined ? 0 : Number(m[7].padEnd(3, '0').slice(0, 3));
   const t = Date.UTC(year, month - 1, day, hour, minute, second, ms);
   const d = new Date(t);

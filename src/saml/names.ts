@@ -11,11 +11,7 @@ export const NAMEID_FORMAT_UNSPECIFIED = 'urn:oasis:names:tc:SAML:1.1:nameid-for
 export const NAMEID_FORMAT_ENTITY = 'urn:oasis:names:tc:SAML:2.0:nameid-format:entity';
 
 /** Attribute names that carry an email address (eduPerson / LDAP `mail`, and the common short names). */
-export const EMAIL_ATTRIBUTE_NAMES: ReadonlySet<string> = new Set([
-  'email',
-  'mail',
-  'urn:oid:0.9.2342.19200300.100.1.3',
-]);
+export const EMAIL_ATTRIBUTE_NAMES: ReadonlySet<string> = new Set(['email', 'mail', 'urn:oid:0.9.2342.19200300.100.1.3']);
 
 /** Signature algorithms verified by default (all RSA with SHA-2). */
 export const STRONG_SIGNATURE_ALGORITHMS: ReadonlySet<string> = new Set([

@@ -38,8 +38,10 @@ export function checkSignaturePolicy(signature: Element, signedElement: Element,
   const parts = dsigChildren(signature);
   const [signedInfo, signatureValue, keyInfo, ...rest] = parts;
   if (
-    signedInfo === undefined || signedInfo.localName !== 'SignedInfo' ||
-    signatureValue === undefined || signatureValue.localName !== 'SignatureValue' ||
+    signedInfo === undefined ||
+    signedInfo.localName !== 'SignedInfo' ||
+    signatureValue === undefined ||
+    signatureValue.localName !== 'SignatureValue' ||
     (keyInfo !== undefined && keyInfo.localName !== 'KeyInfo') ||
     rest.length > 0
   ) {
@@ -76,7 +78,12 @@ export function checkSignaturePolicy(signature: Element, signedElement: Element,
   if (digestMethod?.localName !== 'DigestMethod' || digestValue?.localName !== 'DigestValue' || after.length > 0) {
     throw reject('signature_invalid');
   }
-  checkAlgorithm(attr(digestMethod, 'Algorithm') ?? '', STRONG_DIGEST_ALGORITHMS, new Set([SHA1_DIGEST]), allowSha1 ? SHA1_DIGEST : undefined);
+  checkAlgorithm(
+    attr(digestMethod, 'Algorithm') ?? '',
+    STRONG_DIGEST_ALGORITHMS,
+    new Set([SHA1_DIGEST]),
+    allowSha1 ? SHA1_DIGEST : undefined,
+  );
   if (elementChildren(digestMethod).length > 0) throw reject('signature_invalid');
 
   if (transforms !== undefined) {
@@ -153,8 +160,7 @@ export function verifyEnvelopedSignature(
 function tryOrder(certificates: readonly string[], embedded: string | undefined): readonly string[] {
   if (certificates.length < 2) return certificates;
   const first =
-    (embedded === undefined ? undefined : certificates.find((c) => certificateBody(c) === embedded)) ??
-    preferredSigner(certificates);
+    (embedded === undefined ? undefined : certificates.find((c) => certificateBody(c) === embedded)) ?? preferredSigner(certificates);
   return first === undefined ? certificates : [first, ...certificates.filter((c) => c !== first)];
 }
 

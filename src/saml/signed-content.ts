@@ -3,8 +3,8 @@ import { attr, childrenNamed, is } from './dom.ts';
 import type { Envelope } from './envelope.ts';
 import { NS_ASSERTION, NS_PROTOCOL } from './names.ts';
 import { reject } from './reject.ts';
-import { checkSignaturePolicy, verifyEnvelopedSignature } from './signature.ts';
 import type { ApprovedSignature } from './signature.ts';
+import { checkSignaturePolicy, verifyEnvelopedSignature } from './signature.ts';
 import { parseStrictXml } from './xml-guard.ts';
 
 /** The envelope's signatures, each already approved by the signature policy. */
@@ -50,17 +50,14 @@ export function planSignatures(envelope: Envelope, allowSha1: boolean): Signatur
  * signature present must verify, so an Assertion with a broken signature cannot ride inside a
  * validly signed Response.
  */
-export function verifySignedContent(
-  text: string,
-  envelope: Envelope,
-  plan: SignaturePlan,
-  certificates: readonly string[],
-): SignedContent {
+export function verifySignedContent(text: string, envelope: Envelope, plan: SignaturePlan, certificates: readonly string[]): SignedContent {
   const assertionId = attr(envelope.assertion, 'ID') ?? '';
   const signedResponseXml =
     plan.response === undefined ? undefined : verifyEnvelopedSignature(text, plan.response.signature, plan.response.approved, certificates);
   const signedAssertionXml =
-    plan.assertion === undefined ? undefined : verifyEnvelopedSignature(text, plan.assertion.signature, plan.assertion.approved, certificates);
+    plan.assertion === undefined
+      ? undefined
+      : verifyEnvelopedSignature(text, plan.assertion.signature, plan.assertion.approved, certificates);
 
   if (signedResponseXml !== undefined && envelope.response !== undefined) {
     // A signed Response covers its Assertion too (including that one's own Signature, verified

@@ -23,8 +23,8 @@ import { checkBearerConfirmation } from './bearer-confirmation.ts';
 import { checkConditions } from './conditions.ts';
 import { decodeSamlParameter } from './decode.ts';
 import { attr, onlyChild } from './dom.ts';
-import { readEnvelope } from './envelope.ts';
 import type { SamlForm } from './envelope.ts';
+import { readEnvelope } from './envelope.ts';
 import { readAssertionIssuer, readIssuer } from './issuer.ts';
 import { NS_ASSERTION } from './names.ts';
 import { reject, SamlRejection } from './reject.ts';
@@ -34,8 +34,8 @@ import { readSubjectEmail } from './subject-email.ts';
 import type { ValidityClock } from './validity-window.ts';
 import { parseStrictXml, refuseMarkupDeclarations } from './xml-guard.ts';
 
-export { SamlRejection } from './reject.ts';
 export type { SamlRejectReason } from './reject.ts';
+export { SamlRejection } from './reject.ts';
 
 export interface TrustedIdp {
   entityId: string;

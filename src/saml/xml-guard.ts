@@ -1,5 +1,5 @@
-import { DOMParser } from '@xmldom/xmldom';
 import type { Document } from '@xmldom/xmldom';
+import { DOMParser } from '@xmldom/xmldom';
 import { MAX_TAG_OPENINGS } from './limits.ts';
 import { reject } from './reject.ts';
 

@@ -164,11 +164,7 @@ export class SchemaTooNewError extends Error {
 }
 
 /** Applies every pending migration inside one transaction; refuses a database from the future. */
-export async function migrate(
-  tx: SqlExecutor,
-  dialect: SqlDialect,
-  now: number,
-): Promise<{ from: number; to: number }> {
+export async function migrate(tx: SqlExecutor, dialect: SqlDialect, now: number): Promise<{ from: number; to: number }> {
   await tx.run(
     `CREATE TABLE IF NOT EXISTS schema_migrations (
       version INTEGER PRIMARY KEY,
@@ -182,11 +178,7 @@ export async function migrate(
   for (const migration of MIGRATIONS) {
     if (migration.version <= current) continue;
     for (const statement of migration.statements(dialect)) await tx.run(statement);
-    await tx.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
-      migration.version,
-      migration.name,
-      now,
-    ]);
+    await tx.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [migration.version, migration.name, now]);
   }
   return { from: current, to: LATEST_SCHEMA_VERSION };
 }

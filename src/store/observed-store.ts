@@ -1,66 +1,105 @@
 /**
  * A Store decorator that tells an observer about each security event once it is durable: an
  * event written inside a transaction is held until that transaction commits, and forgotten if
- * it rolls back (or is retried). Every other method passes through unchanged, so code that
- * writes events needs no change and new store methods need no forwarding.
+ * it rolls back (or is retried). Only `events.create` is wrapped; every other aggregate is the
+ * store's own object, so its methods need no forwarding.
  */
-import type { SecurityEvent, Store, StoreOps } from './store.ts';
+import type { EventFilter, EventStore, SecurityEvent, Store, StoreOps } from './store.ts';
 
 /** Must not throw; a throw is swallowed (an observer never fails a write). */
 export type EventObserver = (event: SecurityEvent) => void;
 
-function passThrough<T extends object>(target: T, overrides: Partial<Record<keyof T, unknown>>): T {
-  // Bound methods are made once per method, not on every call (issue #8 profile: a bind per store call).
-  const bound = new Map<PropertyKey, { fn: unknown; bound: unknown }>();
-  return new Proxy(target, {
-    get(object, property) {
-      if (Object.prototype.hasOwnProperty.call(overrides, property)) return overrides[property as keyof T];
-      const value: unknown = Reflect.get(object, property, object);
-      if (typeof value !== 'function') return value;
-      const cached = bound.get(property);
-      if (cached && cached.fn === value) return cached.bound;
-      const fn = (value as (...args: unknown[]) => unknown).bind(object);
-      bound.set(property, { fn: value, bound: fn });
-      return fn;
-    },
-  });
+function report(observe: EventObserver, events: readonly SecurityEvent[]): void {
+  for (const event of events) {
+    try {
+      observe(event);
+    } catch {
+      // The event is written; only its metric is lost.
+    }
+  }
+}
+
+/** Outside a transaction: each event is reported as soon as it is written. */
+class ReportingEvents implements EventStore {
+  private readonly inner: EventStore;
+  private readonly observe: EventObserver;
+
+  constructor(inner: EventStore, observe: EventObserver) {
+    this.inner = inner;
+    this.observe = observe;
+  }
+
+  async create(event: SecurityEvent): Promise<void> {
+    await this.inner.create(event);
+    report(this.observe, [event]);
+  }
+
+  list(filter: EventFilter): Promise<SecurityEvent[]> {
+    return this.inner.list(filter);
+  }
+
+  prune(before: number): Promise<number> {
+    return this.inner.prune(before);
+  }
+}
+
+/** Inside one transaction attempt: events are held until the caller knows it committed. */
+class HeldEvents implements EventStore {
+  readonly written: SecurityEvent[] = [];
+  private readonly inner: EventStore;
+
+  constructor(inner: EventStore) {
+    this.inner = inner;
+  }
+
+  async create(event: SecurityEvent): Promise<void> {
+    await this.inner.create(event);
+    this.written.push(event);
+  }
+
+  list(filter: EventFilter): Promise<SecurityEvent[]> {
+    return this.inner.list(filter);
+  }
+
+  prune(before: number): Promise<number> {
+    return this.inner.prune(before);
+  }
+}
+
+/** `ops` with its events replaced. */
+function withEvents(ops: StoreOps, events: EventStore): StoreOps {
+  return {
+    orgs: ops.orgs,
+    users: ops.users,
+    clients: ops.clients,
+    sessions: ops.sessions,
+    tokens: ops.tokens,
+    codes: ops.codes,
+    idps: ops.idps,
+    replay: ops.replay,
+    throttle: ops.throttle,
+    events,
+  };
 }
 
 /** `store`, reporting committed security events to `observe`. */
 export function observeEvents(store: Store, observe: EventObserver): Store {
-  const notify = (events: readonly SecurityEvent[]) => {
-    for (const event of events) {
-      try {
-        observe(event);
-      } catch {
-        // The event is written; only its metric is lost.
-      }
-    }
-  };
-  const collecting = (tx: StoreOps, pending: SecurityEvent[]): StoreOps =>
-    passThrough<StoreOps>(tx, {
-      insertEvent: async (event: SecurityEvent) => {
-        await tx.insertEvent(event);
-        pending.push(event);
-      },
-    });
-
-  return passThrough<Store>(store, {
-    insertEvent: async (event: SecurityEvent) => {
-      await store.insertEvent(event);
-      notify([event]);
-    },
+  return {
+    ...withEvents(store, new ReportingEvents(store.events, observe)),
+    kind: store.kind,
     transaction: async <T>(fn: (tx: StoreOps) => Promise<T>): Promise<T> => {
-      let committed: SecurityEvent[] = [];
+      let committed: readonly SecurityEvent[] = [];
       const result = await store.transaction(async (tx) => {
         // A fresh list per attempt: a driver may run fn again after a serialization failure.
-        const pending: SecurityEvent[] = [];
-        const value = await fn(collecting(tx, pending));
-        committed = pending;
+        const events = new HeldEvents(tx.events);
+        const value = await fn(withEvents(tx, events));
+        committed = events.written;
         return value;
       });
-      notify(committed);
+      report(observe, committed);
       return result;
     },
-  });
+    ping: () => store.ping(),
+    close: () => store.close(),
+  };
 }

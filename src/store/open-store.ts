@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import type { SqlDriver } from './sql-driver.ts';
-import { SqliteDriver } from './sqlite-driver.ts';
 import { SqlStore } from './sql-store.ts';
+import { SqliteDriver } from './sqlite-driver.ts';
 import type { Store } from './store.ts';
-import { timeQueries, type QueryObserver } from './timed-driver.ts';
+import { type QueryObserver, timeQueries } from './timed-driver.ts';
 
 export interface OpenStoreOptions {
   databaseUrl: string;
@@ -21,7 +21,9 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length);
     const file = path === ':memory:' ? path : resolve(path);
-    return retryWhileBusy(() => SqlStore.open(timed(new SqliteDriver(file, { synchronous: options.sqliteSynchronous ?? 'FULL' })), options.now));
+    return retryWhileBusy(() =>
+      SqlStore.open(timed(new SqliteDriver(file, { synchronous: options.sqliteSynchronous ?? 'FULL' })), options.now),
+    );
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     const { PostgresDriver } = await import('./postgres-driver.ts');

@@ -2,8 +2,8 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
 /**
- * A thread with its own SQLite connection that runs WAL checkpoints on request (performance,
- * issue #8; SqliteDriver decides when).
+ * A thread with its own SQLite connection that runs WAL checkpoints on request (SqliteDriver
+ * decides when; docs/benchmarks.md has the measurements).
  *
  * In WAL mode SQLite copies the WAL back into the database file every ~1000 pages written, and
  * it does so inside the COMMIT that crosses the mark: the pages are written and the database

@@ -2,8 +2,8 @@ import { closeSync, fdatasync, fstatSync, fsyncSync, mkdirSync, openSync, statSy
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
-import { SqliteCheckpointer } from './sqlite-checkpointer.ts';
 import type { SqlDriver, SqlExecutor, SqlValue } from './sql-driver.ts';
+import { SqliteCheckpointer } from './sqlite-checkpointer.ts';
 
 const fdatasyncAsync = promisify(fdatasync);
 
@@ -62,7 +62,7 @@ export class SqliteDriver implements SqlDriver {
       this.db.close();
       throw error;
     }
-    // FULL, group-committed (performance, issue #8). SQLite's own synchronous=FULL fsyncs the WAL
+    // FULL, group-committed (docs/benchmarks.md). SQLite's own synchronous=FULL fsyncs the WAL
     // inside every COMMIT — on the event-loop thread, one transaction per fsync, so the whole
     // server stalls for each write's disk flush (the refresh and code-exchange profiles were
     // dominated by it). Instead SQLite runs at NORMAL (WAL mode: always consistent) and this
@@ -77,7 +77,7 @@ export class SqliteDriver implements SqlDriver {
     this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
     this.db.pragma('foreign_keys = ON');
     this.path = path;
-    // Checkpoints off the event loop (performance, issue #8; see SqliteCheckpointer).
+    // Checkpoints off the event loop (see SqliteCheckpointer).
     this.checkpointOnThread = wal && path !== ':memory:';
     if (this.checkpointOnThread) this.db.pragma('wal_autocheckpoint = 0');
   }

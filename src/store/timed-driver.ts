@@ -37,7 +37,7 @@ export function timeQueries(driver: SqlDriver, observe: QueryObserver): SqlDrive
       throw error;
     }
   };
-  // The store's SQL texts are a small fixed set: classify each once, not on every query (issue #8 profile).
+  // The store's SQL texts are a small fixed set: classify each once, not on every query.
   const operations = new Map<string, QueryOperation>();
   const operationOf = (sql: string): QueryOperation => {
     let operation = operations.get(sql);

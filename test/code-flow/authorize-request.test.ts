@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createHarness, storeKinds, type Harness, type Seeded } from '../support/harness.ts';
+import { createHarness, type Harness, type Seeded, storeKinds } from '../support/harness.ts';
 import { authorizeQuery, CALLBACK, getAuthorize, openLoginPage, pkcePair, setCookies } from './flow.ts';
 
 /** An error page: HTML, no redirect, the house headers, the message shown. */
@@ -79,7 +79,10 @@ for (const kind of storeKinds()) {
         const seeded = await secure.seed();
         const res = await getAuthorize(secure, authorizeQuery(seeded));
         assert.equal(res.statusCode, 200);
-        assert.match(setCookies(res).join('\n'), /sei_authorize_csrf=[^;]+; Max-Age=600; Path=\/oauth\/authorize; HttpOnly; SameSite=Lax; Secure/);
+        assert.match(
+          setCookies(res).join('\n'),
+          /sei_authorize_csrf=[^;]+; Max-Age=600; Path=\/oauth\/authorize; HttpOnly; SameSite=Lax; Secure/,
+        );
       } finally {
         await secure.close();
       }
@@ -131,13 +134,19 @@ for (const kind of storeKinds()) {
     });
 
     test('response_type=token is unsupported_response_type and yields no token', async () => {
-      const location = assertErrorRedirect(await getAuthorize(h, authorizeQuery(s, { response_type: 'token' })), 'unsupported_response_type');
+      const location = assertErrorRedirect(
+        await getAuthorize(h, authorizeQuery(s, { response_type: 'token' })),
+        'unsupported_response_type',
+      );
       assert.equal(location.hash, '');
       assert.equal(location.searchParams.get('access_token'), null);
     });
 
     test('a registered query component is kept when the error is added (RFC 6749 §3.1.2)', async () => {
-      const res = await getAuthorize(h, authorizeQuery(multi, { redirect_uri: 'https://app.example/other?tenant=7', response_type: 'token' }));
+      const res = await getAuthorize(
+        h,
+        authorizeQuery(multi, { redirect_uri: 'https://app.example/other?tenant=7', response_type: 'token' }),
+      );
       assert.equal(res.statusCode, 302);
       assert.match(String(res.headers.location), /^https:\/\/app\.example\/other\?tenant=7&error=unsupported_response_type&/);
     });
@@ -153,7 +162,10 @@ for (const kind of storeKinds()) {
     });
 
     test('a malformed S256 challenge is refused', async () => {
-      assertErrorRedirect(await getAuthorize(h, authorizeQuery(s, { code_challenge: 'short', code_challenge_method: 'S256' })), 'invalid_request');
+      assertErrorRedirect(
+        await getAuthorize(h, authorizeQuery(s, { code_challenge: 'short', code_challenge_method: 'S256' })),
+        'invalid_request',
+      );
     });
 
     test('a method without a challenge is refused', async () => {
@@ -172,7 +184,12 @@ for (const kind of storeKinds()) {
     });
 
     test('a JSON body on the authorize POST gets an HTML error page (415), not the JSON renderer', async () => {
-      const res = await h.app.inject({ method: 'POST', url: '/oauth/authorize', payload: '{}', headers: { 'content-type': 'application/json' } });
+      const res = await h.app.inject({
+        method: 'POST',
+        url: '/oauth/authorize',
+        payload: '{}',
+        headers: { 'content-type': 'application/json' },
+      });
       assert.equal(res.statusCode, 415);
       assert.match(String(res.headers['content-type']), /^text\/html/);
       assert.match(res.body, /role="alert"/);
@@ -184,7 +201,8 @@ for (const kind of storeKinds()) {
       assert.equal(meta.authorization_endpoint, `${h.issuer}/oauth/authorize`);
       assert.deepEqual(meta.code_challenge_methods_supported, ['S256']);
       assert.deepEqual(meta.response_types_supported, ['code']);
-      for (const grant of ['authorization_code', 'refresh_token', 'client_credentials']) assert.ok(meta.grant_types_supported.includes(grant), grant);
+      for (const grant of ['authorization_code', 'refresh_token', 'client_credentials'])
+        assert.ok(meta.grant_types_supported.includes(grant), grant);
     });
   });
 }

@@ -8,8 +8,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { storeKinds, type Harness, type Seeded } from '../support/harness.ts';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Harness, type Seeded, storeKinds } from '../support/harness.ts';
 import { exchangeCode, listeningHarness } from './flow.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -34,7 +34,9 @@ for (const [index, kind] of storeKinds().entries()) {
       callback = createServer((req, res) => {
         // The browser also asks for /favicon.ico; count only the redirect itself.
         if (req.url?.startsWith('/callback')) callbackHits.push(req.url);
-        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html><title>Client app</title><h1>Signed in</h1>');
+        res
+          .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+          .end('<!doctype html><title>Client app</title><h1>Signed in</h1>');
       });
       await new Promise<void>((resolve) => callback.listen(0, '127.0.0.1', resolve));
       callbackUrl = `http://127.0.0.1:${(callback.address() as AddressInfo).port}/callback`;
@@ -46,7 +48,16 @@ for (const [index, kind] of storeKinds().entries()) {
       // chromium.launch starts from a fresh temporary user-data-dir and removes it on close.
       browser = await chromium.launch({
         executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          '--no-first-run',
+          '--disable-quic',
+        ],
       });
       // The page has no scripts and must not need any.
       context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 880, height: 760 } });

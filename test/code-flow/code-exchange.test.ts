@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createHarness, ManualClock, passwordLogin, storeKinds, type Harness } from '../support/harness.ts';
+import { createHarness, type Harness, ManualClock, passwordLogin, storeKinds } from '../support/harness.ts';
 import { CALLBACK, exchangeCode, isActive, obtainCode, pkcePair } from './flow.ts';
 
 const INVALID_CODE = { error: 'invalid_grant', error_description: 'The authorization code is invalid, expired or already used.' };
@@ -27,7 +27,7 @@ for (const kind of storeKinds()) {
       assert.equal(body.email, s.email);
       assert.equal(body.token_type, 'BearerToken');
       assert.ok(await isActive(h, s, body.access_token));
-      const session = (await h.store.listActiveSessions(s.userId, clock.now()))[0]!;
+      const session = (await h.store.sessions.listActive(s.userId, clock.now()))[0]!;
       assert.equal(session.grantType, 'authorization_code');
     });
 
@@ -54,13 +54,18 @@ for (const kind of storeKinds()) {
       assert.deepEqual(second.json(), INVALID_CODE);
       assert.equal(await isActive(h, s, access_token), false, 'the access token from the code is revoked');
       assert.equal(await isActive(h, s, refresh_token), false, 'the refresh token from the code is revoked');
-      const refreshed = await h.post('/oauth/token', { grant_type: 'refresh_token', client_id: s.clientId, client_secret: s.clientSecret, refresh_token });
+      const refreshed = await h.post('/oauth/token', {
+        grant_type: 'refresh_token',
+        client_id: s.clientId,
+        client_secret: s.clientSecret,
+        refresh_token,
+      });
       assert.equal(refreshed.statusCode, 400);
-      const events = await h.store.listEvents({ userId: s.userId });
+      const events = await h.store.events.list({ userId: s.userId });
       const reused = events.find((e) => e.type === 'code_reused');
       assert.ok(reused?.sessionId, 'a code_reused event naming the session');
       assert.ok(events.some((e) => e.type === 'session_ended' && e.reason === 'code_reuse' && e.sessionId === reused.sessionId));
-      assert.equal((await h.store.findSession(reused.sessionId))?.endReason, 'code_reuse');
+      assert.equal((await h.store.sessions.find(reused.sessionId))?.endReason, 'code_reuse');
     });
 
     test('two simultaneous exchanges of one code: one wins, the other is refused and ends its session', async () => {
@@ -70,7 +75,7 @@ for (const kind of storeKinds()) {
       assert.deepEqual(results.map((r) => r.statusCode).sort(), [200, 400]);
       const winner = results.find((r) => r.statusCode === 200)!.json();
       assert.equal(await isActive(h, s, winner.access_token), false);
-      assert.equal((await h.store.listActiveSessions(s.userId, clock.now())).length, 0);
+      assert.equal((await h.store.sessions.listActive(s.userId, clock.now())).length, 0);
     });
 
     test('an unknown code is invalid_grant', async () => {
@@ -111,7 +116,11 @@ for (const kind of storeKinds()) {
       const res = await exchangeCode(h, s, code);
       assert.equal(res.json().error, 'invalid_grant');
       assert.match(res.json().error_description, /redirect_uri is required/);
-      assert.equal((await exchangeCode(h, s, code, { redirect_uri: CALLBACK })).statusCode, 200, 'the failed attempt did not spend the code');
+      assert.equal(
+        (await exchangeCode(h, s, code, { redirect_uri: CALLBACK })).statusCode,
+        200,
+        'the failed attempt did not spend the code',
+      );
     });
 
     test('a different redirect_uri at the exchange is invalid_grant', async () => {
@@ -150,7 +159,11 @@ for (const kind of storeKinds()) {
       const { verifier, challenge } = pkcePair();
       const code = await obtainCode(h, s, { code_challenge: challenge, code_challenge_method: 'S256' });
       assert.deepEqual((await exchangeCode(h, s, code)).json(), { error: 'invalid_grant', error_description: 'PKCE verification failed.' });
-      assert.equal((await exchangeCode(h, s, code, { code_verifier: verifier })).statusCode, 200, 'the failed attempt did not spend the code');
+      assert.equal(
+        (await exchangeCode(h, s, code, { code_verifier: verifier })).statusCode,
+        200,
+        'the failed attempt did not spend the code',
+      );
     });
 
     test('PKCE: a malformed verifier (bad characters, too short) is invalid_grant', async () => {
@@ -184,12 +197,12 @@ for (const kind of storeKinds()) {
       assert.equal(retried.statusCode, 200, retried.body);
       assert.equal(await isActive(h, s, earlier.json().access_token), false, 'the other session ended');
       assert.ok(await isActive(h, s, retried.json().access_token));
-      const sessions = await h.store.listActiveSessions(s.userId, clock.now());
+      const sessions = await h.store.sessions.listActive(s.userId, clock.now());
       assert.equal(sessions.length, 1);
       assert.equal(sessions[0]!.grantType, 'authorization_code');
     });
 
-    test('endOtherSessions=true at the exchange ends the user\'s other sessions even without a limit', async () => {
+    test("endOtherSessions=true at the exchange ends the user's other sessions even without a limit", async () => {
       const s = await h.seed();
       const earlier = await passwordLogin(h, s);
       const res = await exchangeCode(h, s, await obtainCode(h, s), { endOtherSessions: 'true' });
@@ -200,7 +213,7 @@ for (const kind of storeKinds()) {
     test('a user disabled between login and exchange gets invalid_grant', async () => {
       const s = await h.seed();
       const code = await obtainCode(h, s);
-      await h.admin.setUserDisabled(s.email, true);
+      await h.services.accounts.setUserDisabled(s.email, true);
       assert.deepEqual((await exchangeCode(h, s, code)).json(), INVALID_CODE);
     });
   });

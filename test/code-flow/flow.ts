@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer, type AddressInfo } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import type { LightMyRequestResponse } from 'fastify';
 import { createHarness, type Harness, type Seeded } from '../support/harness.ts';
 
@@ -98,7 +98,12 @@ export function exchangeCode(h: Harness, s: Seeded, code: string, extra: Record<
 }
 
 export function refresh(h: Harness, s: Seeded, refreshToken: string): Promise<LightMyRequestResponse> {
-  return h.post('/oauth/token', { grant_type: 'refresh_token', client_id: s.clientId, client_secret: s.clientSecret, refresh_token: refreshToken });
+  return h.post('/oauth/token', {
+    grant_type: 'refresh_token',
+    client_id: s.clientId,
+    client_secret: s.clientSecret,
+    refresh_token: refreshToken,
+  });
 }
 
 /** Whether introspection calls the token active. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { hashSecret } from '../../src/crypto/secrets.ts';
-import { createHarness, storeKinds, type Harness, type Seeded } from '../support/harness.ts';
+import { createHarness, type Harness, type Seeded, storeKinds } from '../support/harness.ts';
 import { authorizeQuery, CALLBACK, openLoginPage, pkcePair, submitLogin } from './flow.ts';
 
 const BAD_LOGIN = 'The email or password is incorrect.';
@@ -18,7 +18,10 @@ for (const kind of storeKinds()) {
 
     test('a correct login redirects (303) to the redirect URI with a code and the state', async () => {
       const { challenge } = pkcePair();
-      const page = await openLoginPage(h, authorizeQuery(s, { redirect_uri: CALLBACK, code_challenge: challenge, code_challenge_method: 'S256' }));
+      const page = await openLoginPage(
+        h,
+        authorizeQuery(s, { redirect_uri: CALLBACK, code_challenge: challenge, code_challenge_method: 'S256' }),
+      );
       const res = await submitLogin(h, page, { email: s.email, password: s.password });
       assert.equal(res.statusCode, 303);
       const location = new URL(String(res.headers.location));
@@ -30,7 +33,7 @@ for (const kind of storeKinds()) {
       const code = location.searchParams.get('code')!;
       assert.match(code, /^sac_[A-Za-z0-9_-]{43}$/, '256 random bits');
       // Stored hashed, with every binding.
-      const stored = await h.store.findAuthorizationCode(hashSecret(code));
+      const stored = await h.store.codes.find(hashSecret(code));
       assert.ok(stored);
       assert.equal(stored.clientId, s.clientId);
       assert.equal(stored.userId, s.userId);
@@ -70,7 +73,7 @@ for (const kind of storeKinds()) {
       assert.match(res.body, /aria-invalid="true" aria-describedby="form-error"/);
       assert.ok(res.body.includes(`value="${u.email}"`), 'the email is kept');
       assert.match(res.body, /name="csrf_token" value="[^"]+"/);
-      const events = await h.store.listEvents({ userId: u.userId });
+      const events = await h.store.events.list({ userId: u.userId });
       const failed = events.filter((e) => e.type === 'login_failed' && e.reason === 'bad_password');
       assert.equal(failed.length, 1);
       assert.equal(failed[0]!.clientId, u.clientId);
@@ -84,7 +87,7 @@ for (const kind of storeKinds()) {
       const alert = (body: string) => /role="alert">([^<]*)</.exec(body)?.[1];
       assert.equal(alert(unknown.body), BAD_LOGIN);
       assert.equal(alert(unknown.body), alert(wrong.body));
-      const events = await h.store.listEvents({});
+      const events = await h.store.events.list({});
       assert.ok(events.some((e) => e.type === 'login_failed' && e.reason === 'unknown_user' && e.clientId === s.clientId));
     });
 
@@ -99,7 +102,7 @@ for (const kind of storeKinds()) {
 
     test('a disabled user cannot sign in, with the same message', async () => {
       const other = await h.seed();
-      await h.admin.setUserDisabled(other.email, true);
+      await h.services.accounts.setUserDisabled(other.email, true);
       const page = await openLoginPage(h, authorizeQuery(other));
       const res = await submitLogin(h, page, { email: other.email, password: other.password });
       assert.equal(res.statusCode, 400);
@@ -110,7 +113,12 @@ for (const kind of storeKinds()) {
       const page = await openLoginPage(h, authorizeQuery(s));
       const form = new URLSearchParams(page.fields).toString();
       const query = new URLSearchParams({ email: s.email, password: s.password }).toString();
-      const res = await h.app.inject({ method: 'POST', url: `/oauth/authorize?${query}`, payload: form, headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: page.cookie } });
+      const res = await h.app.inject({
+        method: 'POST',
+        url: `/oauth/authorize?${query}`,
+        payload: form,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: page.cookie },
+      });
       assert.equal(res.statusCode, 400);
       assert.equal(res.headers.location, undefined);
       assert.match(res.body, /role="alert">Enter your email address and your password\.</);
@@ -148,15 +156,20 @@ for (const kind of storeKinds()) {
     });
 
     test('CSRF is checked before the password: a forged submit records no login attempt', async () => {
-      const before = (await h.store.listEvents({ userId: s.userId })).length;
+      const before = (await h.store.events.list({ userId: s.userId })).length;
       const page = await openLoginPage(h, authorizeQuery(s));
       await submitLogin(h, page, { email: s.email, password: 'guess guess guess' }, { cookie: null });
-      assert.equal((await h.store.listEvents({ userId: s.userId })).length, before);
+      assert.equal((await h.store.events.list({ userId: s.userId })).length, before);
     });
 
     test('the hidden fields are re-validated: a swapped redirect_uri gets the error page, no code', async () => {
       const page = await openLoginPage(h, authorizeQuery(s));
-      const res = await submitLogin(h, page, { email: s.email, password: s.password }, { fields: { redirect_uri: 'https://evil.example/cb' } });
+      const res = await submitLogin(
+        h,
+        page,
+        { email: s.email, password: s.password },
+        { fields: { redirect_uri: 'https://evil.example/cb' } },
+      );
       assert.equal(res.statusCode, 400);
       assert.equal(res.headers.location, undefined);
       assert.match(res.body, /not registered/);
@@ -175,7 +188,12 @@ for (const kind of storeKinds()) {
     test('a repeated field on the POST is an error page', async () => {
       const page = await openLoginPage(h, authorizeQuery(s));
       const form = `${new URLSearchParams({ ...page.fields, email: s.email, password: s.password })}&client_id=${s.clientId}`;
-      const dup = await h.app.inject({ method: 'POST', url: '/oauth/authorize', payload: form, headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: page.cookie } });
+      const dup = await h.app.inject({
+        method: 'POST',
+        url: '/oauth/authorize',
+        payload: form,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: page.cookie },
+      });
       assert.equal(dup.statusCode, 400);
       assert.equal(dup.headers.location, undefined);
       assert.match(dup.body, /client_id is given more than once/);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as oauth from 'oauth4webapi';
-import { storeKinds, type Harness, type Seeded } from '../support/harness.ts';
+import { type Harness, type Seeded, storeKinds } from '../support/harness.ts';
 import { hiddenFields, listeningHarness } from './flow.ts';
 
 const REDIRECT_URI = 'https://app.example/callback';
@@ -28,7 +28,10 @@ for (const kind of storeKinds()) {
     async function signIn(authorizationUrl: URL): Promise<URL> {
       const page = await fetch(authorizationUrl);
       assert.equal(page.status, 200);
-      const cookie = page.headers.getSetCookie().find((c) => c.startsWith('sei_authorize_csrf='))!.split(';')[0]!;
+      const cookie = page.headers
+        .getSetCookie()
+        .find((c) => c.startsWith('sei_authorize_csrf='))!
+        .split(';')[0]!;
       const form = new URLSearchParams({ ...hiddenFields(await page.text()), email: s.email, password: s.password });
       const submitted = await fetch(new URL('/oauth/authorize', origin), {
         method: 'POST',
@@ -100,7 +103,10 @@ for (const kind of storeKinds()) {
     });
 
     test('the library sees a reused code as invalid_grant', async () => {
-      const as = await oauth.processDiscoveryResponse(new URL(origin), await oauth.discoveryRequest(new URL(origin), { algorithm: 'oauth2', ...INSECURE }));
+      const as = await oauth.processDiscoveryResponse(
+        new URL(origin),
+        await oauth.discoveryRequest(new URL(origin), { algorithm: 'oauth2', ...INSECURE }),
+      );
       const client: oauth.Client = { client_id: s.clientId };
       const clientAuth = oauth.ClientSecretPost(s.clientSecret);
       const state = oauth.generateRandomState();

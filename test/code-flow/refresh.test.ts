@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createHarness, ManualClock, storeKinds, type Harness, type Seeded } from '../support/harness.ts';
+import { createHarness, type Harness, ManualClock, type Seeded, storeKinds } from '../support/harness.ts';
 import { exchangeCode, isActive, obtainCode, refresh } from './flow.ts';
 
 /** Logs in through the page and exchanges the code: the start of a refresh-token family. */
-async function codeLogin(h: Harness, s: Seeded): Promise<{ access_token: string; refresh_token: string; refresh_token_expires_in: number }> {
+async function codeLogin(
+  h: Harness,
+  s: Seeded,
+): Promise<{ access_token: string; refresh_token: string; refresh_token_expires_in: number }> {
   const res = await exchangeCode(h, s, await obtainCode(h, s));
   assert.equal(res.statusCode, 200, res.body);
   return res.json();
@@ -27,7 +30,15 @@ for (const kind of storeKinds()) {
       assert.equal(res.statusCode, 200, res.body);
       assert.equal(res.headers['cache-control'], 'no-store');
       const second = res.json();
-      assert.deepEqual(Object.keys(second).sort(), ['access_token', 'email', 'expires_in', 'redirect_url', 'refresh_token', 'refresh_token_expires_in', 'token_type']);
+      assert.deepEqual(Object.keys(second).sort(), [
+        'access_token',
+        'email',
+        'expires_in',
+        'redirect_url',
+        'refresh_token',
+        'refresh_token_expires_in',
+        'token_type',
+      ]);
       assert.notEqual(second.refresh_token, first.refresh_token);
       assert.notEqual(second.access_token, first.access_token);
       assert.equal(second.email, s.email);
@@ -53,13 +64,13 @@ for (const kind of storeKinds()) {
         assert.equal(await isActive(h, s, token), false, 'every token of the session is dead');
       }
       assert.equal((await refresh(h, s, second.refresh_token)).json().error, 'invalid_grant', 'the current refresh token is dead too');
-      const events = await h.store.listEvents({ userId: s.userId });
+      const events = await h.store.events.list({ userId: s.userId });
       const event = events.find((e) => e.type === 'refresh_token_reused');
       assert.ok(event, 'a refresh_token_reused security event');
-      assert.equal((await h.store.findSession(event.sessionId!))?.endReason, 'refresh_token_reuse');
+      assert.equal((await h.store.sessions.find(event.sessionId!))?.endReason, 'refresh_token_reuse');
     });
 
-    test('grace window: the previous token works again within the client\'s refreshGrace, and counts as reuse after it', async () => {
+    test("grace window: the previous token works again within the client's refreshGrace, and counts as reuse after it", async () => {
       const s = await h.seed({ client: { refreshTokens: true, refreshGrace: 10 } });
       const first = await codeLogin(h, s);
       const second = (await refresh(h, s, first.refresh_token)).json();
@@ -74,7 +85,7 @@ for (const kind of storeKinds()) {
       assert.equal(late.statusCode, 400);
       assert.equal(late.json().error, 'invalid_grant');
       assert.equal(await isActive(h, s, second.access_token), false, 'after the window it is reuse: the session ended');
-      assert.ok((await h.store.listEvents({ userId: s.userId })).some((e) => e.type === 'refresh_token_reused'));
+      assert.ok((await h.store.events.list({ userId: s.userId })).some((e) => e.type === 'refresh_token_reused'));
     });
 
     test('absolute lifetime: refresh_token_expires_in counts down from the original login and never grows', async () => {
@@ -117,10 +128,19 @@ for (const kind of storeKinds()) {
     test('50 parallel refreshes with one token: exactly one 200, the rest invalid_grant, never a 5xx', async () => {
       const s = await h.seed({ client: { refreshTokens: true } });
       const tokens = await codeLogin(h, s);
-      const body = new URLSearchParams({ grant_type: 'refresh_token', client_id: s.clientId, client_secret: s.clientSecret, refresh_token: tokens.refresh_token }).toString();
+      const body = new URLSearchParams({
+        grant_type: 'refresh_token',
+        client_id: s.clientId,
+        client_secret: s.clientSecret,
+        refresh_token: tokens.refresh_token,
+      }).toString();
       const responses = await Promise.all(
         Array.from({ length: 50 }, async () => {
-          const res = await fetch(`${base}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+          const res = await fetch(`${base}/oauth/token`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body,
+          });
           return { status: res.status, json: (await res.json()) as Record<string, unknown> };
         }),
       );

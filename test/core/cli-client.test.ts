@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { hashSecret } from '../../src/crypto/secrets.ts';
-import { createHarness, freshDatabase, passwordLogin, storeKinds, type Harness } from '../support/harness.ts';
+import { createHarness, freshDatabase, type Harness, passwordLogin, storeKinds } from '../support/harness.ts';
 import { assertFails, assertOAuthError, runBin, runCliInProcess, singleJson, uniqueEmail } from './support.ts';
 
 for (const kind of storeKinds()) {
@@ -32,10 +32,22 @@ for (const kind of storeKinds()) {
     test('client create with every contract flag prints {"client_id","client_secret"}; client list shows the settings, never the secret', async () => {
       const created = singleJson(
         await cli([
-          'client', 'create', '--name', 'Reports',
-          '--redirect-url', 'https://reports.example/callback',
-          '--redirect-url', 'https://reports.example/other',
-          '--refresh-tokens', '--access-ttl', '120', '--refresh-ttl', '86400', '--token-type', 'Bearer', '--json',
+          'client',
+          'create',
+          '--name',
+          'Reports',
+          '--redirect-url',
+          'https://reports.example/callback',
+          '--redirect-url',
+          'https://reports.example/other',
+          '--refresh-tokens',
+          '--access-ttl',
+          '120',
+          '--refresh-ttl',
+          '86400',
+          '--token-type',
+          'Bearer',
+          '--json',
         ]),
       );
       assert.deepEqual(Object.keys(created).sort(), ['client_id', 'client_secret']);
@@ -60,8 +72,14 @@ for (const kind of storeKinds()) {
       assert.equal(listing.stdout.includes(hashSecret(secret)), false, 'the secret hash is listed');
 
       // The settings take effect at the token endpoint.
-      const user = await h.admin.createUser({ email: uniqueEmail('reports'), password: 'reports-password-1' });
-      const res = await passwordLogin(h, { clientId, clientSecret: secret, email: user.email, password: 'reports-password-1', userId: user.id });
+      const user = await h.services.accounts.createUser({ email: uniqueEmail('reports'), password: 'reports-password-1' });
+      const res = await passwordLogin(h, {
+        clientId,
+        clientSecret: secret,
+        email: user.email,
+        password: 'reports-password-1',
+        userId: user.id,
+      });
       assert.equal(res.statusCode, 200, res.body);
       assert.equal(res.json().token_type, 'Bearer');
       assert.equal(res.json().expires_in, 120);
@@ -70,7 +88,7 @@ for (const kind of storeKinds()) {
 
     test('client create defaults: BearerToken, no refresh tokens, server TTLs', async () => {
       const created = singleJson(await cli(['client', 'create', '--name', 'Defaults', '--redirect-url', 'https://d.example/cb', '--json']));
-      const client = await h.store.findClient(created.client_id as string);
+      const client = await h.store.clients.find(created.client_id as string);
       assert.equal(client?.tokenType, 'BearerToken');
       assert.equal(client?.refreshTokens, false);
       assert.equal(client?.accessTtl, null);
@@ -88,7 +106,11 @@ for (const kind of storeKinds()) {
         cli(['client', 'create', '--name', 'X', '--redirect-url', 'https://x.example/cb', '--refresh-ttl', 'soon', '--json']),
       ]);
       for (const result of results) assertFails(result);
-      assert.equal((await h.store.listClients()).some((c) => c.name === 'X'), false, 'no client was created by a refused command');
+      assert.equal(
+        (await h.store.clients.list()).some((c) => c.name === 'X'),
+        false,
+        'no client was created by a refused command',
+      );
     });
 
     test('client rotate-secret: the old secret stops working at once, the new one works', async () => {
@@ -109,9 +131,15 @@ for (const kind of storeKinds()) {
 
     test('client disable refuses the client; client enable restores it', async () => {
       const s = await h.seed();
-      assert.deepEqual(singleJson(await cli(['client', 'disable', '--client', s.clientId, '--json'])), { client_id: s.clientId, disabled: true });
+      assert.deepEqual(singleJson(await cli(['client', 'disable', '--client', s.clientId, '--json'])), {
+        client_id: s.clientId,
+        disabled: true,
+      });
       assertOAuthError(await passwordLogin(h, s), 400, 'invalid_client');
-      assert.deepEqual(singleJson(await cli(['client', 'enable', '--client', s.clientId, '--json'])), { client_id: s.clientId, disabled: false });
+      assert.deepEqual(singleJson(await cli(['client', 'enable', '--client', s.clientId, '--json'])), {
+        client_id: s.clientId,
+        disabled: false,
+      });
       assert.equal((await passwordLogin(h, s)).statusCode, 200);
     });
 
@@ -135,9 +163,21 @@ for (const kind of storeKinds()) {
         ]);
         const u = singleJson(user);
         const c = singleJson(client);
-        const res = await passwordLogin(h, { clientId: c.client_id as string, clientSecret: c.client_secret as string, email, password: 'spawned-password-1', userId: u.id as string });
+        const res = await passwordLogin(h, {
+          clientId: c.client_id as string,
+          clientSecret: c.client_secret as string,
+          email,
+          password: 'spawned-password-1',
+          userId: u.id as string,
+        });
         assert.equal(res.statusCode, 200, res.body);
-        assertFails(await runBin(['user', 'create', '--email', email.toUpperCase(), '--password-stdin', '--json'], { env, input: 'spawned-password-2' }), /already exists/);
+        assertFails(
+          await runBin(['user', 'create', '--email', email.toUpperCase(), '--password-stdin', '--json'], {
+            env,
+            input: 'spawned-password-2',
+          }),
+          /already exists/,
+        );
       });
     }
   });

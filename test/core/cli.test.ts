@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { LATEST_SCHEMA_VERSION } from '../../src/store/migrations.ts';
 import { SqliteDriver } from '../../src/store/sqlite-driver.ts';
-import { createHarness, freshDatabase, introspect, passwordLogin, storeKinds, type Harness, type Seeded } from '../support/harness.ts';
+import { createHarness, freshDatabase, type Harness, introspect, passwordLogin, type Seeded, storeKinds } from '../support/harness.ts';
 import { assertFails, assertOAuthError, runBin, runCliInProcess, singleJson, uniqueEmail } from './support.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -50,10 +50,13 @@ for (const kind of storeKinds()) {
       const created = singleJson(await cli(['org', 'create', '--name', 'Acme', '--max-sessions', '2', '--json']));
       assert.deepEqual(Object.keys(created), ['id']);
       assert.match(created.id as string, /^org_/);
-      assert.equal((await h.store.findOrg(created.id as string))?.maxSessions, 2);
+      assert.equal((await h.store.orgs.find(created.id as string))?.maxSessions, 2);
       const orgs = singleJson(await cli(['org', 'list', '--json'])).orgs as Array<Record<string, unknown>>;
       assert.ok(orgs.some((o) => o.id === created.id && o.name === 'Acme' && o.max_sessions === 2));
-      assert.ok(orgs.some((o) => o.id === 'org_default'), 'there is always a default organization');
+      assert.ok(
+        orgs.some((o) => o.id === 'org_default'),
+        'there is always a default organization',
+      );
     });
 
     test('org create without --json prints human text, not JSON', async () => {
@@ -70,30 +73,56 @@ for (const kind of storeKinds()) {
       assert.deepEqual(Object.keys(created).sort(), ['email', 'id']);
       assert.equal(created.email, email);
       assert.equal(result.stdout.includes('stdin-password-42'), false);
-      const client = await h.admin.createClient({ name: 'x', redirectUrls: ['https://x.example/cb'] });
-      const s: Seeded = { clientId: client.client_id, clientSecret: client.client_secret, email, password: 'stdin-password-42', userId: created.id as string };
+      const client = await h.services.clients.createClient({ name: 'x', redirectUrls: ['https://x.example/cb'] });
+      const s: Seeded = {
+        clientId: client.client_id,
+        clientSecret: client.client_secret,
+        email,
+        password: 'stdin-password-42',
+        userId: created.id as string,
+      };
       assert.equal((await passwordLogin(h, s)).statusCode, 200, 'the trailing newline is not part of the password');
     });
 
     test('user create with --org and --max-sessions applies both', async () => {
       const org = singleJson(await cli(['org', 'create', '--name', 'Limits', '--max-sessions', '5', '--json']));
       const email = uniqueEmail('limited');
-      const created = singleJson(await cli(['user', 'create', '--email', email, '--org', org.id as string, '--max-sessions', '1', '--password-stdin', '--json'], 'limited-password-1'));
-      const user = await h.store.findUserById(created.id as string);
+      const created = singleJson(
+        await cli(
+          ['user', 'create', '--email', email, '--org', org.id as string, '--max-sessions', '1', '--password-stdin', '--json'],
+          'limited-password-1',
+        ),
+      );
+      const user = await h.store.users.find(created.id as string);
       assert.equal(user?.orgId, org.id);
       assert.equal(user?.maxSessions, 1);
-      const client = await h.admin.createClient({ name: 'x', redirectUrls: ['https://x.example/cb'] });
-      const s: Seeded = { clientId: client.client_id, clientSecret: client.client_secret, email, password: 'limited-password-1', userId: user!.id };
+      const client = await h.services.clients.createClient({ name: 'x', redirectUrls: ['https://x.example/cb'] });
+      const s: Seeded = {
+        clientId: client.client_id,
+        clientSecret: client.client_secret,
+        email,
+        password: 'limited-password-1',
+        userId: user!.id,
+      };
       assert.equal((await passwordLogin(h, s)).statusCode, 200);
       assertOAuthError(await passwordLogin(h, s), 400, 'concurrent_session_limit');
-      assertFails(await cli(['user', 'create', '--email', uniqueEmail('orphan'), '--org', 'org_nope', '--password-stdin', '--json'], 'orphan-password-1'), /organization/);
+      assertFails(
+        await cli(
+          ['user', 'create', '--email', uniqueEmail('orphan'), '--org', 'org_nope', '--password-stdin', '--json'],
+          'orphan-password-1',
+        ),
+        /organization/,
+      );
     });
 
     test('a duplicate email differing only in case is refused: non-zero exit, message on stderr', async () => {
       const email = uniqueEmail('Dup');
       singleJson(await cli(['user', 'create', '--email', email, '--password-stdin', '--json'], 'dup-password-01'));
-      assertFails(await cli(['user', 'create', '--email', email.toUpperCase(), '--password-stdin', '--json'], 'dup-password-02'), /already exists/);
-      assert.equal((await h.store.listUsers()).filter((u) => u.email.toLowerCase() === email.toLowerCase()).length, 1);
+      assertFails(
+        await cli(['user', 'create', '--email', email.toUpperCase(), '--password-stdin', '--json'], 'dup-password-02'),
+        /already exists/,
+      );
+      assert.equal((await h.store.users.list()).filter((u) => u.email.toLowerCase() === email.toLowerCase()).length, 1);
     });
 
     test('there is no --password flag: a password on argv is refused and no user is created', async () => {
@@ -104,7 +133,7 @@ for (const kind of storeKinds()) {
       ]);
       assertFails(created, /unknown option '--password'/);
       assertFails(setPw);
-      assert.equal(await h.store.findUserByEmail(email), undefined);
+      assert.equal(await h.store.users.findByEmail(email), undefined);
     });
 
     test('user create rejects an invalid email, a short password, a missing --email and a bad --max-sessions', async () => {
@@ -128,14 +157,21 @@ for (const kind of storeKinds()) {
         cli(['frobnicate']),
       ]);
       for (const result of results) assertFails(result);
-      assert.equal((await h.store.listOrgs()).some((o) => o.name === 'X'), false, 'no organization was created by a refused command');
+      assert.equal(
+        (await h.store.orgs.list()).some((o) => o.name === 'X'),
+        false,
+        'no organization was created by a refused command',
+      );
     });
 
     test('user list --json lists users without their password hashes', async () => {
       const s = await h.seed({ maxSessions: 3 });
       const listing = await cli(['user', 'list', '--json']);
       const users = singleJson(listing).users as Array<Record<string, unknown>>;
-      assert.deepEqual(users.find((u) => u.id === s.userId), { id: s.userId, email: s.email, org: 'org_default', max_sessions: 3, disabled: false, has_password: true });
+      assert.deepEqual(
+        users.find((u) => u.id === s.userId),
+        { id: s.userId, email: s.email, org: 'org_default', max_sessions: 3, disabled: false, has_password: true },
+      );
       assert.doesNotMatch(listing.stdout, /argon2/);
     });
 
@@ -159,14 +195,20 @@ for (const kind of storeKinds()) {
 
     test('user set-password replaces the password (read from stdin)', async () => {
       const s = await h.seed();
-      assert.deepEqual(singleJson(await cli(['user', 'set-password', '--email', s.email, '--password-stdin', '--json'], 'brand-new-password-7\n')), { email: s.email });
+      assert.deepEqual(
+        singleJson(await cli(['user', 'set-password', '--email', s.email, '--password-stdin', '--json'], 'brand-new-password-7\n')),
+        { email: s.email },
+      );
       assertOAuthError(await passwordLogin(h, s), 400, 'invalid_grant');
       assert.equal((await passwordLogin(h, { ...s, password: 'brand-new-password-7' })).statusCode, 200);
     });
 
     test('user set-max-sessions sets and clears the limit', async () => {
       const s = await h.seed();
-      assert.deepEqual(singleJson(await cli(['user', 'set-max-sessions', '--email', s.email, '--max-sessions', '1', '--json'])), { email: s.email, max_sessions: 1 });
+      assert.deepEqual(singleJson(await cli(['user', 'set-max-sessions', '--email', s.email, '--max-sessions', '1', '--json'])), {
+        email: s.email,
+        max_sessions: 1,
+      });
       assert.equal((await passwordLogin(h, s)).statusCode, 200);
       assertOAuthError(await passwordLogin(h, s), 400, 'concurrent_session_limit');
       const [cleared, neither] = await Promise.all([
@@ -181,7 +223,11 @@ for (const kind of storeKinds()) {
     test('user disable ends the sessions and refuses logins; user enable allows them again', async () => {
       const s = await h.seed();
       const token = (await passwordLogin(h, s)).json().access_token as string;
-      assert.deepEqual(singleJson(await cli(['user', 'disable', '--email', s.email, '--json'])), { email: s.email, disabled: true, ended_sessions: 1 });
+      assert.deepEqual(singleJson(await cli(['user', 'disable', '--email', s.email, '--json'])), {
+        email: s.email,
+        disabled: true,
+        ended_sessions: 1,
+      });
       assert.deepEqual((await introspect(h, s, token)).json(), { active: false });
       assertOAuthError(await passwordLogin(h, s), 400, 'invalid_grant');
       const [enabled, unknown] = await Promise.all([
@@ -202,7 +248,11 @@ describe('admin CLI and the database [sqlite]', () => {
       const env = { DATABASE_URL: db.url };
       singleJson(await runBin(['org', 'list', '--json'], { env }));
       const driver = new SqliteDriver(db.url.slice('sqlite:'.length));
-      await driver.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [LATEST_SCHEMA_VERSION + 1, 'from the future', Date.now()]);
+      await driver.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
+        LATEST_SCHEMA_VERSION + 1,
+        'from the future',
+        Date.now(),
+      ]);
       await driver.close();
       const result = await runBin(['org', 'list', '--json'], { env });
       assertFails(result, /newer/);

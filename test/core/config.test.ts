@@ -136,7 +136,11 @@ describe('sei-auth serve refuses a bad configuration', () => {
 
   test('serve with a good configuration creates the database folder, and the metadata names the ISSUER', async () => {
     const file = join(dir, 'nested', 'deeper', 'sei-auth.db');
-    const server = await startServerProcess({ DATABASE_URL: `sqlite:${file}`, ISSUER: 'https://issuer.example.test', ACCESS_TOKEN_TTL: '77' });
+    const server = await startServerProcess({
+      DATABASE_URL: `sqlite:${file}`,
+      ISSUER: 'https://issuer.example.test',
+      ACCESS_TOKEN_TTL: '77',
+    });
     try {
       assert.ok(existsSync(file), 'the SQLite file (and its folders) were created');
       const doc = (await (await fetch(`${server.url}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../../src/clock.ts';
 import { hashSecret, newSecret } from '../../src/crypto/secrets.ts';
-import { createHarness, introspect, passwordLogin, storeKinds, type Harness, type Seeded } from '../support/harness.ts';
+import { createHarness, type Harness, introspect, passwordLogin, type Seeded, storeKinds } from '../support/harness.ts';
 import { assertNoEcho, assertOAuthError, basicAuth } from './support.ts';
 
 for (const kind of storeKinds()) {
@@ -53,7 +53,11 @@ for (const kind of storeKinds()) {
 
     test('the token may be sent in the query string', async () => {
       const { s, token } = await loggedIn();
-      const res = await h.post('/oauth/introspect', { client_id: s.clientId, client_secret: s.clientSecret }, { query: new URLSearchParams({ token }).toString() });
+      const res = await h.post(
+        '/oauth/introspect',
+        { client_id: s.clientId, client_secret: s.clientSecret },
+        { query: new URLSearchParams({ token }).toString() },
+      );
       assert.equal(res.json().active, true);
     });
 
@@ -65,7 +69,12 @@ for (const kind of storeKinds()) {
 
     test('a wrong token_type_hint does not stop the lookup', async () => {
       const { s, token } = await loggedIn();
-      const res = await h.post('/oauth/introspect', { client_id: s.clientId, client_secret: s.clientSecret, token, token_type_hint: 'refresh_token' });
+      const res = await h.post('/oauth/introspect', {
+        client_id: s.clientId,
+        client_secret: s.clientSecret,
+        token,
+        token_type_hint: 'refresh_token',
+      });
       assert.equal(res.json().active, true);
     });
 
@@ -87,18 +96,18 @@ for (const kind of storeKinds()) {
     test('a token of a session ended by the admin is {"active": false}', async () => {
       const { s, token } = await loggedIn();
       const sid = (await introspect(h, s, token)).json().sid as string;
-      await h.admin.endSession(sid);
+      await h.services.sessions.end(sid);
       assert.deepEqual((await introspect(h, s, token)).json(), { active: false });
-      assert.equal((await h.store.findSession(sid))?.endReason, 'admin');
+      assert.equal((await h.store.sessions.find(sid))?.endReason, 'admin');
     });
 
     test('the tokens of a disabled user are {"active": false}', async () => {
       const { s, token } = await loggedIn();
-      const { endedSessions } = await h.admin.setUserDisabled(s.email, true);
+      const { endedSessions } = await h.services.accounts.setUserDisabled(s.email, true);
       assert.equal(endedSessions, 1);
       assert.deepEqual((await introspect(h, s, token)).json(), { active: false });
       // Re-enabling the user does not bring old sessions back.
-      await h.admin.setUserDisabled(s.email, false);
+      await h.services.accounts.setUserDisabled(s.email, false);
       assert.deepEqual((await introspect(h, s, token)).json(), { active: false });
     });
 
@@ -114,8 +123,18 @@ for (const kind of storeKinds()) {
       const { s, token } = await loggedIn({ client: { refreshTokens: true } });
       const sid = (await introspect(h, s, token)).json().sid as string;
       const refresh = newSecret('refresh_token');
-      await h.store.insertRefreshToken({ hash: hashSecret(refresh), sessionId: sid, expiresAt: clock.now() + 86_400_000, createdAt: clock.now() });
-      const res = await h.post('/oauth/introspect', { client_id: s.clientId, client_secret: s.clientSecret, token: refresh, token_type_hint: 'refresh_token' });
+      await h.store.tokens.createRefresh({
+        hash: hashSecret(refresh),
+        sessionId: sid,
+        expiresAt: clock.now() + 86_400_000,
+        createdAt: clock.now(),
+      });
+      const res = await h.post('/oauth/introspect', {
+        client_id: s.clientId,
+        client_secret: s.clientSecret,
+        token: refresh,
+        token_type_hint: 'refresh_token',
+      });
       assert.equal(res.json().active, true);
       assert.equal(res.json().token_type, 'refresh_token');
       assert.equal(res.json().sid, sid);
@@ -128,7 +147,11 @@ for (const kind of storeKinds()) {
       assertNoEcho(none, [token]);
       const wrong = await h.post('/oauth/introspect', { client_id: s.clientId, client_secret: 'scs_wrong-secret-value', token });
       assertOAuthError(wrong, 400, 'invalid_client');
-      const basic = await h.post('/oauth/introspect', { token }, { headers: { authorization: basicAuth(s.clientId, 'scs_wrong-secret-value') } });
+      const basic = await h.post(
+        '/oauth/introspect',
+        { token },
+        { headers: { authorization: basicAuth(s.clientId, 'scs_wrong-secret-value') } },
+      );
       assertOAuthError(basic, 401, 'invalid_client');
       assert.match(String(basic.headers['www-authenticate']), /^Basic /);
     });
@@ -136,7 +159,7 @@ for (const kind of storeKinds()) {
     test('a disabled client may not introspect', async () => {
       const { s, token } = await loggedIn();
       const rs = await h.seed();
-      await h.admin.setClientDisabled(rs.clientId, true);
+      await h.services.clients.setClientDisabled(rs.clientId, true);
       assertOAuthError(await introspect(h, rs, token), 400, 'invalid_client');
       assert.equal((await introspect(h, s, token)).json().active, true);
     });
@@ -149,14 +172,21 @@ for (const kind of storeKinds()) {
 
     test('a repeated token parameter is invalid_request', async () => {
       const { s, token } = await loggedIn();
-      const res = await h.post('/oauth/introspect', `${new URLSearchParams({ client_id: s.clientId, client_secret: s.clientSecret, token })}&token=${token}`);
+      const res = await h.post(
+        '/oauth/introspect',
+        `${new URLSearchParams({ client_id: s.clientId, client_secret: s.clientSecret, token })}&token=${token}`,
+      );
       assertOAuthError(res, 400, 'invalid_request');
       assertNoEcho(res, [token]);
     });
 
     test('HTTP Basic and client_secret together is invalid_request', async () => {
       const { s, token } = await loggedIn();
-      const res = await h.post('/oauth/introspect', { client_secret: s.clientSecret, token }, { headers: { authorization: basicAuth(s.clientId, s.clientSecret) } });
+      const res = await h.post(
+        '/oauth/introspect',
+        { client_secret: s.clientSecret, token },
+        { headers: { authorization: basicAuth(s.clientId, s.clientSecret) } },
+      );
       assertOAuthError(res, 400, 'invalid_request');
     });
 

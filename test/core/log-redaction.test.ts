@@ -9,16 +9,29 @@ import { after, before, describe, test } from 'node:test';
 import type { InjectOptions } from 'fastify';
 import { systemClock } from '../../src/clock.ts';
 import { hashSecret, newSecret } from '../../src/crypto/secrets.ts';
-import { Admin } from '../../src/domain/admin.ts';
 import { openStore } from '../../src/store/open-store.ts';
-import { createHarness, freshDatabase, introspect, passwordLogin, storeKinds, type Harness, type Seeded } from '../support/harness.ts';
+import {
+  createHarness,
+  freshDatabase,
+  type Harness,
+  introspect,
+  passwordLogin,
+  type Seeded,
+  servicesFor,
+  storeKinds,
+} from '../support/harness.ts';
 import { basicAuth, postForm, startServerProcess } from './support.ts';
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 
 /** The strings that must never be written anywhere: each value, and its encodings. */
 function forms(secret: string): string[] {
-  return [secret, encodeURIComponent(secret), new URLSearchParams({ v: secret }).toString().slice(2), Buffer.from(secret).toString('base64')];
+  return [
+    secret,
+    encodeURIComponent(secret),
+    new URLSearchParams({ v: secret }).toString().slice(2),
+    Buffer.from(secret).toString('base64'),
+  ];
 }
 
 function assertNoSecrets(where: string, text: string, secrets: readonly string[]): void {
@@ -38,7 +51,14 @@ for (const kind of storeKinds()) {
       h = await createHarness({ kind });
       s = await h.seed({ password: 'Pw-InTheLogsWouldBeBad-1', client: { refreshTokens: true } });
       limited = await h.seed({ password: 'Pw-LimitedUserSecret-2', maxSessions: 1 });
-      secrets.push(s.password, s.clientSecret, limited.password, limited.clientSecret, 'Pw-WrongButStillSecret-3', 'scs_WrongClientSecretValue4');
+      secrets.push(
+        s.password,
+        s.clientSecret,
+        limited.password,
+        limited.clientSecret,
+        'Pw-WrongButStillSecret-3',
+        'scs_WrongClientSecretValue4',
+      );
     });
     after(() => h.close());
 
@@ -52,7 +72,13 @@ for (const kind of storeKinds()) {
     };
 
     test('no password, client secret or token appears in any log line or security event', async () => {
-      const seedForm = { grant_type: 'client_credentials', client_id: s.clientId, client_secret: s.clientSecret, email: s.email, password: s.password };
+      const seedForm = {
+        grant_type: 'client_credentials',
+        client_id: s.clientId,
+        client_secret: s.clientSecret,
+        email: s.email,
+        password: s.password,
+      };
       const q = (o: Record<string, string>) => new URLSearchParams(o).toString();
 
       // Successful logins: body, query, mixed, Basic.
@@ -60,9 +86,24 @@ for (const kind of storeKinds()) {
       for (const res of [
         await post('/oauth/token', seedForm),
         await post('/oauth/token', {}, { query: q(seedForm) }),
-        await post('/oauth/token', { email: s.email, password: s.password }, { query: q({ grant_type: 'client_credentials', client_id: s.clientId, client_secret: s.clientSecret }) }),
-        await post('/oauth/token', { grant_type: 'password', username: s.email, password: s.password }, { headers: { authorization: basicAuth(s.clientId, s.clientSecret) } }),
-        await post('/oauth/token', {}, { query: q({ grant_type: 'password', username: s.email, password: s.password }), headers: { authorization: basicAuth(s.clientId, s.clientSecret) } }),
+        await post(
+          '/oauth/token',
+          { email: s.email, password: s.password },
+          { query: q({ grant_type: 'client_credentials', client_id: s.clientId, client_secret: s.clientSecret }) },
+        ),
+        await post(
+          '/oauth/token',
+          { grant_type: 'password', username: s.email, password: s.password },
+          { headers: { authorization: basicAuth(s.clientId, s.clientSecret) } },
+        ),
+        await post(
+          '/oauth/token',
+          {},
+          {
+            query: q({ grant_type: 'password', username: s.email, password: s.password }),
+            headers: { authorization: basicAuth(s.clientId, s.clientSecret) },
+          },
+        ),
       ]) {
         assert.equal(res.statusCode, 200, res.body);
         tokens.push(res.json().access_token as string);
@@ -77,13 +118,22 @@ for (const kind of storeKinds()) {
         await post('/oauth/token', {}, { query: q({ ...seedForm, password: 'Pw-WrongButStillSecret-3' }) }),
         await post('/oauth/token', { ...seedForm, client_secret: 'scs_WrongClientSecretValue4' }),
         await post('/oauth/token', {}, { query: q({ ...seedForm, client_secret: 'scs_WrongClientSecretValue4' }) }),
-        await post('/oauth/token', { grant_type: 'client_credentials', email: s.email, password: s.password }, { headers: { authorization: basicAuth(s.clientId, 'scs_WrongClientSecretValue4') } }),
+        await post(
+          '/oauth/token',
+          { grant_type: 'client_credentials', email: s.email, password: s.password },
+          { headers: { authorization: basicAuth(s.clientId, 'scs_WrongClientSecretValue4') } },
+        ),
         await post('/oauth/token', seedForm, { headers: { authorization: basicAuth(s.clientId, s.clientSecret) } }),
         await post('/oauth/token', `${q(seedForm)}&password=${encodeURIComponent(s.password)}`),
         await post('/oauth/token', { password: s.password }, { query: q(seedForm) }),
         await post('/oauth/token', `${q(seedForm)}&x=%ZZ`),
         await post('/oauth/token', {}, { query: `${q(seedForm)}&x=%ZZ` }),
-        await send({ method: 'POST', url: '/oauth/token', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(seedForm) }),
+        await send({
+          method: 'POST',
+          url: '/oauth/token',
+          headers: { 'content-type': 'application/json' },
+          payload: JSON.stringify(seedForm),
+        }),
         await send({ method: 'POST', url: '/oauth/token', headers: FORM, payload: `${q(seedForm)}&pad=${'p'.repeat(300 * 1024)}` }),
         await send({ method: 'GET', url: `/oauth/token?${q(seedForm)}` }),
         await post('/oauth/token', { ...seedForm, grant_type: 'urn:example:unknown' }),
@@ -91,7 +141,13 @@ for (const kind of storeKinds()) {
         await post('/oauth/token', { ...seedForm, endOtherSessions: 'maybe' }),
       ];
       for (const res of failures) assert.ok(res.statusCode >= 400 && res.statusCode < 500, `${res.statusCode} ${res.body}`);
-      const limitedForm = { grant_type: 'client_credentials', client_id: limited.clientId, client_secret: limited.clientSecret, email: limited.email, password: limited.password };
+      const limitedForm = {
+        grant_type: 'client_credentials',
+        client_id: limited.clientId,
+        client_secret: limited.clientSecret,
+        email: limited.email,
+        password: limited.password,
+      };
       assert.equal((await post('/oauth/token', limitedForm)).statusCode, 200);
       assert.equal((await post('/oauth/token', {}, { query: q(limitedForm) })).statusCode, 400);
 
@@ -99,29 +155,54 @@ for (const kind of storeKinds()) {
       const creds = { client_id: s.clientId, client_secret: s.clientSecret };
       assert.equal((await post('/oauth/introspect', { ...creds, token: tokens[0]! })).json().active, true);
       assert.equal((await post('/oauth/introspect', {}, { query: q({ ...creds, token: tokens[1]! }) })).json().active, true);
-      assert.equal((await post('/oauth/introspect', { token: tokens[2]! }, { headers: { authorization: basicAuth(s.clientId, s.clientSecret) } })).json().active, true);
-      assert.equal((await post('/oauth/introspect', { token: tokens[2]! }, { headers: { authorization: basicAuth(s.clientId, 'scs_WrongClientSecretValue4') } })).statusCode, 401);
+      assert.equal(
+        (
+          await post('/oauth/introspect', { token: tokens[2]! }, { headers: { authorization: basicAuth(s.clientId, s.clientSecret) } })
+        ).json().active,
+        true,
+      );
+      assert.equal(
+        (
+          await post(
+            '/oauth/introspect',
+            { token: tokens[2]! },
+            { headers: { authorization: basicAuth(s.clientId, 'scs_WrongClientSecretValue4') } },
+          )
+        ).statusCode,
+        401,
+      );
       assert.equal((await post('/oauth/revoke', {}, { query: q({ ...creds, token: tokens[3]! }) })).statusCode, 200);
       assert.equal((await post('/oauth/revoke', { ...creds, token: tokens[4]! })).statusCode, 200);
       const stranger = await h.seed();
       secrets.push(stranger.clientSecret);
-      assert.equal((await post('/oauth/revoke', { client_id: stranger.clientId, client_secret: stranger.clientSecret, token: tokens[0]! })).statusCode, 400);
+      assert.equal(
+        (await post('/oauth/revoke', { client_id: stranger.clientId, client_secret: stranger.clientSecret, token: tokens[0]! })).statusCode,
+        400,
+      );
 
       // The refresh grant, with the refresh token in the body and then (rotated) in the query.
       const sid = (await introspect(h, s, tokens[0]!)).json().sid as string;
       requests++;
       const refresh = newSecret('refresh_token');
       secrets.push(refresh);
-      await h.store.insertRefreshToken({ hash: hashSecret(refresh), sessionId: sid, expiresAt: h.clock.now() + 3_600_000, createdAt: h.clock.now() });
+      await h.store.tokens.createRefresh({
+        hash: hashSecret(refresh),
+        sessionId: sid,
+        expiresAt: h.clock.now() + 3_600_000,
+        createdAt: h.clock.now(),
+      });
       const refreshed = await post('/oauth/token', { grant_type: 'refresh_token', ...creds, refresh_token: refresh });
       assert.equal(refreshed.statusCode, 200, refreshed.body);
       secrets.push(refreshed.json().access_token, refreshed.json().refresh_token);
-      assert.equal((await post('/oauth/token', {}, { query: q({ grant_type: 'refresh_token', ...creds, refresh_token: refresh }) })).statusCode, 400);
+      assert.equal(
+        (await post('/oauth/token', {}, { query: q({ grant_type: 'refresh_token', ...creds, refresh_token: refresh }) })).statusCode,
+        400,
+      );
 
       const logText = h.logs.join('\n');
       assert.ok(h.logs.length >= requests, 'the requests were logged');
       assertNoSecrets('the log', logText, secrets);
-      const events = JSON.stringify(await h.store.listEvents({ limit: 10_000 }));
+      const events = JSON.stringify(await h.store.events.list({ limit: 10_000 }));
       assert.ok(events.includes('login_succeeded') && events.includes('login_failed'), 'events were written');
       assertNoSecrets('the security events', events, secrets);
       // The query string of /oauth/token is never logged: not even its harmless parts.
@@ -137,16 +218,39 @@ for (const kind of storeKinds()) {
       const noClient = await h.post('/oauth/token', { grant_type: 'client_credentials', email: s.email, password: s.password });
       const introspected = await introspect(h, s, ok.json().access_token);
       const notFound = await h.app.inject({ method: 'GET', url: '/nowhere' });
-      const lines = h.logs.slice(before).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'request');
+      const lines = h.logs
+        .slice(before)
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((l) => l.msg === 'request');
       assert.equal(lines.length, 5);
       const [l1, l2, l3, l4, l5] = lines;
       assert.deepEqual(
-        { route: l1!.route, status: l1!.status, grant_type: l1!.grant_type, client_id: l1!.client_id, outcome: l1!.outcome, method: l1!.method },
-        { route: '/oauth/token', status: ok.statusCode, grant_type: 'client_credentials', client_id: s.clientId, outcome: 'ok', method: 'POST' },
+        {
+          route: l1!.route,
+          status: l1!.status,
+          grant_type: l1!.grant_type,
+          client_id: l1!.client_id,
+          outcome: l1!.outcome,
+          method: l1!.method,
+        },
+        {
+          route: '/oauth/token',
+          status: ok.statusCode,
+          grant_type: 'client_credentials',
+          client_id: s.clientId,
+          outcome: 'ok',
+          method: 'POST',
+        },
       );
       assert.deepEqual(
         { route: l2!.route, status: l2!.status, grant_type: l2!.grant_type, client_id: l2!.client_id, outcome: l2!.outcome },
-        { route: '/oauth/token', status: bad.statusCode, grant_type: 'client_credentials', client_id: s.clientId, outcome: 'invalid_grant' },
+        {
+          route: '/oauth/token',
+          status: bad.statusCode,
+          grant_type: 'client_credentials',
+          client_id: s.clientId,
+          outcome: 'invalid_grant',
+        },
       );
       assert.deepEqual(
         { route: l3!.route, status: l3!.status, outcome: l3!.outcome, client_id: l3!.client_id },
@@ -191,20 +295,32 @@ for (const kind of storeKinds()) {
     test('the server process writes no secret to stdout or stderr', async () => {
       const db = await freshDatabase(kind);
       const store = await openStore({ databaseUrl: db.url, now: Date.now() });
-      const admin = new Admin({ store, clock: systemClock });
+      const services = servicesFor(store, systemClock);
       const password = 'Pw-ProcessLogSecret-6';
-      const user = await admin.createUser({ email: `proc-${Date.now()}@example.com`, password });
-      const client = await admin.createClient({ name: 'proc', redirectUrls: ['https://proc.example/cb'] });
+      const user = await services.accounts.createUser({ email: `proc-${Date.now()}@example.com`, password });
+      const client = await services.clients.createClient({ name: 'proc', redirectUrls: ['https://proc.example/cb'] });
       await store.close();
       const server = await startServerProcess({ DATABASE_URL: db.url, LOG_LEVEL: 'trace' });
       try {
-        const form = { grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret, email: user.email, password };
+        const form = {
+          grant_type: 'client_credentials',
+          client_id: client.client_id,
+          client_secret: client.client_secret,
+          email: user.email,
+          password,
+        };
         const { client_secret: _inQuery, ...bodyForm } = form;
-        const login = await postForm(`${server.url}/oauth/token?${new URLSearchParams({ client_secret: client.client_secret }).toString()}`, bodyForm);
+        const login = await postForm(
+          `${server.url}/oauth/token?${new URLSearchParams({ client_secret: client.client_secret }).toString()}`,
+          bodyForm,
+        );
         assert.equal(login.status, 200, JSON.stringify(login.body));
         const token = login.body.access_token as string;
         await postForm(`${server.url}/oauth/token`, { ...form, password: 'Pw-WrongProcessSecret-7' });
-        await postForm(`${server.url}/oauth/introspect?token=${token}`, { client_id: client.client_id, client_secret: client.client_secret });
+        await postForm(`${server.url}/oauth/introspect?token=${token}`, {
+          client_id: client.client_id,
+          client_secret: client.client_secret,
+        });
         await postForm(`${server.url}/oauth/revoke`, { token }, { authorization: basicAuth(client.client_id, client.client_secret) });
         await new Promise((r) => setTimeout(r, 200));
         const output = server.output();

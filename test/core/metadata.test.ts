@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createHarness, storeKinds, type Harness } from '../support/harness.ts';
+import { createHarness, type Harness, storeKinds } from '../support/harness.ts';
 
 for (const kind of storeKinds()) {
   describe(`metadata and health [${kind}]`, () => {
@@ -22,7 +22,11 @@ for (const kind of storeKinds()) {
       assert.equal(doc.token_endpoint, 'https://auth.example.test/oauth/token');
       assert.equal(doc.introspection_endpoint, 'https://auth.example.test/oauth/introspect');
       assert.equal(doc.revocation_endpoint, 'https://auth.example.test/oauth/revoke');
-      for (const key of ['token_endpoint_auth_methods_supported', 'introspection_endpoint_auth_methods_supported', 'revocation_endpoint_auth_methods_supported']) {
+      for (const key of [
+        'token_endpoint_auth_methods_supported',
+        'introspection_endpoint_auth_methods_supported',
+        'revocation_endpoint_auth_methods_supported',
+      ]) {
         assert.deepEqual([...doc[key]].sort(), ['client_secret_basic', 'client_secret_post'], key);
       }
     });

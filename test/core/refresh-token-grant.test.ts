@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { hashSecret, newSecret } from '../../src/crypto/secrets.ts';
-import { createHarness, introspect, passwordLogin, storeKinds, type Harness, type Seeded } from '../support/harness.ts';
+import { createHarness, type Harness, introspect, passwordLogin, type Seeded, storeKinds } from '../support/harness.ts';
 import { assertNoEcho, assertOAuthError, basicAuth } from './support.ts';
 
 for (const kind of storeKinds()) {
@@ -17,12 +17,19 @@ for (const kind of storeKinds()) {
     });
     after(() => h.close());
 
-    async function withRefresh(seedOptions: Parameters<Harness['seed']>[0] = {}): Promise<{ s: Seeded; access: string; refresh: string; sid: string }> {
+    async function withRefresh(
+      seedOptions: Parameters<Harness['seed']>[0] = {},
+    ): Promise<{ s: Seeded; access: string; refresh: string; sid: string }> {
       const s = await h.seed({ ...seedOptions, client: { refreshTokens: true, ...seedOptions.client } });
       const access = (await passwordLogin(h, s)).json().access_token as string;
       const sid = (await introspect(h, s, access)).json().sid as string;
       const refresh = newSecret('refresh_token');
-      await h.store.insertRefreshToken({ hash: hashSecret(refresh), sessionId: sid, expiresAt: h.clock.now() + 86_400_000, createdAt: h.clock.now() });
+      await h.store.tokens.createRefresh({
+        hash: hashSecret(refresh),
+        sessionId: sid,
+        expiresAt: h.clock.now() + 86_400_000,
+        createdAt: h.clock.now(),
+      });
       return { s, access, refresh, sid };
     }
     const refreshWith = (s: Seeded, token: string) =>
@@ -34,12 +41,20 @@ for (const kind of storeKinds()) {
       assert.equal(res.statusCode, 200, res.body);
       assert.equal(res.headers['cache-control'], 'no-store');
       const body = res.json();
-      assert.deepEqual(Object.keys(body).sort(), ['access_token', 'email', 'expires_in', 'redirect_url', 'refresh_token', 'refresh_token_expires_in', 'token_type']);
+      assert.deepEqual(Object.keys(body).sort(), [
+        'access_token',
+        'email',
+        'expires_in',
+        'redirect_url',
+        'refresh_token',
+        'refresh_token_expires_in',
+        'token_type',
+      ]);
       assert.match(body.refresh_token, /^srt_/);
       assert.notEqual(body.refresh_token, refresh);
       assert.equal(body.email, s.email);
       assert.equal((await introspect(h, s, body.access_token)).json().sid, sid);
-      assert.equal((await h.store.listActiveSessions(s.userId, h.clock.now())).length, 1, 'no new session');
+      assert.equal((await h.store.sessions.listActive(s.userId, h.clock.now())).length, 1, 'no new session');
     });
 
     test('a refresh never starts a session, so it works for a user at the session limit', async () => {
@@ -79,14 +94,23 @@ for (const kind of storeKinds()) {
     test('a client without refresh tokens enabled gets unauthorized_client', async () => {
       const { s, refresh } = await withRefresh();
       const plain = await h.seed();
-      const res = await h.post('/oauth/token', { grant_type: 'refresh_token', client_id: plain.clientId, client_secret: plain.clientSecret, refresh_token: refresh });
+      const res = await h.post('/oauth/token', {
+        grant_type: 'refresh_token',
+        client_id: plain.clientId,
+        client_secret: plain.clientSecret,
+        refresh_token: refresh,
+      });
       assertOAuthError(res, 400, 'unauthorized_client');
       assert.equal((await introspect(h, s, refresh)).json().active, true, 'the refused request did not use the token up');
     });
 
     test('a missing refresh_token is invalid_request', async () => {
       const s = await h.seed({ client: { refreshTokens: true } });
-      assertOAuthError(await h.post('/oauth/token', { grant_type: 'refresh_token', client_id: s.clientId, client_secret: s.clientSecret }), 400, 'invalid_request');
+      assertOAuthError(
+        await h.post('/oauth/token', { grant_type: 'refresh_token', client_id: s.clientId, client_secret: s.clientSecret }),
+        400,
+        'invalid_request',
+      );
     });
 
     test('a refresh token of a revoked session is invalid_grant', async () => {
@@ -97,7 +121,11 @@ for (const kind of storeKinds()) {
 
     test('a refresh with HTTP Basic client authentication works', async () => {
       const { s, refresh } = await withRefresh();
-      const res = await h.post('/oauth/token', { grant_type: 'refresh_token', refresh_token: refresh }, { headers: { authorization: basicAuth(s.clientId, s.clientSecret) } });
+      const res = await h.post(
+        '/oauth/token',
+        { grant_type: 'refresh_token', refresh_token: refresh },
+        { headers: { authorization: basicAuth(s.clientId, s.clientSecret) } },
+      );
       assert.equal(res.statusCode, 200, res.body);
     });
   });

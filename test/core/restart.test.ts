@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createHarness, freshDatabase, introspect, passwordLogin, storeKinds, type Harness, type Seeded } from '../support/harness.ts';
+import { createHarness, freshDatabase, type Harness, introspect, passwordLogin, type Seeded, storeKinds } from '../support/harness.ts';
 import { assertOAuthError } from './support.ts';
 
 for (const kind of storeKinds()) {
@@ -25,7 +25,10 @@ for (const kind of storeKinds()) {
       const s: Seeded = await first.seed({ maxSessions: 2 });
       const kept = (await passwordLogin(first, s)).json().access_token as string;
       const revoked = (await passwordLogin(first, s)).json().access_token as string;
-      assert.equal((await first.post('/oauth/revoke', { client_id: s.clientId, client_secret: s.clientSecret, token: revoked })).statusCode, 200);
+      assert.equal(
+        (await first.post('/oauth/revoke', { client_id: s.clientId, client_secret: s.clientSecret, token: revoked })).statusCode,
+        200,
+      );
       await first.close({ drop: false });
 
       h = await createHarness({ kind, databaseUrl: db.url });
@@ -37,7 +40,7 @@ for (const kind of storeKinds()) {
       // The client secret, the password and the session limit survived too.
       assert.equal((await passwordLogin(h, s)).statusCode, 200);
       assertOAuthError(await passwordLogin(h, s), 400, 'concurrent_session_limit');
-      assert.equal((await h.store.listActiveSessions(s.userId, h.clock.now())).length, 2);
+      assert.equal((await h.store.sessions.listActive(s.userId, h.clock.now())).length, 2);
     });
   });
 }

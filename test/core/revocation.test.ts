@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { hashSecret, newSecret } from '../../src/crypto/secrets.ts';
-import { createHarness, introspect, passwordLogin, storeKinds, type Harness, type Seeded } from '../support/harness.ts';
+import { createHarness, type Harness, introspect, passwordLogin, type Seeded, storeKinds } from '../support/harness.ts';
 import { assertNoEcho, assertOAuthError, basicAuth } from './support.ts';
 
 for (const kind of storeKinds()) {
@@ -25,7 +25,12 @@ for (const kind of storeKinds()) {
       const access = (await passwordLogin(h, s)).json().access_token as string;
       const sid = (await introspect(h, s, access)).json().sid as string;
       const refresh = newSecret('refresh_token');
-      await h.store.insertRefreshToken({ hash: hashSecret(refresh), sessionId: sid, expiresAt: h.clock.now() + 86_400_000, createdAt: h.clock.now() });
+      await h.store.tokens.createRefresh({
+        hash: hashSecret(refresh),
+        sessionId: sid,
+        expiresAt: h.clock.now() + 86_400_000,
+        createdAt: h.clock.now(),
+      });
       assert.equal((await introspect(h, s, refresh)).json().active, true);
       return { s, access, refresh, sid };
     }
@@ -53,7 +58,7 @@ for (const kind of storeKinds()) {
       assert.equal((await revoke(s, access)).statusCode, 200);
       assert.deepEqual((await introspect(h, s, access)).json(), { active: false });
       assert.deepEqual((await introspect(h, s, refresh)).json(), { active: false });
-      const session = await h.store.findSession(sid);
+      const session = await h.store.sessions.find(sid);
       assert.notEqual(session?.endedAt, null);
       assert.equal(session?.endReason, 'logout');
     });
@@ -70,8 +75,11 @@ for (const kind of storeKinds()) {
       const token = (await passwordLogin(h, s)).json().access_token as string;
       const sid = (await introspect(h, s, token)).json().sid as string;
       await revoke(s, token);
-      const ended = (await h.store.listEvents({ userId: s.userId })).filter((e) => e.type === 'session_ended');
-      assert.deepEqual(ended.map((e) => [e.sessionId, e.reason]), [[sid, 'logout']]);
+      const ended = (await h.store.events.list({ userId: s.userId })).filter((e) => e.type === 'session_ended');
+      assert.deepEqual(
+        ended.map((e) => [e.sessionId, e.reason]),
+        [[sid, 'logout']],
+      );
     });
 
     test('revoking an already revoked token is 200 again', async () => {
@@ -79,7 +87,7 @@ for (const kind of storeKinds()) {
       const token = (await passwordLogin(h, s)).json().access_token as string;
       assert.equal((await revoke(s, token)).statusCode, 200);
       assert.equal((await revoke(s, token)).statusCode, 200);
-      assert.equal((await h.store.listEvents({ userId: s.userId })).filter((e) => e.type === 'session_ended').length, 1);
+      assert.equal((await h.store.events.list({ userId: s.userId })).filter((e) => e.type === 'session_ended').length, 1);
     });
 
     test('revoking an unknown token is 200 (RFC 7009 §2.2)', async () => {
@@ -103,7 +111,11 @@ for (const kind of storeKinds()) {
       const s = await h.seed();
       const token = (await passwordLogin(h, s)).json().access_token as string;
       assertOAuthError(await h.post('/oauth/revoke', { token }), 400, 'invalid_client');
-      assertOAuthError(await h.post('/oauth/revoke', { client_id: s.clientId, client_secret: 'scs_wrong-secret', token }), 400, 'invalid_client');
+      assertOAuthError(
+        await h.post('/oauth/revoke', { client_id: s.clientId, client_secret: 'scs_wrong-secret', token }),
+        400,
+        'invalid_client',
+      );
       const basic = await h.post('/oauth/revoke', { token }, { headers: { authorization: basicAuth(s.clientId, 'scs_wrong-secret') } });
       assertOAuthError(basic, 401, 'invalid_client');
       assert.match(String(basic.headers['www-authenticate']), /^Basic /);
@@ -116,7 +128,7 @@ for (const kind of storeKinds()) {
       assertOAuthError(await revoke(s, ''), 400, 'invalid_request');
     });
 
-    test('revoking one session leaves the same user\'s other sessions alive', async () => {
+    test("revoking one session leaves the same user's other sessions alive", async () => {
       const s = await h.seed();
       const a = (await passwordLogin(h, s)).json().access_token as string;
       const b = (await passwordLogin(h, s)).json().access_token as string;

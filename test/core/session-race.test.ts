@@ -6,15 +6,21 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { systemClock } from '../../src/clock.ts';
-import { Admin } from '../../src/domain/admin.ts';
 import { openStore } from '../../src/store/open-store.ts';
-import { createHarness, freshDatabase, storeKinds, type Harness, type Seeded } from '../support/harness.ts';
-import { postForm, startServerProcess, type ServerProcess } from './support.ts';
+import { createHarness, freshDatabase, type Harness, type Seeded, servicesFor, storeKinds } from '../support/harness.ts';
+import { postForm, type ServerProcess, startServerProcess } from './support.ts';
 
 const PARALLEL = 20;
 
 function loginForm(s: { clientId: string; clientSecret: string; email: string; password: string }, extra: Record<string, string> = {}) {
-  return { grant_type: 'client_credentials', client_id: s.clientId, client_secret: s.clientSecret, email: s.email, password: s.password, ...extra };
+  return {
+    grant_type: 'client_credentials',
+    client_id: s.clientId,
+    client_secret: s.clientSecret,
+    email: s.email,
+    password: s.password,
+    ...extra,
+  };
 }
 
 function tally(results: Array<{ status: number; body: Record<string, unknown> }>) {
@@ -44,7 +50,7 @@ for (const kind of storeKinds()) {
       assert.deepEqual(other, [], 'every response is 200 or concurrent_session_limit');
       assert.equal(ok.length, 1);
       assert.equal(limited.length, PARALLEL - 1);
-      assert.equal((await h.store.listActiveSessions(s.userId, h.clock.now())).length, 1);
+      assert.equal((await h.store.sessions.listActive(s.userId, h.clock.now())).length, 1);
     });
 
     test(`${PARALLEL} parallel logins of a user limited to 3: exactly three succeed`, async () => {
@@ -53,14 +59,17 @@ for (const kind of storeKinds()) {
       assert.deepEqual(other, []);
       assert.equal(ok.length, 3);
       assert.equal(limited.length, PARALLEL - 3);
-      assert.equal((await h.store.listActiveSessions(s.userId, h.clock.now())).length, 3);
+      assert.equal((await h.store.sessions.listActive(s.userId, h.clock.now())).length, 3);
     });
 
     test(`${PARALLEL} parallel logins with endOtherSessions=true leave exactly one active session`, async () => {
       const s = await h.seed({ maxSessions: 1 });
       const results = await Promise.all(Array.from({ length: PARALLEL }, () => postForm(url, loginForm(s, { endOtherSessions: 'true' }))));
-      assert.ok(results.every((r) => r.status === 200), JSON.stringify(results.filter((r) => r.status !== 200)));
-      assert.equal((await h.store.listActiveSessions(s.userId, h.clock.now())).length, 1);
+      assert.ok(
+        results.every((r) => r.status === 200),
+        JSON.stringify(results.filter((r) => r.status !== 200)),
+      );
+      assert.equal((await h.store.sessions.listActive(s.userId, h.clock.now())).length, 1);
     });
   });
 
@@ -72,10 +81,20 @@ for (const kind of storeKinds()) {
       db = await freshDatabase(kind);
       const store = await openStore({ databaseUrl: db.url, now: Date.now() });
       try {
-        const admin = new Admin({ store, clock: systemClock });
-        const user = await admin.createUser({ email: `race-${Date.now()}@example.com`, password: 'race-password-123', maxSessions: 1 });
-        const client = await admin.createClient({ name: 'race', redirectUrls: ['https://race.example/cb'] });
-        s = { clientId: client.client_id, clientSecret: client.client_secret, email: user.email, password: 'race-password-123', userId: user.id };
+        const services = servicesFor(store, systemClock);
+        const user = await services.accounts.createUser({
+          email: `race-${Date.now()}@example.com`,
+          password: 'race-password-123',
+          maxSessions: 1,
+        });
+        const client = await services.clients.createClient({ name: 'race', redirectUrls: ['https://race.example/cb'] });
+        s = {
+          clientId: client.client_id,
+          clientSecret: client.client_secret,
+          email: user.email,
+          password: 'race-password-123',
+          userId: user.id,
+        };
       } finally {
         await store.close();
       }
@@ -97,7 +116,7 @@ for (const kind of storeKinds()) {
 
       const store = await openStore({ databaseUrl: db.url, now: Date.now() });
       try {
-        assert.equal((await store.listActiveSessions(s.userId, Date.now())).length, 1);
+        assert.equal((await store.sessions.listActive(s.userId, Date.now())).length, 1);
       } finally {
         await store.close();
       }

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../../src/clock.ts';
-import { createHarness, introspect, passwordLogin, storeKinds, type Harness, type Seeded } from '../support/harness.ts';
+import { createHarness, type Harness, introspect, passwordLogin, type Seeded, storeKinds } from '../support/harness.ts';
 import { assertOAuthError } from './support.ts';
 
 for (const kind of storeKinds()) {
@@ -17,21 +17,21 @@ for (const kind of storeKinds()) {
     });
     after(() => h.close());
 
-    const active = async (s: Seeded) => (await h.store.listActiveSessions(s.userId, h.clock.now())).length;
+    const active = async (s: Seeded) => (await h.store.sessions.listActive(s.userId, h.clock.now())).length;
     const isActive = async (s: Seeded, token: string) => (await introspect(h, s, token)).json().active as boolean;
 
     test('a user limited to 1: the second login is 400 concurrent_session_limit and starts nothing', async () => {
       const s = await h.seed({ maxSessions: 1 });
       const first = await passwordLogin(h, s);
       assert.equal(first.statusCode, 200);
-      const eventsBefore = (await h.store.listEvents({ userId: s.userId })).filter((e) => e.type === 'session_started').length;
+      const eventsBefore = (await h.store.events.list({ userId: s.userId })).filter((e) => e.type === 'session_started').length;
 
       const second = await passwordLogin(h, s);
       const body = assertOAuthError(second, 400, 'concurrent_session_limit');
       assert.match(body.error_description, /endOtherSessions=true/);
       assert.equal(await active(s), 1);
       assert.equal(await isActive(s, first.json().access_token), true, 'the first session is untouched');
-      const events = await h.store.listEvents({ userId: s.userId });
+      const events = await h.store.events.list({ userId: s.userId });
       assert.equal(events.filter((e) => e.type === 'session_started').length, eventsBefore);
       assert.ok(events.some((e) => e.type === 'login_failed' && e.reason === 'session_limit'));
     });
@@ -57,10 +57,10 @@ for (const kind of storeKinds()) {
       assert.equal(second.statusCode, 200, second.body);
       assert.deepEqual((await introspect(h, s, first.json().access_token)).json(), { active: false });
       assert.equal(await isActive(s, second.json().access_token), true);
-      const sessions = await h.store.listActiveSessions(s.userId, h.clock.now());
+      const sessions = await h.store.sessions.listActive(s.userId, h.clock.now());
       assert.equal(sessions.length, 1);
       assert.equal(sessions[0]!.id, (await introspect(h, s, second.json().access_token)).json().sid);
-      const ended = (await h.store.listEvents({ userId: s.userId })).filter((e) => e.type === 'session_ended');
+      const ended = (await h.store.events.list({ userId: s.userId })).filter((e) => e.type === 'session_ended');
       assert.equal(ended.length, 1);
       assert.equal(ended[0]!.reason, 'end_other_sessions');
     });
@@ -90,7 +90,7 @@ for (const kind of storeKinds()) {
 
     test("endOtherSessions=true ends the user's sessions at every client, not only this one", async () => {
       const s = await h.seed();
-      const other = await h.admin.createClient({ name: 'Other app', redirectUrls: ['https://other.example/cb'] });
+      const other = await h.services.clients.createClient({ name: 'Other app', redirectUrls: ['https://other.example/cb'] });
       const atOther = await passwordLogin(h, { ...s, clientId: other.client_id, clientSecret: other.client_secret });
       assert.equal(atOther.statusCode, 200);
       assert.equal((await passwordLogin(h, s, { endOtherSessions: 'true' })).statusCode, 200);
@@ -101,7 +101,11 @@ for (const kind of storeKinds()) {
       const s = await h.seed();
       const token = (await passwordLogin(h, s)).json().access_token as string;
       assertOAuthError(await passwordLogin(h, s, { endOtherSessions: 'true', password: 'wrong-password-1' }), 400, 'invalid_grant');
-      assertOAuthError(await passwordLogin(h, s, { endOtherSessions: 'true', client_secret: 'scs_wrong-client-secret' }), 400, 'invalid_client');
+      assertOAuthError(
+        await passwordLogin(h, s, { endOtherSessions: 'true', client_secret: 'scs_wrong-client-secret' }),
+        400,
+        'invalid_client',
+      );
       assert.equal(await isActive(s, token), true);
       assert.equal(await active(s), 1);
     });
@@ -115,7 +119,7 @@ for (const kind of storeKinds()) {
     });
 
     test("a user without its own limit gets its organization's limit", async () => {
-      const org = await h.admin.createOrg({ name: 'Limited org', maxSessions: 1 });
+      const org = await h.services.accounts.createOrg({ name: 'Limited org', maxSessions: 1 });
       const s = await h.seed({ orgId: org.id });
       assert.equal((await passwordLogin(h, s)).statusCode, 200);
       assertOAuthError(await passwordLogin(h, s), 400, 'concurrent_session_limit');
@@ -123,7 +127,7 @@ for (const kind of storeKinds()) {
     });
 
     test("a user's own limit overrides a stricter organization limit", async () => {
-      const org = await h.admin.createOrg({ name: 'Strict org', maxSessions: 1 });
+      const org = await h.services.accounts.createOrg({ name: 'Strict org', maxSessions: 1 });
       const s = await h.seed({ orgId: org.id, maxSessions: 2 });
       assert.equal((await passwordLogin(h, s)).statusCode, 200);
       assert.equal((await passwordLogin(h, s)).statusCode, 200);
@@ -132,7 +136,7 @@ for (const kind of storeKinds()) {
     });
 
     test("a user's own limit overrides a looser organization limit", async () => {
-      const org = await h.admin.createOrg({ name: 'Loose org', maxSessions: 5 });
+      const org = await h.services.accounts.createOrg({ name: 'Loose org', maxSessions: 5 });
       const s = await h.seed({ orgId: org.id, maxSessions: 1 });
       assert.equal((await passwordLogin(h, s)).statusCode, 200);
       assertOAuthError(await passwordLogin(h, s), 400, 'concurrent_session_limit');
@@ -142,17 +146,17 @@ for (const kind of storeKinds()) {
       const s = await h.seed();
       assert.equal((await passwordLogin(h, s)).statusCode, 200);
       assert.equal((await passwordLogin(h, s)).statusCode, 200);
-      await h.admin.setUserMaxSessions(s.email, 2);
+      await h.services.accounts.setUserMaxSessions(s.email, 2);
       assertOAuthError(await passwordLogin(h, s), 400, 'concurrent_session_limit');
-      await h.admin.setUserMaxSessions(s.email, null);
+      await h.services.accounts.setUserMaxSessions(s.email, null);
       assert.equal((await passwordLogin(h, s)).statusCode, 200);
     });
 
     test('an organization limit changed by the admin applies at once', async () => {
-      const org = await h.admin.createOrg({ name: 'Changing org' });
+      const org = await h.services.accounts.createOrg({ name: 'Changing org' });
       const s = await h.seed({ orgId: org.id });
       assert.equal((await passwordLogin(h, s)).statusCode, 200);
-      await h.admin.setOrgMaxSessions(org.id, 1);
+      await h.services.accounts.setOrgMaxSessions(org.id, 1);
       assertOAuthError(await passwordLogin(h, s), 400, 'concurrent_session_limit');
     });
 
@@ -166,7 +170,11 @@ for (const kind of storeKinds()) {
       const s = await h.seed({ maxSessions: 1 });
       const first = await passwordLogin(h, s);
       assertOAuthError(await passwordLogin(h, s), 400, 'concurrent_session_limit');
-      const revoke = await h.post('/oauth/revoke', { client_id: s.clientId, client_secret: s.clientSecret, token: first.json().access_token });
+      const revoke = await h.post('/oauth/revoke', {
+        client_id: s.clientId,
+        client_secret: s.clientSecret,
+        token: first.json().access_token,
+      });
       assert.equal(revoke.statusCode, 200);
       assert.equal(await active(s), 0);
       assert.equal((await passwordLogin(h, s)).statusCode, 200);
@@ -175,8 +183,8 @@ for (const kind of storeKinds()) {
     test('an admin ending the session frees the slot', async () => {
       const s = await h.seed({ maxSessions: 1 });
       assert.equal((await passwordLogin(h, s)).statusCode, 200);
-      const [session] = await h.admin.listSessions(s.email);
-      await h.admin.endSession(session!.id);
+      const [session] = await h.services.sessions.listActive(s.userId);
+      await h.services.sessions.end(session!.id);
       assert.equal((await passwordLogin(h, s)).statusCode, 200);
     });
 
@@ -202,7 +210,7 @@ for (const kind of storeKinds()) {
       assert.equal(first.statusCode, 200);
       assertOAuthError(await passwordLogin(h, s), 400, 'concurrent_session_limit');
       clock.advance(3600 * 1000 + 1000);
-      assert.equal((await h.store.listActiveSessions(s.userId, clock.now())).length, 0);
+      assert.equal((await h.store.sessions.listActive(s.userId, clock.now())).length, 0);
       const second = await passwordLogin(h, s);
       assert.equal(second.statusCode, 200, second.body);
       assert.deepEqual((await introspect(h, s, first.json().access_token)).json(), { active: false });

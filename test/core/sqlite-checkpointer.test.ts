@@ -23,7 +23,8 @@ after(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-const pragma = async (driver: SqliteDriver, name: string) => Number(Object.values((await driver.get<Record<string, number>>(`PRAGMA ${name}`))!)[0]);
+const pragma = async (driver: SqliteDriver, name: string) =>
+  Number(Object.values((await driver.get<Record<string, number>>(`PRAGMA ${name}`))!)[0]);
 
 async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
   const deadline = Date.now() + 10_000;

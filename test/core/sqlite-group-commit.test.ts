@@ -33,7 +33,8 @@ async function count(path: string): Promise<number> {
 
 describe('SQLite FULL durability by group commit', () => {
   test('FULL runs SQLite at NORMAL and flushes the WAL itself; NORMAL stays NORMAL; :memory: keeps FULL', async () => {
-    const level = async (driver: SqliteDriver) => Number(Object.values((await driver.get<Record<string, number>>('PRAGMA synchronous'))!)[0]);
+    const level = async (driver: SqliteDriver) =>
+      Number(Object.values((await driver.get<Record<string, number>>('PRAGMA synchronous'))!)[0]);
     const full = new SqliteDriver(file());
     const normal = new SqliteDriver(file(), { synchronous: 'NORMAL' });
     const memory = new SqliteDriver(':memory:');
@@ -60,7 +61,10 @@ describe('SQLite FULL durability by group commit', () => {
     );
     const autocommits = Array.from({ length: 100 }, (_, i) => driver.run('INSERT INTO t (id, v) VALUES (?, ?)', [1000 + i, 'auto']));
     const results = await Promise.all(transactions);
-    assert.deepEqual(results, Array.from({ length: 300 }, (_, i) => i));
+    assert.deepEqual(
+      results,
+      Array.from({ length: 300 }, (_, i) => i),
+    );
     assert.ok((await Promise.all(autocommits)).every((r) => r.changes === 1));
     await driver.close();
     assert.equal(await count(path), 400);
@@ -99,7 +103,9 @@ describe('SQLite FULL durability by group commit', () => {
     const path = file();
     const driver = new SqliteDriver(path);
     await driver.run('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
-    const writes = Array.from({ length: 50 }, (_, i) => driver.transaction((tx) => tx.run('INSERT INTO t (id, v) VALUES (?, ?)', [i, 'x'])));
+    const writes = Array.from({ length: 50 }, (_, i) =>
+      driver.transaction((tx) => tx.run('INSERT INTO t (id, v) VALUES (?, ?)', [i, 'x'])),
+    );
     const closed = driver.close();
     await Promise.all(writes);
     await closed;

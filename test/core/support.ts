@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { postForm as postShared, startServerProcess as startShared, type ServerProcess } from '../support/server-process.ts';
 import type { LightMyRequestResponse } from 'fastify';
+import { postForm as postShared, type ServerProcess, startServerProcess as startShared } from '../support/server-process.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BIN = fileURLToPath(new URL('../../bin/sei-auth.js', import.meta.url));
@@ -55,7 +55,10 @@ export interface CliResult {
 }
 
 /** Runs `node bin/sei-auth.js …args` to completion, with `input` on its standard input. */
-export function runBin(args: readonly string[], options: { env?: Record<string, string | undefined>; input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runBin(
+  args: readonly string[],
+  options: { env?: Record<string, string | undefined>; input?: string; timeoutMs?: number } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries({ ...process.env, LOG_LEVEL: 'warn', ...options.env })) if (v !== undefined) env[k] = v;
@@ -98,7 +101,11 @@ export function startServerProcess(env: Record<string, string>): Promise<ServerP
 }
 
 /** POSTs a form to a listening server; `body` is the parsed JSON answer. */
-export async function postForm(url: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+export async function postForm(
+  url: string,
+  form: Record<string, string>,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await postShared(url, form, headers);
   return { status: res.status, body: res.json };
 }
@@ -107,7 +114,10 @@ export async function postForm(url: string, form: Record<string, string>, header
  * The same command tree run inside this process (src/cli/main.ts runCli), for suites that repeat
  * the spawned-bin checks against another store without paying a process start per command.
  */
-export async function runCliInProcess(args: readonly string[], options: { env?: Record<string, string | undefined>; input?: string } = {}): Promise<CliResult> {
+export async function runCliInProcess(
+  args: readonly string[],
+  options: { env?: Record<string, string | undefined>; input?: string } = {},
+): Promise<CliResult> {
   const { runCli } = await import('../../src/cli/main.ts');
   const { Readable } = await import('node:stream');
   let stdout = '';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { InjectOptions } from 'fastify';
-import { createHarness, passwordLogin, storeKinds, type Harness, type Seeded } from '../support/harness.ts';
+import { createHarness, type Harness, passwordLogin, type Seeded, storeKinds } from '../support/harness.ts';
 import { assertNoEcho, assertOAuthError, basicAuth } from './support.ts';
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -20,7 +20,13 @@ for (const kind of storeKinds()) {
     before(async () => {
       h = await createHarness({ kind });
       s = await h.seed({ password: 'a-secret-password-0451' });
-      login = { grant_type: 'client_credentials', client_id: s.clientId, client_secret: s.clientSecret, email: s.email, password: s.password };
+      login = {
+        grant_type: 'client_credentials',
+        client_id: s.clientId,
+        client_secret: s.clientSecret,
+        email: s.email,
+        password: s.password,
+      };
     });
     after(() => h.close());
 
@@ -78,7 +84,11 @@ for (const kind of storeKinds()) {
     test('an empty parameter beside a filled one is not a repeat (empty = omitted)', async () => {
       const res = await h.post('/oauth/token', `${new URLSearchParams(login).toString()}&email=&endOtherSessions=`);
       assert.equal(res.statusCode, 200, res.body);
-      const split = await h.post('/oauth/token', { ...login, client_secret: '' }, { query: new URLSearchParams({ client_secret: s.clientSecret }).toString() });
+      const split = await h.post(
+        '/oauth/token',
+        { ...login, client_secret: '' },
+        { query: new URLSearchParams({ client_secret: s.clientSecret }).toString() },
+      );
       assert.equal(split.statusCode, 200, split.body);
     });
 
@@ -120,9 +130,9 @@ for (const kind of storeKinds()) {
     test('a repeated parameter is refused even when the login would otherwise succeed (no session starts)', async () => {
       const form = new URLSearchParams(login);
       form.append('grant_type', 'client_credentials');
-      const before = (await h.store.listActiveSessions(s.userId, h.clock.now())).length;
+      const before = (await h.store.sessions.listActive(s.userId, h.clock.now())).length;
       assertOAuthError(await h.post('/oauth/token', form.toString()), 400, 'invalid_request');
-      assert.equal((await h.store.listActiveSessions(s.userId, h.clock.now())).length, before);
+      assert.equal((await h.store.sessions.listActive(s.userId, h.clock.now())).length, before);
     });
 
     test('a repeated unknown parameter name is refused without quoting the name', async () => {
@@ -170,19 +180,34 @@ for (const kind of storeKinds()) {
     });
 
     test('a JSON body is refused with 415', async () => {
-      const res = await h.app.inject({ method: 'POST', url: '/oauth/token', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(login) });
+      const res = await h.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify(login),
+      });
       assertOAuthError(res, 415, 'invalid_request');
       assertNoEcho(res, secrets());
     });
 
     test('a text/plain body is refused with 415', async () => {
-      const res = await h.app.inject({ method: 'POST', url: '/oauth/token', headers: { 'content-type': 'text/plain' }, payload: new URLSearchParams(login).toString() });
+      const res = await h.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        headers: { 'content-type': 'text/plain' },
+        payload: new URLSearchParams(login).toString(),
+      });
       assertOAuthError(res, 415, 'invalid_request');
     });
 
     test('a multipart body is refused with 415', async () => {
       const payload = '--xx\r\nContent-Disposition: form-data; name="grant_type"\r\n\r\nclient_credentials\r\n--xx--\r\n';
-      const res = await h.app.inject({ method: 'POST', url: '/oauth/token', headers: { 'content-type': 'multipart/form-data; boundary=xx' }, payload });
+      const res = await h.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        headers: { 'content-type': 'multipart/form-data; boundary=xx' },
+        payload,
+      });
       assertOAuthError(res, 415, 'invalid_request');
     });
 
@@ -204,7 +229,12 @@ for (const kind of storeKinds()) {
 
     test('a body just under 256 KiB is read (an unknown parameter is ignored)', async () => {
       const base = `${new URLSearchParams(login).toString()}&pad=`;
-      const res = await h.app.inject({ method: 'POST', url: '/oauth/token', headers: FORM, payload: base + 'a'.repeat(256 * 1024 - base.length) });
+      const res = await h.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        headers: FORM,
+        payload: base + 'a'.repeat(256 * 1024 - base.length),
+      });
       assert.equal(res.statusCode, 200, res.body.slice(0, 200));
     });
 
@@ -336,13 +366,15 @@ for (const kind of storeKinds()) {
 
     test('HTTP Basic with a different client_id parameter is invalid_request', async () => {
       const other = await h.seed();
-      const res = await h.post('/oauth/token', without('client_secret'), { headers: { authorization: basicAuth(other.clientId, other.clientSecret) } });
+      const res = await h.post('/oauth/token', without('client_secret'), {
+        headers: { authorization: basicAuth(other.clientId, other.clientSecret) },
+      });
       assertOAuthError(res, 400, 'invalid_request');
     });
 
     test('a disabled client is invalid_client', async () => {
       const other = await h.seed();
-      await h.store.updateClient(other.clientId, { disabled: true });
+      await h.store.clients.update(other.clientId, { disabled: true });
       const res = await passwordLogin(h, other);
       assertOAuthError(res, 400, 'invalid_client');
       const viaBasic = await h.post(
@@ -387,23 +419,23 @@ for (const kind of storeKinds()) {
 
     test('a disabled user gets invalid_grant with the identical body', async () => {
       const other = await h.seed();
-      await h.admin.setUserDisabled(other.email, true);
+      await h.services.accounts.setUserDisabled(other.email, true);
       const disabled = await passwordLogin(h, other);
       const wrong = await passwordLogin(h, await h.seed(), { password: 'nope-nope-nope' });
       assertOAuthError(disabled, 400, 'invalid_grant');
       assert.equal(disabled.body, wrong.body);
-      assert.equal((await h.store.listActiveSessions(other.userId, h.clock.now())).length, 0);
+      assert.equal((await h.store.sessions.listActive(other.userId, h.clock.now())).length, 0);
     });
 
     test('a re-enabled user can log in again', async () => {
       const other = await h.seed();
-      await h.admin.setUserDisabled(other.email, true);
-      await h.admin.setUserDisabled(other.email, false);
+      await h.services.accounts.setUserDisabled(other.email, true);
+      await h.services.accounts.setUserDisabled(other.email, false);
       assert.equal((await passwordLogin(h, other)).statusCode, 200);
     });
 
     test('a user without a password (SSO only) gets invalid_grant', async () => {
-      const user = await h.admin.createUser({ email: `sso-only-${Date.now()}@example.com` });
+      const user = await h.services.accounts.createUser({ email: `sso-only-${Date.now()}@example.com` });
       const res = await passwordLogin(h, { ...s, email: user.email, password: 'anything-at-all' });
       assertOAuthError(res, 400, 'invalid_grant');
     });
@@ -411,7 +443,7 @@ for (const kind of storeKinds()) {
     test('failed logins are recorded as login_failed events with a reason', async () => {
       const fresh = await h.seed();
       await passwordLogin(h, fresh, { password: 'nope-nope-nope' });
-      const events = await h.store.listEvents({ userId: fresh.userId });
+      const events = await h.store.events.list({ userId: fresh.userId });
       assert.ok(events.some((e) => e.type === 'login_failed' && e.reason === 'bad_password'));
     });
 
@@ -458,18 +490,48 @@ for (const kind of storeKinds()) {
         { method: 'POST', url: '/oauth/token', payload: 'grant_type=client_credentials' },
         { method: 'POST', url: '/oauth/token', headers: { ...FORM, authorization: 'Basic' }, payload: 'grant_type=client_credentials' },
         { method: 'POST', url: '/oauth/token', headers: { ...FORM, authorization: 'Basic ' }, payload: 'grant_type=client_credentials' },
-        { method: 'POST', url: '/oauth/token', headers: { ...FORM, authorization: 'Bearer abc' }, payload: 'grant_type=client_credentials' },
-        { method: 'POST', url: '/oauth/token', headers: { ...FORM, authorization: `Basic ${Buffer.from(':').toString('base64')}` }, payload: 'grant_type=client_credentials' },
+        {
+          method: 'POST',
+          url: '/oauth/token',
+          headers: { ...FORM, authorization: 'Bearer abc' },
+          payload: 'grant_type=client_credentials',
+        },
+        {
+          method: 'POST',
+          url: '/oauth/token',
+          headers: { ...FORM, authorization: `Basic ${Buffer.from(':').toString('base64')}` },
+          payload: 'grant_type=client_credentials',
+        },
         {
           method: 'POST',
           url: '/oauth/token',
           headers: FORM,
           payload: new URLSearchParams({ ...login, client_id: 'x'.repeat(10_000) }).toString(),
         },
-        { method: 'POST', url: '/oauth/token', headers: FORM, payload: new URLSearchParams({ ...login, email: `${'x'.repeat(5000)}@example.com` }).toString() },
-        { method: 'POST', url: '/oauth/token', headers: FORM, payload: new URLSearchParams({ ...login, email: '\u0000\uffff\ud800' }).toString() },
-        { method: 'POST', url: '/oauth/token', headers: FORM, payload: new URLSearchParams({ ...login, grant_type: 'refresh_token', refresh_token: 'srt_nope' }).toString() },
-        { method: 'POST', url: '/oauth/token', headers: FORM, payload: new URLSearchParams({ ...login, grant_type: 'x'.repeat(5000) }).toString() },
+        {
+          method: 'POST',
+          url: '/oauth/token',
+          headers: FORM,
+          payload: new URLSearchParams({ ...login, email: `${'x'.repeat(5000)}@example.com` }).toString(),
+        },
+        {
+          method: 'POST',
+          url: '/oauth/token',
+          headers: FORM,
+          payload: new URLSearchParams({ ...login, email: '\u0000\uffff\ud800' }).toString(),
+        },
+        {
+          method: 'POST',
+          url: '/oauth/token',
+          headers: FORM,
+          payload: new URLSearchParams({ ...login, grant_type: 'refresh_token', refresh_token: 'srt_nope' }).toString(),
+        },
+        {
+          method: 'POST',
+          url: '/oauth/token',
+          headers: FORM,
+          payload: new URLSearchParams({ ...login, grant_type: 'x'.repeat(5000) }).toString(),
+        },
         { method: 'OPTIONS', url: '/oauth/token' },
         { method: 'HEAD', url: '/oauth/token' },
         { method: 'POST', url: '/oauth/introspect', headers: FORM, payload: 'token=%' },
@@ -487,26 +549,31 @@ for (const kind of storeKinds()) {
       }
     });
 
-    test(
-      'a malformed percent-encoded path is an OAuth error with no-store that does not echo the path',
+    test('a malformed percent-encoded path is an OAuth error with no-store that does not echo the path', async () => {
       // Fastify answers a bad URL itself unless buildApp passes frameworkErrors to renderError.
-      async () => {
-        for (const url of ['/oauth/%ZZ', '/%', '/oauth/token%ZZ-secret-looking-path']) {
-          const res = await h.app.inject({ method: 'GET', url });
-          assertOAuthError(res, 400, 'invalid_request');
-          assertNoEcho(res, ['secret-looking-path', '%ZZ']);
-        }
-      },
-    );
+      for (const url of ['/oauth/%ZZ', '/%', '/oauth/token%ZZ-secret-looking-path']) {
+        const res = await h.app.inject({ method: 'GET', url });
+        assertOAuthError(res, 400, 'invalid_request');
+        assertNoEcho(res, ['secret-looking-path', '%ZZ']);
+      }
+    });
 
     test('random form bodies never produce a 5xx', async () => {
       const fc = await import('fast-check');
       const names = ['grant_type', 'client_id', 'client_secret', 'email', 'username', 'password', 'endOtherSessions', 'token', 'x'];
-      const pair = fc.tuple(fc.constantFrom(...names), fc.oneof(fc.string(), fc.constantFrom('client_credentials', 'password', 'true', '%', '%E0', s.clientId)));
+      const pair = fc.tuple(
+        fc.constantFrom(...names),
+        fc.oneof(fc.string(), fc.constantFrom('client_credentials', 'password', 'true', '%', '%E0', s.clientId)),
+      );
       await fc.assert(
         fc.asyncProperty(fc.array(pair, { maxLength: 6 }), fc.boolean(), async (pairs, inQuery) => {
           const text = pairs.map(([k, v]) => `${k}=${encodeURIComponent(v).replace(/%25/g, v.startsWith('%') ? '%' : '%25')}`).join('&');
-          const res = await h.app.inject({ method: 'POST', url: inQuery ? `/oauth/token?${text}` : '/oauth/token', headers: FORM, payload: inQuery ? '' : text });
+          const res = await h.app.inject({
+            method: 'POST',
+            url: inQuery ? `/oauth/token?${text}` : '/oauth/token',
+            headers: FORM,
+            payload: inQuery ? '' : text,
+          });
           return res.statusCode >= 400 && res.statusCode < 500 && res.headers['cache-control'] === 'no-store';
         }),
         { numRuns: 100, seed: 20260101 },

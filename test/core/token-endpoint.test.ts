@@ -5,10 +5,10 @@
  * per-client settings that shape the response.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { createHarness, introspect, passwordLogin, storeKinds, type Harness, type Seeded } from '../support/harness.ts';
+import { createHarness, type Harness, introspect, passwordLogin, type Seeded, storeKinds } from '../support/harness.ts';
 import { basicAuth, percentEncodeAll } from './support.ts';
 
 const SEED_FIELDS = ['access_token', 'email', 'expires_in', 'redirect_url', 'token_type'];
@@ -56,7 +56,11 @@ for (const kind of storeKinds()) {
     });
 
     test('parameters split between the query string and the body are combined', async () => {
-      const query = new URLSearchParams({ grant_type: 'client_credentials', client_id: s.clientId, client_secret: s.clientSecret }).toString();
+      const query = new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: s.clientId,
+        client_secret: s.clientSecret,
+      }).toString();
       const res = await h.post('/oauth/token', { email: s.email, password: s.password }, { query });
       assert.equal(res.statusCode, 200, res.body);
       assert.equal(res.json().email, s.email);
@@ -116,10 +120,10 @@ for (const kind of storeKinds()) {
     });
 
     test('a login starts one session, which introspects as active', async () => {
-      const before = (await h.store.listActiveSessions(s.userId, h.clock.now())).length;
+      const before = (await h.store.sessions.listActive(s.userId, h.clock.now())).length;
       const res = await passwordLogin(h, s);
       assert.equal(res.statusCode, 200);
-      const sessions = await h.store.listActiveSessions(s.userId, h.clock.now());
+      const sessions = await h.store.sessions.listActive(s.userId, h.clock.now());
       assert.equal(sessions.length, before + 1);
       const info = (await introspect(h, s, res.json().access_token)).json();
       assert.equal(info.active, true);
@@ -139,7 +143,7 @@ for (const kind of storeKinds()) {
     test('a successful login is recorded as login_succeeded and session_started events', async () => {
       const res = await passwordLogin(h, s);
       const sid = (await introspect(h, s, res.json().access_token)).json().sid as string;
-      const events = (await h.store.listEvents({ userId: s.userId })).filter((e) => e.sessionId === sid);
+      const events = (await h.store.events.list({ userId: s.userId })).filter((e) => e.sessionId === sid);
       assert.deepEqual(events.map((e) => e.type).sort(), ['login_succeeded', 'session_started']);
       assert.ok(events.every((e) => e.clientId === s.clientId));
     });
@@ -201,7 +205,10 @@ for (const kind of storeKinds()) {
       let everything: string;
       if (kind === 'sqlite') {
         const file = h.databaseUrl.slice('sqlite:'.length);
-        everything = [file, `${file}-wal`].filter(existsSync).map((f) => readFileSync(f).toString('latin1')).join('');
+        everything = [file, `${file}-wal`]
+          .filter(existsSync)
+          .map((f) => readFileSync(f).toString('latin1'))
+          .join('');
       } else {
         const c = new pg.Client({ connectionString: h.databaseUrl });
         await c.connect();

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { buildCli } from '../../src/cli/main.ts';
 
@@ -16,7 +16,10 @@ const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.me
 
 function runBin(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DATABASE_URL: 'sqlite::memory:' } });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, DATABASE_URL: 'sqlite::memory:' },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -40,7 +43,8 @@ const paths = commandPaths(buildCli({ env: {}, out: () => {}, err: () => {}, std
 describe('CLI help and version', () => {
   test('the command tree is what the contract names, and more', () => {
     const names = paths.map((p) => p.join(' '));
-    for (const required of ['serve', 'org create', 'user create', 'client create', 'idp create']) assert.ok(names.includes(required), required);
+    for (const required of ['serve', 'org create', 'user create', 'client create', 'idp create'])
+      assert.ok(names.includes(required), required);
   });
 
   test('--help on the program and on every command and subcommand exits 0 and shows an example', async () => {

@@ -8,9 +8,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { systemClock } from '../../src/clock.ts';
-import { Admin } from '../../src/domain/admin.ts';
 import { openStore } from '../../src/store/open-store.ts';
-import { freshDatabase } from '../support/harness.ts';
+import { freshDatabase, servicesFor } from '../support/harness.ts';
 import { postForm, startServerProcess } from '../support/server-process.ts';
 
 const REQUESTS = 40;
@@ -18,7 +17,11 @@ const CONCURRENCY = 8;
 /** SIGTERM goes out once this many responses have come back: the rest is mid-load. */
 const SIGNAL_AFTER = 10;
 
-type Outcome = { kind: 'ok'; token: string; afterSignal: boolean } | { kind: 'unavailable' } | { kind: 'refused'; error: string } | { kind: 'other'; status: number };
+type Outcome =
+  | { kind: 'ok'; token: string; afterSignal: boolean }
+  | { kind: 'unavailable' }
+  | { kind: 'refused'; error: string }
+  | { kind: 'other'; status: number };
 
 describe('graceful shutdown', () => {
   test('SIGTERM under load: in-flight logins finish, the store closes cleanly, exit 0, and no issued token is lost', async () => {
@@ -26,20 +29,27 @@ describe('graceful shutdown', () => {
     const file = db.url.slice('sqlite:'.length);
     try {
       const store = await openStore({ databaseUrl: db.url, now: systemClock.now() });
-      const admin = new Admin({ store, clock: systemClock });
+      const services = servicesFor(store, systemClock);
       const password = 'correct horse battery staple';
       // One user per worker: logins of one account never overlap, so login throttling (which
       // charges an attempt before its password check) stays out of a test about shutdown.
       const emails: string[] = [];
-      for (let i = 0; i < CONCURRENCY; i++) emails.push((await admin.createUser({ email: `load${i}@example.com`, password })).email);
-      const client = await admin.createClient({ name: 'Load', redirectUrls: ['https://app.example/cb'] });
+      for (let i = 0; i < CONCURRENCY; i++)
+        emails.push((await services.accounts.createUser({ email: `load${i}@example.com`, password })).email);
+      const client = await services.clients.createClient({ name: 'Load', redirectUrls: ['https://app.example/cb'] });
       await store.close();
 
       const server = await startServerProcess({ DATABASE_URL: db.url, SHUTDOWN_TIMEOUT: '10', LOG_LEVEL: 'info' });
       const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
         server.child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
       );
-      const form = (email: string) => ({ grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret, email, password });
+      const form = (email: string) => ({
+        grant_type: 'client_credentials',
+        client_id: client.client_id,
+        client_secret: client.client_secret,
+        email,
+        password,
+      });
 
       let next = 0;
       let answered = 0;
@@ -69,7 +79,11 @@ describe('graceful shutdown', () => {
       const exit = await exited;
 
       assert.equal(outcomes.length, REQUESTS);
-      assert.deepEqual(outcomes.filter((o) => o.kind === 'other'), [], 'every answer is a 200, a 503 or a refused connection');
+      assert.deepEqual(
+        outcomes.filter((o) => o.kind === 'other'),
+        [],
+        'every answer is a 200, a 503 or a refused connection',
+      );
       assert.equal(exit.code, 0, `exit code (signal ${exit.signal}):\n${server.output()}`);
       assert.equal(exit.signal, null);
       // In-flight work ends the shutdown, not the 10 s timeout (no keep-alive connection holds it open).
@@ -80,13 +94,23 @@ describe('graceful shutdown', () => {
 
       const ok = outcomes.filter((o): o is Extract<Outcome, { kind: 'ok' }> => o.kind === 'ok');
       assert.ok(ok.length >= SIGNAL_AFTER, `${ok.length} logins succeeded`);
-      assert.ok(outcomes.some((o) => o.kind === 'refused' || o.kind === 'unavailable'), 'requests after the signal were refused');
-      assert.ok(ok.some((o) => o.afterSignal), 'requests in flight when the signal came still got their 200');
+      assert.ok(
+        outcomes.some((o) => o.kind === 'refused' || o.kind === 'unavailable'),
+        'requests after the signal were refused',
+      );
+      assert.ok(
+        ok.some((o) => o.afterSignal),
+        'requests in flight when the signal came still got their 200',
+      );
 
       const restarted = await startServerProcess({ DATABASE_URL: db.url });
       try {
         for (const { token } of ok) {
-          const res = await postForm(`${restarted.url}/oauth/introspect`, { client_id: client.client_id, client_secret: client.client_secret, token });
+          const res = await postForm(`${restarted.url}/oauth/introspect`, {
+            client_id: client.client_id,
+            client_secret: client.client_secret,
+            token,
+          });
           assert.equal(res.status, 200);
           assert.equal(res.json.active, true, 'a token from a 200 response survives the restart');
         }

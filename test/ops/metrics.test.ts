@@ -10,20 +10,25 @@ import { hashSecret, newId, newSecret } from '../../src/crypto/secrets.ts';
 import { createMetrics } from '../../src/metrics/metrics.ts';
 import { queryOperation } from '../../src/store/timed-driver.ts';
 import { storeKinds } from '../support/harness.ts';
-import { createOpsApp, parseMetrics, sampleValue, type OpsApp } from './support.ts';
+import { createOpsApp, type OpsApp, parseMetrics, sampleValue } from './support.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const METRICS_TOKEN = 'mt_0123456789abcdefghij';
 
 async function seed(o: OpsApp, client: { refreshTokens?: boolean } = {}) {
   const email = `ops-${newId('')}@example.com`;
-  const user = await o.admin.createUser({ email, password: PASSWORD });
-  const created = await o.admin.createClient({ name: 'ops', redirectUrls: ['https://app.example/callback'], ...client });
+  const user = await o.services.accounts.createUser({ email, password: PASSWORD });
+  const created = await o.services.clients.createClient({ name: 'ops', redirectUrls: ['https://app.example/callback'], ...client });
   return { email, userId: user.id, clientId: created.client_id, clientSecret: created.client_secret };
 }
 
 function post(o: OpsApp, url: string, form: Record<string, string>) {
-  return o.app.inject({ method: 'POST', url, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(form).toString() });
+  return o.app.inject({
+    method: 'POST',
+    url,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams(form).toString(),
+  });
 }
 
 async function scrape(o: OpsApp, headers: Record<string, string> = {}) {
@@ -53,33 +58,57 @@ for (const kind of storeKinds()) {
       const { samples, text, contentType } = await scrape(o);
       assert.match(contentType, /^text\/plain; version=0\.0\.4/);
       assert.equal(sampleValue(samples, 'sei_auth_token_requests_total', { grant_type: 'client_credentials', outcome: 'ok' }), 2);
-      assert.equal(sampleValue(samples, 'sei_auth_token_requests_total', { grant_type: 'client_credentials', outcome: 'invalid_grant' }), 1);
+      assert.equal(
+        sampleValue(samples, 'sei_auth_token_requests_total', { grant_type: 'client_credentials', outcome: 'invalid_grant' }),
+        1,
+      );
       assert.equal(sampleValue(samples, 'sei_auth_token_requests_total', { grant_type: 'none', outcome: 'unsupported_grant_type' }), 1);
-      const okCount = sampleValue(samples, 'sei_auth_http_request_duration_seconds_count', { method: 'POST', route: '/oauth/token', status_code: '200' });
+      const okCount = sampleValue(samples, 'sei_auth_http_request_duration_seconds_count', {
+        method: 'POST',
+        route: '/oauth/token',
+        status_code: '200',
+      });
       assert.equal(okCount, 2);
-      const sum = sampleValue(samples, 'sei_auth_http_request_duration_seconds_sum', { method: 'POST', route: '/oauth/token', status_code: '200' });
+      const sum = sampleValue(samples, 'sei_auth_http_request_duration_seconds_sum', {
+        method: 'POST',
+        route: '/oauth/token',
+        status_code: '200',
+      });
       assert.ok(sum !== undefined && sum > 0, 'latency is measured');
-      assert.equal(sampleValue(samples, 'sei_auth_http_request_duration_seconds_count', { method: 'GET', route: 'unmatched', status_code: '404' }), 1);
+      assert.equal(
+        sampleValue(samples, 'sei_auth_http_request_duration_seconds_count', { method: 'GET', route: 'unmatched', status_code: '404' }),
+        1,
+      );
       assert.ok(!text.includes('marker-value'), 'no raw URL reaches a label');
       assert.ok(!text.includes(s.clientSecret) && !text.includes(PASSWORD), 'no secret reaches the metrics');
     });
 
     test('reports active sessions from the store and sessions ended by reason', async () => {
       const s = await seed(o);
-      const login = { grant_type: 'client_credentials', client_id: s.clientId, client_secret: s.clientSecret, email: s.email, password: PASSWORD };
+      const login = {
+        grant_type: 'client_credentials',
+        client_id: s.clientId,
+        client_secret: s.clientSecret,
+        email: s.email,
+        password: PASSWORD,
+      };
       const first = await post(o, '/oauth/token', login);
       const second = await post(o, '/oauth/token', { ...login, endOtherSessions: 'true' });
       assert.equal(first.statusCode, 200);
       assert.equal(second.statusCode, 200);
       const before = (await scrape(o)).samples;
-      const revoked = await post(o, '/oauth/revoke', { client_id: s.clientId, client_secret: s.clientSecret, token: second.json().access_token });
+      const revoked = await post(o, '/oauth/revoke', {
+        client_id: s.clientId,
+        client_secret: s.clientSecret,
+        token: second.json().access_token,
+      });
       assert.equal(revoked.statusCode, 200);
 
       const { samples } = await scrape(o);
       assert.equal(sampleValue(samples, 'sei_auth_sessions_ended_total', { reason: 'end_other_sessions' }), 1);
       assert.equal(sampleValue(samples, 'sei_auth_sessions_ended_total', { reason: 'logout' }), 1);
       // The gauge is the store's own count, read at scrape time.
-      const active = await o.store.countAllActiveSessions(Date.now());
+      const active = await o.store.sessions.countAllActive(Date.now());
       assert.equal(sampleValue(samples, 'sei_auth_active_sessions'), active);
       assert.equal(sampleValue(samples, 'sei_auth_active_sessions'), sampleValue(before, 'sei_auth_active_sessions')! - 1);
     });
@@ -89,7 +118,7 @@ for (const kind of storeKinds()) {
       // A session with a refresh token, as the code flow leaves it (the flow itself is tested in test/code-flow).
       const now = Date.now();
       const sessionId = newId('ses_');
-      await o.store.insertSession({
+      await o.store.sessions.create({
         id: sessionId,
         userId: s.userId,
         clientId: s.clientId,
@@ -101,7 +130,7 @@ for (const kind of storeKinds()) {
         endReason: null,
       });
       const refreshToken = newSecret('refresh_token');
-      await o.store.insertRefreshToken({ hash: hashSecret(refreshToken), sessionId, expiresAt: now + 86_400_000, createdAt: now });
+      await o.store.tokens.createRefresh({ hash: hashSecret(refreshToken), sessionId, expiresAt: now + 86_400_000, createdAt: now });
       const refresh = { grant_type: 'refresh_token', client_id: s.clientId, client_secret: s.clientSecret, refresh_token: refreshToken };
       assert.equal((await post(o, '/oauth/token', refresh)).statusCode, 200);
       const before = sampleValue((await scrape(o)).samples, 'sei_auth_refresh_token_reuse_detections_total');
@@ -125,7 +154,7 @@ for (const kind of storeKinds()) {
         assertion: Buffer.from('<not-a-signed-assertion/>').toString('base64url'),
       });
       assert.equal(res.json().error, 'invalid_grant');
-      const events = (await o.store.listEvents({})).filter((e) => e.type === 'saml_rejected' && e.clientId === s.clientId);
+      const events = (await o.store.events.list({})).filter((e) => e.type === 'saml_rejected' && e.clientId === s.clientId);
       assert.equal(events.length, 1);
       const { samples } = await scrape(o);
       assert.equal(sampleValue(samples, 'sei_auth_saml_rejections_total', { reason: events[0]!.reason! }), 1);
@@ -144,8 +173,14 @@ for (const kind of storeKinds()) {
       o.metrics.loginThrottling.increment('account_locked');
       const { samples } = await scrape(o);
       assert.equal(sampleValue(samples, 'sei_auth_login_throttle_events_total', { reason: 'account_locked' }), 2);
-      assert.ok(samples.some((x) => x.name === 'nodejs_eventloop_lag_seconds'), 'event-loop lag');
-      assert.ok(samples.some((x) => x.name === 'nodejs_eventloop_lag_p99_seconds'), 'event-loop lag percentiles');
+      assert.ok(
+        samples.some((x) => x.name === 'nodejs_eventloop_lag_seconds'),
+        'event-loop lag',
+      );
+      assert.ok(
+        samples.some((x) => x.name === 'nodejs_eventloop_lag_p99_seconds'),
+        'event-loop lag percentiles',
+      );
       assert.equal(sampleValue(samples, 'sei_auth_build_info', { version: 'test' }), 1);
     });
   });
@@ -176,7 +211,12 @@ describe('metrics: isolation and protection', () => {
       assert.equal(none.statusCode, 401);
       assert.equal(none.headers['www-authenticate'], 'Bearer realm="metrics"');
       assert.ok(!none.body.includes('sei_auth_'), 'no metrics without the token');
-      for (const authorization of [`Bearer ${METRICS_TOKEN}x`, `Basic ${METRICS_TOKEN}`, 'Bearer', `Bearer ${METRICS_TOKEN.slice(0, -1)}`]) {
+      for (const authorization of [
+        `Bearer ${METRICS_TOKEN}x`,
+        `Basic ${METRICS_TOKEN}`,
+        'Bearer',
+        `Bearer ${METRICS_TOKEN.slice(0, -1)}`,
+      ]) {
         const wrong = await o.app.inject({ method: 'GET', url: '/metrics', headers: { authorization } });
         assert.equal(wrong.statusCode, 401, authorization);
         assert.match(String(wrong.headers['www-authenticate']), /error="invalid_token"/);

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { systemClock } from '../../src/clock.ts';
-import { securityEvent } from '../../src/domain/event-log.ts';
+import { securityEvent } from '../../src/events/security-event.ts';
 import { observeEvents } from '../../src/store/observed-store.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { SecurityEvent, Store } from '../../src/store/store.ts';
@@ -31,8 +31,11 @@ for (const kind of storeKinds()) {
     test('an event written outside a transaction is reported once written', async () => {
       heard.length = 0;
       const event = securityEvent('saml_rejected', Date.now(), { reason: 'bad_signature' });
-      await store.insertEvent(event);
-      assert.deepEqual(heard.map((e) => e.id), [event.id]);
+      await store.events.create(event);
+      assert.deepEqual(
+        heard.map((e) => e.id),
+        [event.id],
+      );
     });
 
     test('events of a transaction are reported after it commits, not before', async () => {
@@ -40,13 +43,16 @@ for (const kind of storeKinds()) {
       const a = securityEvent('session_ended', Date.now(), { reason: 'logout' });
       const b = securityEvent('refresh_token_reused', Date.now(), { reason: 'rotated_token_presented' });
       const result = await store.transaction(async (tx) => {
-        await tx.insertEvent(a);
-        await tx.insertEvent(b);
+        await tx.events.create(a);
+        await tx.events.create(b);
         assert.equal(heard.length, 0, 'nothing is reported while the transaction is open');
         return 'done';
       });
       assert.equal(result, 'done');
-      assert.deepEqual(heard.map((e) => e.id), [a.id, b.id]);
+      assert.deepEqual(
+        heard.map((e) => e.id),
+        [a.id, b.id],
+      );
     });
 
     test('events of a rolled-back transaction are never reported (nor stored)', async () => {
@@ -54,13 +60,13 @@ for (const kind of storeKinds()) {
       const event = securityEvent('session_ended', Date.now(), { reason: 'end_other_sessions' });
       await assert.rejects(
         store.transaction(async (tx) => {
-          await tx.insertEvent(event);
+          await tx.events.create(event);
           throw new Error('roll back');
         }),
         /roll back/,
       );
       assert.equal(heard.length, 0);
-      assert.ok(!(await raw.listEvents({})).some((e) => e.id === event.id));
+      assert.ok(!(await raw.events.list({})).some((e) => e.id === event.id));
     });
 
     test('an observer that throws never fails the write', async () => {
@@ -68,14 +74,14 @@ for (const kind of storeKinds()) {
         throw new Error('metrics broke');
       });
       const event = securityEvent('saml_rejected', Date.now(), { reason: 'expired' });
-      await throwing.insertEvent(event);
-      assert.ok((await raw.listEvents({})).some((e) => e.id === event.id));
+      await throwing.events.create(event);
+      assert.ok((await raw.events.list({})).some((e) => e.id === event.id));
     });
 
     test('every other method passes through to the store', async () => {
       assert.equal(store.kind, kind);
       await store.ping();
-      assert.equal(await store.countAllActiveSessions(Date.now()), await raw.countAllActiveSessions(Date.now()));
+      assert.equal(await store.sessions.countAllActive(Date.now()), await raw.sessions.countAllActive(Date.now()));
     });
   });
 }

@@ -26,7 +26,10 @@ function servedRoutes(app: FastifyInstance): Set<string> {
     stack.length = depth;
     const path = (stack[depth - 1] ?? '') + match[2]!;
     stack.push(path);
-    const methods = (match[3] ?? '').split(',').map((m) => m.trim()).filter(Boolean);
+    const methods = (match[3] ?? '')
+      .split(',')
+      .map((m) => m.trim())
+      .filter(Boolean);
     for (const method of methods) if (method !== 'HEAD' || !methods.includes('GET')) routes.add(`${method} ${path}`);
   }
   return routes;
@@ -74,13 +77,31 @@ describe('OpenAPI document', () => {
   });
 
   test('the token endpoint documents every grant type the server announces, with its parameters', async () => {
-    const metadata = (await h.app.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server' })).json() as { grant_types_supported: string[] };
-    const token = doc.paths['/oauth/token']!.post as { requestBody: { content: Record<string, { schema: { discriminator: { mapping: Record<string, string> } } }> } };
+    const metadata = (await h.app.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server' })).json() as {
+      grant_types_supported: string[];
+    };
+    const token = doc.paths['/oauth/token']!.post as {
+      requestBody: { content: Record<string, { schema: { discriminator: { mapping: Record<string, string> } } }> };
+    };
     const mapping = token.requestBody.content['application/x-www-form-urlencoded']!.schema.discriminator.mapping;
     assert.deepEqual(Object.keys(mapping).sort(), [...metadata.grant_types_supported].sort());
     const schemas = (doc.components as { schemas: Record<string, unknown> }).schemas;
     const text = JSON.stringify(schemas);
-    for (const parameter of ['code', 'redirect_uri', 'code_verifier', 'refresh_token', 'email', 'password', 'username', 'SAMLResponse', 'SAMLAssertion', 'assertion', 'endOtherSessions', 'client_id', 'client_secret']) {
+    for (const parameter of [
+      'code',
+      'redirect_uri',
+      'code_verifier',
+      'refresh_token',
+      'email',
+      'password',
+      'username',
+      'SAMLResponse',
+      'SAMLAssertion',
+      'assertion',
+      'endOtherSessions',
+      'client_id',
+      'client_secret',
+    ]) {
       assert.ok(text.includes(`"${parameter}"`), `${parameter} is documented`);
     }
   });
@@ -92,7 +113,8 @@ describe('OpenAPI document', () => {
       const pointer = raw.slice('"$ref":"'.length, -1);
       assert.ok(pointer.startsWith('#/'), pointer);
       let node: unknown = doc;
-      for (const part of pointer.slice(2).split('/')) node = (node as Record<string, unknown> | undefined)?.[part.replaceAll('~1', '/').replaceAll('~0', '~')];
+      for (const part of pointer.slice(2).split('/'))
+        node = (node as Record<string, unknown> | undefined)?.[part.replaceAll('~1', '/').replaceAll('~0', '~')];
       assert.ok(node !== undefined, `${pointer} resolves`);
     }
   });

@@ -4,12 +4,18 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createHarness, passwordLogin, storeKinds, type Harness, type Seeded } from '../support/harness.ts';
+import { createHarness, type Harness, passwordLogin, type Seeded, storeKinds } from '../support/harness.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function login(h: Harness, s: Seeded, headers: Record<string, string>) {
-  const form = { grant_type: 'client_credentials', client_id: s.clientId, client_secret: s.clientSecret, email: s.email, password: s.password };
+  const form = {
+    grant_type: 'client_credentials',
+    client_id: s.clientId,
+    client_secret: s.clientSecret,
+    email: s.email,
+    password: s.password,
+  };
   return h.post('/oauth/token', form, { headers });
 }
 
@@ -38,7 +44,7 @@ for (const kind of storeKinds()) {
       assert.ok(tagged.lines.length > 0, 'the request was logged');
       for (const line of tagged.lines) assert.equal(line.reqId, id, `log line without the request id: ${JSON.stringify(line)}`);
 
-      const events = (await h.store.listEvents({})).filter((e) => e.requestId === id);
+      const events = (await h.store.events.list({})).filter((e) => e.requestId === id);
       assert.deepEqual(events.map((e) => e.type).sort(), ['login_succeeded', 'session_started']);
     });
 
@@ -58,20 +64,30 @@ for (const kind of storeKinds()) {
       );
       assert.equal(logout.statusCode, 200);
 
-      const events = await h.store.listEvents({});
-      assert.deepEqual(events.filter((e) => e.requestId === failedId).map((e) => e.type), ['login_failed']);
-      assert.deepEqual(events.filter((e) => e.requestId === logoutId).map((e) => [e.type, e.reason]), [['session_ended', 'logout']]);
+      const events = await h.store.events.list({});
+      assert.deepEqual(
+        events.filter((e) => e.requestId === failedId).map((e) => e.type),
+        ['login_failed'],
+      );
+      assert.deepEqual(
+        events.filter((e) => e.requestId === logoutId).map((e) => [e.type, e.reason]),
+        [['session_ended', 'logout']],
+      );
     });
 
     test('without X-Request-Id, or with a malformed one, the server makes one and uses it throughout', async () => {
-      for (const headers of [{} as Record<string, string>, { 'x-request-id': 'has spaces and "quotes"' }, { 'x-request-id': 'x'.repeat(129) }]) {
+      for (const headers of [
+        {} as Record<string, string>,
+        { 'x-request-id': 'has spaces and "quotes"' },
+        { 'x-request-id': 'x'.repeat(129) },
+      ]) {
         const { result: res, lines } = await logsOf(h, () => login(h, s, headers));
         assert.equal(res.statusCode, 200);
         const made = String(res.headers['x-request-id']);
         assert.match(made, UUID);
         assert.ok(lines.length > 0);
         for (const line of lines) assert.equal(line.reqId, made);
-        assert.equal((await h.store.listEvents({})).filter((e) => e.requestId === made).length, 2);
+        assert.equal((await h.store.events.list({})).filter((e) => e.requestId === made).length, 2);
       }
     });
 

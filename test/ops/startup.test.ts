@@ -8,9 +8,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { systemClock } from '../../src/clock.ts';
-import { Admin } from '../../src/domain/admin.ts';
 import { openStore } from '../../src/store/open-store.ts';
-import { freshDatabase } from '../support/harness.ts';
+import { freshDatabase, servicesFor } from '../support/harness.ts';
 import { startServerProcess } from '../support/server-process.ts';
 import { parseMetrics, sampleValue } from './support.ts';
 
@@ -38,7 +37,12 @@ describe('start-up', () => {
   test('one line states version, listen address, store kind, issuer and TTLs; a fresh store gets the next steps', async () => {
     const db = await freshDatabase('sqlite');
     try {
-      const server = await startServerProcess({ DATABASE_URL: db.url, LOG_LEVEL: 'info', ACCESS_TOKEN_TTL: '900', REFRESH_TOKEN_TTL: '86400' });
+      const server = await startServerProcess({
+        DATABASE_URL: db.url,
+        LOG_LEVEL: 'info',
+        ACCESS_TOKEN_TTL: '900',
+        REFRESH_TOKEN_TTL: '86400',
+      });
       const line = startupLine(server.output());
       assert.equal(line.version, VERSION);
       assert.equal(line.listen, server.url);
@@ -48,7 +52,8 @@ describe('start-up', () => {
       assert.equal(line.refresh_token_ttl, 86400);
       // The human-readable message says the same, for operators reading plain text.
       const msg = String(line.msg);
-      for (const part of [VERSION, server.url, 'sqlite', 'access TTL 900s', 'refresh TTL 86400s']) assert.ok(msg.includes(part), `${part} in ${msg}`);
+      for (const part of [VERSION, server.url, 'sqlite', 'access TTL 900s', 'refresh TTL 86400s'])
+        assert.ok(msg.includes(part), `${part} in ${msg}`);
 
       assert.ok(hasNextSteps(server.output()), 'a fresh store prints the next steps');
       const next = jsonLines(server.output()).find((l) => String(l.msg).startsWith('fresh store:'))!;
@@ -63,7 +68,7 @@ describe('start-up', () => {
 
       // Once a client exists the store is no longer fresh: no next-steps line.
       const store = await openStore({ databaseUrl: db.url, now: systemClock.now() });
-      await new Admin({ store, clock: systemClock }).createClient({ name: 'App', redirectUrls: ['https://app.example/cb'] });
+      await servicesFor(store, systemClock).clients.createClient({ name: 'App', redirectUrls: ['https://app.example/cb'] });
       await store.close();
       const again = await startServerProcess({ DATABASE_URL: db.url, LOG_LEVEL: 'info' });
       startupLine(again.output());
@@ -74,25 +79,23 @@ describe('start-up', () => {
     }
   });
 
-  test(
-    'a PostgreSQL URL with a password is shown as scheme and host only, the password never printed',
-    { skip: process.env.TEST_DATABASE_URL ? false : 'TEST_DATABASE_URL is not set (PostgreSQL suite skipped)' },
-    async () => {
-      const db = await freshDatabase('postgres');
-      try {
-        const url = new URL(db.url);
-        // The CI cluster trusts local connections, so any password is accepted; it must still never be printed.
-        url.password = SECRET_PASSWORD;
-        const server = await startServerProcess({ DATABASE_URL: url.toString(), LOG_LEVEL: 'debug' });
-        const line = startupLine(server.output());
-        assert.equal(line.store, `postgres (${url.hostname}${url.port ? `:${url.port}` : ''}${url.pathname})`);
-        await fetch(`${server.url}/readyz`);
-        await fetch(`${server.url}/metrics`);
-        assert.equal(await server.stop(), 0);
-        assert.ok(!server.output().includes(SECRET_PASSWORD), `the password appears in the output:\n${server.output()}`);
-      } finally {
-        await db.drop();
-      }
-    },
-  );
+  test('a PostgreSQL URL with a password is shown as scheme and host only, the password never printed', {
+    skip: process.env.TEST_DATABASE_URL ? false : 'TEST_DATABASE_URL is not set (PostgreSQL suite skipped)',
+  }, async () => {
+    const db = await freshDatabase('postgres');
+    try {
+      const url = new URL(db.url);
+      // The CI cluster trusts local connections, so any password is accepted; it must still never be printed.
+      url.password = SECRET_PASSWORD;
+      const server = await startServerProcess({ DATABASE_URL: url.toString(), LOG_LEVEL: 'debug' });
+      const line = startupLine(server.output());
+      assert.equal(line.store, `postgres (${url.hostname}${url.port ? `:${url.port}` : ''}${url.pathname})`);
+      await fetch(`${server.url}/readyz`);
+      await fetch(`${server.url}/metrics`);
+      assert.equal(await server.stop(), 0);
+      assert.ok(!server.output().includes(SECRET_PASSWORD), `the password appears in the output:\n${server.output()}`);
+    } finally {
+      await db.drop();
+    }
+  });
 });

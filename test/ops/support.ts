@@ -5,7 +5,7 @@
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { systemClock } from '../../src/clock.ts';
-import { Admin } from '../../src/domain/admin.ts';
+import { composePlatform, type Services } from '../../src/composition-root.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createMetrics, type Metrics } from '../../src/metrics/metrics.ts';
@@ -16,7 +16,7 @@ import { freshDatabase, type StoreKind } from '../support/harness.ts';
 export interface OpsApp {
   app: FastifyInstance;
   store: Store;
-  admin: Admin;
+  services: Services;
   metrics: Metrics;
   logs: string[];
   close(): Promise<void>;
@@ -38,20 +38,18 @@ export async function createOpsApp(kind: StoreKind, options: { metricsToken?: st
     sqliteSynchronous: 'NORMAL',
     onQuery: (operation, seconds, ok) => metrics.observeQuery(operation, seconds, ok),
   });
-  const app = buildApp({
+  const platform = composePlatform({
     store,
     clock: systemClock,
-    logger: createLogger('info', sink),
-    issuer: 'http://localhost:8080',
-    lifetimes: { accessTokenTtl: 3600, refreshTokenTtl: 86_400 },
     metrics,
-    metricsToken: options.metricsToken,
+    settings: { issuer: 'http://localhost:8080', lifetimes: { accessTokenTtl: 3600, refreshTokenTtl: 86_400 } },
   });
+  const app = buildApp({ platform, logger: createLogger('info', sink), metricsToken: options.metricsToken });
   await app.ready();
   return {
     app,
     store,
-    admin: new Admin({ store, clock: systemClock }),
+    services: platform.services,
     metrics,
     logs,
     async close() {

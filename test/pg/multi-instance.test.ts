@@ -5,13 +5,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { systemClock } from '../../src/clock.ts';
-import { Admin } from '../../src/domain/admin.ts';
-import { IdpAdmin } from '../../src/domain/idp-admin.ts';
-import { TokenService } from '../../src/domain/token-service.ts';
+import type { Services } from '../../src/composition-root.ts';
+import { IdpService } from '../../src/idps/idp-service.ts';
+import { LoginIssuer } from '../../src/sessions/login-issuer.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { Store } from '../../src/store/store.ts';
-import { freshDatabase } from '../support/harness.ts';
-import { postForm, startServerProcess, type ServerProcess } from '../support/server-process.ts';
+import { TokenLifetimes } from '../../src/tokens/token-lifetimes.ts';
+import { freshDatabase, servicesFor } from '../support/harness.ts';
+import { postForm, type ServerProcess, startServerProcess } from '../support/server-process.ts';
 import { b64, responseWithSignedAssertion, testIdp } from '../support/test-idp.ts';
 
 /**
@@ -25,7 +26,7 @@ const skip = process.env.TEST_DATABASE_URL ? false : 'TEST_DATABASE_URL is not s
 describe('two instances on one PostgreSQL database', { skip }, () => {
   let db: { url: string; drop: () => Promise<void> };
   let store: Store;
-  let admin: Admin;
+  let services: Services;
   let a: ServerProcess;
   let b: ServerProcess;
   let client: { client_id: string; client_secret: string };
@@ -33,8 +34,8 @@ describe('two instances on one PostgreSQL database', { skip }, () => {
   before(async () => {
     db = await freshDatabase('postgres');
     store = await openStore({ databaseUrl: db.url, now: Date.now() });
-    admin = new Admin({ store, clock: systemClock });
-    client = await admin.createClient({ name: 'multi', redirectUrls: ['https://app.example/cb'], refreshTokens: true });
+    services = servicesFor(store, systemClock);
+    client = await services.clients.createClient({ name: 'multi', redirectUrls: ['https://app.example/cb'], refreshTokens: true });
     // Start both at once against the migrated database; the advisory lock is exercised by the migration test.
     const env = { DATABASE_URL: db.url, ISSUER: SHARED_ISSUER };
     [a, b] = await Promise.all([startServerProcess(env), startServerProcess(env)]);
@@ -49,8 +50,13 @@ describe('two instances on one PostgreSQL database', { skip }, () => {
   const auth = () => ({ client_id: client.client_id, client_secret: client.client_secret });
 
   test('a session ended through instance A is ended on instance B at once', async () => {
-    await admin.createUser({ email: 'ended@example.com', password: 'correct horse battery' });
-    const login = await postForm(`${a.url}/oauth/token`, { grant_type: 'client_credentials', ...auth(), email: 'ended@example.com', password: 'correct horse battery' });
+    await services.accounts.createUser({ email: 'ended@example.com', password: 'correct horse battery' });
+    const login = await postForm(`${a.url}/oauth/token`, {
+      grant_type: 'client_credentials',
+      ...auth(),
+      email: 'ended@example.com',
+      password: 'correct horse battery',
+    });
     assert.equal(login.status, 200);
     const token = login.json.access_token as string;
     assert.equal((await postForm(`${b.url}/oauth/introspect`, { ...auth(), token })).json.active, true);
@@ -59,20 +65,26 @@ describe('two instances on one PostgreSQL database', { skip }, () => {
   });
 
   test('50 parallel refreshes of one token split across A and B give exactly one 200', async () => {
-    const user = await admin.createUser({ email: 'refresh@example.com', password: 'correct horse battery' });
-    const tokens = new TokenService({ store, clock: systemClock, lifetimes: { accessTokenTtl: 3600, refreshTokenTtl: 86400 } });
-    const issued = await tokens.startSession({
-      user: (await store.findUserById(user.id))!,
-      client: (await store.findClient(client.client_id))!,
-      grantType: 'authorization_code',
-      endOtherSessions: false,
-      redirectUrl: 'https://app.example/cb',
-      issueRefreshToken: true,
-      context: {},
+    const user = await services.accounts.createUser({ email: 'refresh@example.com', password: 'correct horse battery' });
+    const logins = new LoginIssuer({
+      store,
+      clock: systemClock,
+      lifetimes: new TokenLifetimes({ accessTokenTtl: 3600, refreshTokenTtl: 86400 }),
     });
+    const issued = await logins.issue(
+      {
+        user: (await store.users.find(user.id))!,
+        client: (await store.clients.find(client.client_id))!,
+        grantType: 'authorization_code',
+        endOtherSessions: false,
+        redirectUrl: 'https://app.example/cb',
+        issueRefreshToken: true,
+      },
+      {},
+    );
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
-        postForm(`${(i % 2 ? a : b).url}/oauth/token`, { grant_type: 'refresh_token', ...auth(), refresh_token: issued.refresh_token! }),
+        postForm(`${(i % 2 ? a : b).url}/oauth/token`, { grant_type: 'refresh_token', ...auth(), refresh_token: issued.refreshToken! }),
       ),
     );
     const statuses = results.map((r) => r.status);
@@ -81,7 +93,7 @@ describe('two instances on one PostgreSQL database', { skip }, () => {
   });
 
   test('parallel logins of a user limited to one session, split across A and B, give exactly one success', async () => {
-    const user = await admin.createUser({ email: 'limited@example.com', password: 'correct horse battery', maxSessions: 1 });
+    const user = await services.accounts.createUser({ email: 'limited@example.com', password: 'correct horse battery', maxSessions: 1 });
     const results = await Promise.all(
       Array.from({ length: 12 }, (_, i) =>
         postForm(`${(i % 2 ? a : b).url}/oauth/token`, {
@@ -95,17 +107,22 @@ describe('two instances on one PostgreSQL database', { skip }, () => {
     const ok = results.filter((r) => r.status === 200);
     assert.equal(ok.length, 1, `statuses: ${results.map((r) => r.status).join(',')}`);
     assert.ok(results.filter((r) => r.status !== 200).every((r) => r.json.error === 'concurrent_session_limit'));
-    assert.equal(await store.countActiveSessions(user.id, Date.now()), 1);
+    assert.equal(await store.sessions.countActive(user.id, Date.now()), 1);
   });
 
   test('a SAML assertion accepted by instance A is refused as a replay on instance B', async () => {
     const email = 'saml-sso@example.com';
-    await admin.createUser({ email, password: 'correct horse battery' });
-    await new IdpAdmin({ store, clock: systemClock }).create({ entityId: testIdp().entityId, certPem: testIdp().certPem });
+    await services.accounts.createUser({ email, password: 'correct horse battery' });
+    await new IdpService({ store, clock: systemClock }).create({ entityId: testIdp().entityId, certPem: testIdp().certPem });
     const tokenEndpoint = `${SHARED_ISSUER}/oauth/token`;
-    const signed = () => b64(responseWithSignedAssertion({ email, audience: SHARED_ISSUER, recipient: tokenEndpoint, destination: tokenEndpoint }));
+    const signed = () =>
+      b64(responseWithSignedAssertion({ email, audience: SHARED_ISSUER, recipient: tokenEndpoint, destination: tokenEndpoint }));
     const login = (instance: ServerProcess, encoded: string) =>
-      postForm(`${instance.url}/oauth/token`, { grant_type: 'urn:ietf:params:oauth:client-assertion-type:saml2-bearer', ...auth(), SAMLResponse: encoded });
+      postForm(`${instance.url}/oauth/token`, {
+        grant_type: 'urn:ietf:params:oauth:client-assertion-type:saml2-bearer',
+        ...auth(),
+        SAMLResponse: encoded,
+      });
 
     const encoded = signed();
     const onA = await login(a, encoded);
@@ -116,8 +133,12 @@ describe('two instances on one PostgreSQL database', { skip }, () => {
     const onB = await login(b, encoded);
     assert.equal(onB.status, 400);
     assert.deepEqual(onB.json, { error: 'invalid_grant', error_description: 'The SAML assertion was rejected.' });
-    const rejected = (await store.listEvents({ since: since - 1000 })).filter((e) => e.type === 'saml_rejected' && e.email === email);
-    assert.deepEqual(rejected.map((e) => e.reason), ['replayed'], 'B refused it as a replay (not for audience or signature)');
+    const rejected = (await store.events.list({ since: since - 1000 })).filter((e) => e.type === 'saml_rejected' && e.email === email);
+    assert.deepEqual(
+      rejected.map((e) => e.reason),
+      ['replayed'],
+      'B refused it as a replay (not for audience or signature)',
+    );
 
     // B itself accepts a fresh assertion for the same user: the refusal above was the replay cache alone.
     const fresh = await login(b, signed());

@@ -4,9 +4,9 @@
  * back the same server recovers on its own, and nothing issued before is lost.
  */
 import assert from 'node:assert/strict';
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { createHarness, freshDatabase, introspect, passwordLogin, type Harness, type Seeded } from '../support/harness.ts';
+import { createHarness, freshDatabase, type Harness, introspect, passwordLogin, type Seeded } from '../support/harness.ts';
 
 const skip = process.env.TEST_DATABASE_URL ? false : 'TEST_DATABASE_URL is not set (PostgreSQL suite skipped)';
 

@@ -8,10 +8,21 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { introspect, storeKinds, type Seeded } from '../support/harness.ts';
-import { b64, b64url, responseWithSignedAssertion, signedAssertion, signedResponse, testIdp } from '../support/test-idp.ts';
 import { basicAuth } from '../core/support.ts';
-import { assertDocumentNotEchoed, assertSeedTokenResponse, eventsOf, registerIdp, RFC7522_SAML_GRANT, samlHarness, samlLogin, signatureValues, type SamlHarness, type SamlParam } from './support.ts';
+import { introspect, type Seeded, storeKinds } from '../support/harness.ts';
+import { b64, b64url, responseWithSignedAssertion, signedAssertion, signedResponse, testIdp } from '../support/test-idp.ts';
+import {
+  assertDocumentNotEchoed,
+  assertSeedTokenResponse,
+  eventsOf,
+  RFC7522_SAML_GRANT,
+  registerIdp,
+  type SamlHarness,
+  type SamlParam,
+  samlHarness,
+  samlLogin,
+  signatureValues,
+} from './support.ts';
 
 for (const kind of storeKinds()) {
   describe(`SAML bearer grant: accepted forms [${kind}]`, () => {
@@ -48,14 +59,22 @@ for (const kind of storeKinds()) {
     test('seed grant, SAMLResponse: a signed Response', async () => {
       const xml = signedResponse({ now: now(), email: s.email });
       const responseId = /<samlp:Response [^>]*ID="([^"]+)"/.exec(xml)![1];
-      assert.deepEqual([...xml.matchAll(/<ds:Reference URI="#([^"]+)"/g)].map((m) => m[1]), [responseId], 'only the Response is signed');
+      assert.deepEqual(
+        [...xml.matchAll(/<ds:Reference URI="#([^"]+)"/g)].map((m) => m[1]),
+        [responseId],
+        'only the Response is signed',
+      );
       await acceptedEndToEnd('SAMLResponse', b64(xml));
     });
 
     test('seed grant, SAMLResponse: an unsigned Response around a signed Assertion', async () => {
       const xml = responseWithSignedAssertion({ now: now(), email: s.email });
       const assertionId = /<saml:Assertion [^>]*ID="([^"]+)"/.exec(xml)![1];
-      assert.deepEqual([...xml.matchAll(/<ds:Reference URI="#([^"]+)"/g)].map((m) => m[1]), [assertionId], 'only the Assertion is signed');
+      assert.deepEqual(
+        [...xml.matchAll(/<ds:Reference URI="#([^"]+)"/g)].map((m) => m[1]),
+        [assertionId],
+        'only the Assertion is signed',
+      );
       await acceptedEndToEnd('SAMLResponse', b64(xml));
     });
 
@@ -95,7 +114,10 @@ for (const kind of storeKinds()) {
     });
 
     test('the token endpoint URL is accepted as the Audience too', async () => {
-      await acceptedEndToEnd('SAMLResponse', b64(responseWithSignedAssertion({ now: now(), email: s.email, audience: `${h.issuer}/oauth/token` })));
+      await acceptedEndToEnd(
+        'SAMLResponse',
+        b64(responseWithSignedAssertion({ now: now(), email: s.email, audience: `${h.issuer}/oauth/token` })),
+      );
     });
 
     test('the identity may come from an email attribute when the NameID is not an email', async () => {

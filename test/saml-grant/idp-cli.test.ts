@@ -11,17 +11,18 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { assertFails, type CliResult, runBin, runCliInProcess, singleJson } from '../core/support.ts';
 import { freshDatabase, storeKinds } from '../support/harness.ts';
-import { startServerProcess, type ServerProcess } from '../support/server-process.ts';
+import { type ServerProcess, startServerProcess } from '../support/server-process.ts';
 import { b64, responseWithSignedAssertion, testIdp } from '../support/test-idp.ts';
-import { assertFails, runBin, runCliInProcess, singleJson, type CliResult } from '../core/support.ts';
-import { assertSamlRejected, assertSeedTokenResponse, samlHarness, samlLogin, type SamlHarness } from './support.ts';
+import { assertSamlRejected, assertSeedTokenResponse, type SamlHarness, samlHarness, samlLogin } from './support.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/saml/', import.meta.url));
 const certFile = (name: 'primary' | 'secondary' | 'attacker' | 'expired') => join(FIXTURES, `test-only-${name}.cert.pem`);
-const fingerprintOf = (name: 'primary' | 'secondary' | 'attacker' | 'expired') => new X509Certificate(readFileSync(certFile(name))).fingerprint256;
+const fingerprintOf = (name: 'primary' | 'secondary' | 'attacker' | 'expired') =>
+  new X509Certificate(readFileSync(certFile(name))).fingerprint256;
 
 interface ListedIdp {
   id: string;
@@ -84,7 +85,15 @@ for (const kind of storeKinds()) {
     });
 
     test('a file that is not PEM is refused with a clear message', async () => {
-      const result = await cli(['idp', 'create', '--entity-id', entity('not-pem'), '--cert', file('notes.txt', 'this is our signing certificate, honest\n'), '--json']);
+      const result = await cli([
+        'idp',
+        'create',
+        '--entity-id',
+        entity('not-pem'),
+        '--cert',
+        file('notes.txt', 'this is our signing certificate, honest\n'),
+        '--json',
+      ]);
       assertFails(result, /exactly one PEM certificate/);
       const der = file('cert.der', new X509Certificate(readFileSync(certFile('primary'))).raw);
       assertFails(await cli(['idp', 'create', '--entity-id', entity('der'), '--cert', der]), /PEM certificate/);
@@ -100,7 +109,10 @@ for (const kind of storeKinds()) {
       const bundle = file('bundle.pem', readFileSync(certFile('primary'), 'utf8') + readFileSync(keyPath, 'utf8'));
       assertFails(await cli(['idp', 'create', '--entity-id', entity('key'), '--cert', bundle]), /private key/);
       // A public key is PEM but not a certificate.
-      const publicKey = file('public.pem', new X509Certificate(readFileSync(certFile('primary'))).publicKey.export({ type: 'spki', format: 'pem' }) as string);
+      const publicKey = file(
+        'public.pem',
+        new X509Certificate(readFileSync(certFile('primary'))).publicKey.export({ type: 'spki', format: 'pem' }) as string,
+      );
       assertFails(await cli(['idp', 'create', '--entity-id', entity('key'), '--cert', publicKey]), /exactly one PEM certificate/);
     });
 
@@ -111,7 +123,27 @@ for (const kind of storeKinds()) {
 
     test('a certificate with an EC key is refused: the verifier checks RSA signatures only', async () => {
       const ec = join(tmp, 'ec.cert.pem');
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '365', '-subj', '/CN=TEST-ONLY ec', '-keyout', join(tmp, 'ec.key.pem'), '-out', ec], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:P-256',
+          '-nodes',
+          '-days',
+          '365',
+          '-subj',
+          '/CN=TEST-ONLY ec',
+          '-keyout',
+          join(tmp, 'ec.key.pem'),
+          '-out',
+          ec,
+        ],
+        { stdio: 'ignore' },
+      );
       assertFails(await cli(['idp', 'create', '--entity-id', entity('ec'), '--cert', ec]), /EC.*RSA/);
     });
 
@@ -126,8 +158,14 @@ for (const kind of storeKinds()) {
     });
 
     test('a missing certificate file and an unknown organization are refused', async () => {
-      assertFails(await cli(['idp', 'create', '--entity-id', entity('nofile'), '--cert', join(tmp, 'does-not-exist.pem')]), /cannot read the certificate file/);
-      assertFails(await cli(['idp', 'create', '--org', 'org_nope', '--entity-id', entity('noorg'), '--cert', certFile('primary')]), /no organization/);
+      assertFails(
+        await cli(['idp', 'create', '--entity-id', entity('nofile'), '--cert', join(tmp, 'does-not-exist.pem')]),
+        /cannot read the certificate file/,
+      );
+      assertFails(
+        await cli(['idp', 'create', '--org', 'org_nope', '--entity-id', entity('noorg'), '--cert', certFile('primary')]),
+        /no organization/,
+      );
     });
 
     test('nothing was registered by the refused commands above', async () => {
@@ -146,7 +184,9 @@ for (const kind of storeKinds()) {
 
     test('add-cert adds a second certificate; a third, or the same one again, is refused', async () => {
       const entityId = entity('add');
-      const { id } = singleJson(await cli(['idp', 'create', '--entity-id', entityId, '--cert', certFile('primary'), '--json'])) as { id: string };
+      const { id } = singleJson(await cli(['idp', 'create', '--entity-id', entityId, '--cert', certFile('primary'), '--json'])) as {
+        id: string;
+      };
       const added = singleJson(await cli(['idp', 'add-cert', '--idp', id, '--cert', certFile('secondary'), '--json']));
       assert.deepEqual(Object.keys(added).sort(), ['fingerprint', 'id']);
       assert.equal(added.fingerprint, fingerprintOf('secondary'));
@@ -162,13 +202,18 @@ for (const kind of storeKinds()) {
 
     test('remove-cert by id and by fingerprint; the last certificate cannot be removed', async () => {
       const entityId = entity('remove');
-      const { id } = singleJson(await cli(['idp', 'create', '--entity-id', entityId, '--cert', certFile('primary'), '--json'])) as { id: string };
+      const { id } = singleJson(await cli(['idp', 'create', '--entity-id', entityId, '--cert', certFile('primary'), '--json'])) as {
+        id: string;
+      };
       const second = singleJson(await cli(['idp', 'add-cert', '--idp', id, '--cert', certFile('secondary'), '--json'])) as { id: string };
 
       // By id.
       const removed = singleJson(await cli(['idp', 'remove-cert', '--idp', id, '--cert', second.id, '--json']));
       assert.deepEqual(removed, { removed: second.id });
-      assert.deepEqual((await listed()).find((i) => i.id === id)!.certificates.map((c) => c.fingerprint), [fingerprintOf('primary')]);
+      assert.deepEqual(
+        (await listed()).find((i) => i.id === id)!.certificates.map((c) => c.fingerprint),
+        [fingerprintOf('primary')],
+      );
 
       // The last one stays.
       assertFails(await cli(['idp', 'remove-cert', '--idp', id, '--cert', fingerprintOf('primary')]), /only certificate/);
@@ -176,14 +221,19 @@ for (const kind of storeKinds()) {
       // By fingerprint (as `openssl x509 -fingerprint -sha256` prints it, any case), addressing the IdP by entity id.
       singleJson(await cli(['idp', 'add-cert', '--idp', entityId, '--cert', certFile('secondary'), '--json']));
       singleJson(await cli(['idp', 'remove-cert', '--idp', entityId, '--cert', fingerprintOf('primary').toLowerCase(), '--json']));
-      assert.deepEqual((await listed()).find((i) => i.id === id)!.certificates.map((c) => c.fingerprint), [fingerprintOf('secondary')]);
+      assert.deepEqual(
+        (await listed()).find((i) => i.id === id)!.certificates.map((c) => c.fingerprint),
+        [fingerprintOf('secondary')],
+      );
 
       assertFails(await cli(['idp', 'remove-cert', '--idp', id, '--cert', 'crt_nope']), /no certificate/);
     });
 
     test('idp list --json shows each certificate with its SHA-256 fingerprint and not_after', async () => {
       const entityId = entity('list');
-      const { id } = singleJson(await cli(['idp', 'create', '--entity-id', entityId, '--cert', certFile('primary'), '--json'])) as { id: string };
+      const { id } = singleJson(await cli(['idp', 'create', '--entity-id', entityId, '--cert', certFile('primary'), '--json'])) as {
+        id: string;
+      };
       const idp = (await listed()).find((i) => i.id === id)!;
       assert.deepEqual(Object.keys(idp).sort(), ['certificates', 'entity_id', 'id', 'jit', 'org']);
       const [cert] = idp.certificates;
@@ -202,7 +252,9 @@ for (const kind of storeKinds()) {
       const entityId = entity('rotation');
       const email = `rotation-${Date.now()}@example.com`;
       const s = await h.seed({ email });
-      const { id } = singleJson(await cli(['idp', 'create', '--entity-id', entityId, '--cert', certFile('primary'), '--json'])) as { id: string };
+      const { id } = singleJson(await cli(['idp', 'create', '--entity-id', entityId, '--cert', certFile('primary'), '--json'])) as {
+        id: string;
+      };
       const signedBy = (name: 'primary' | 'secondary') =>
         b64(responseWithSignedAssertion({ now: h.clock.now(), idp: testIdp(name), issuer: entityId, email }));
       const login = (name: 'primary' | 'secondary') => samlLogin(h, s, 'SAMLResponse', signedBy(name));
@@ -253,7 +305,25 @@ describe('start-up warning for an IdP certificate close to expiry', () => {
   /** A self-signed certificate valid for `days` from now, made with openssl in the temp dir. */
   function shortLivedCert(days: number): string {
     const cert = join(tmp, `soon-${days}.cert.pem`);
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', String(days), '-subj', '/CN=TEST-ONLY soon', '-keyout', join(tmp, `soon-${days}.key.pem`), '-out', cert], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        String(days),
+        '-subj',
+        '/CN=TEST-ONLY soon',
+        '-keyout',
+        join(tmp, `soon-${days}.key.pem`),
+        '-out',
+        cert,
+      ],
+      { stdio: 'ignore' },
+    );
     return cert;
   }
 
@@ -263,8 +333,12 @@ describe('start-up warning for an IdP certificate close to expiry', () => {
     const later = 'https://later.idp.test.example/saml';
     try {
       const cert = shortLivedCert(10);
-      const created = singleJson(await runBin(['idp', 'create', '--entity-id', soon, '--cert', cert, '--json'], { env: { DATABASE_URL: db.url } }));
-      singleJson(await runBin(['idp', 'create', '--entity-id', later, '--cert', certFile('primary'), '--json'], { env: { DATABASE_URL: db.url } }));
+      const created = singleJson(
+        await runBin(['idp', 'create', '--entity-id', soon, '--cert', cert, '--json'], { env: { DATABASE_URL: db.url } }),
+      );
+      singleJson(
+        await runBin(['idp', 'create', '--entity-id', later, '--cert', certFile('primary'), '--json'], { env: { DATABASE_URL: db.url } }),
+      );
       const list = singleJson(await runBin(['idp', 'list', '--json'], { env: { DATABASE_URL: db.url } })).idps as ListedIdp[];
       const soonCert = list.find((i) => i.id === created.id)!.certificates[0]!;
 
@@ -290,11 +364,18 @@ describe('start-up warning for an IdP certificate close to expiry', () => {
   test('a server whose certificates are all far from expiry logs no such warning', async () => {
     const db = await freshDatabase('sqlite');
     try {
-      singleJson(await runBin(['idp', 'create', '--entity-id', 'https://fine.idp.test.example/saml', '--cert', certFile('primary'), '--json'], { env: { DATABASE_URL: db.url } }));
+      singleJson(
+        await runBin(['idp', 'create', '--entity-id', 'https://fine.idp.test.example/saml', '--cert', certFile('primary'), '--json'], {
+          env: { DATABASE_URL: db.url },
+        }),
+      );
       const server = await startServerProcess({ DATABASE_URL: db.url, LOG_LEVEL: 'debug' });
       try {
         const lines = await startupLines(server);
-        assert.ok(lines.some((l) => typeof l.msg === 'string' && l.msg.includes('listening on')), 'start-up was logged');
+        assert.ok(
+          lines.some((l) => typeof l.msg === 'string' && l.msg.includes('listening on')),
+          'start-up was logged',
+        );
         assert.ok(!lines.some((l) => l.level === 40 && /expires on/.test(String(l.msg))), server.output());
       } finally {
         await server.stop();

@@ -9,11 +9,11 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { AdminError } from '../../src/domain/admin.ts';
-import { IdpAdmin } from '../../src/domain/idp-admin.ts';
-import { storeKinds, type Seeded } from '../support/harness.ts';
+import { AdminError } from '../../src/common/admin-error.ts';
+import { IdpService } from '../../src/idps/idp-service.ts';
+import { type Seeded, storeKinds } from '../support/harness.ts';
 import { b64, responseWithSignedAssertion } from '../support/test-idp.ts';
-import { assertSamlRejected, assertSeedTokenResponse, registerIdp, samlHarness, samlLogin, type SamlHarness } from './support.ts';
+import { assertSamlRejected, assertSeedTokenResponse, registerIdp, type SamlHarness, samlHarness, samlLogin } from './support.ts';
 
 for (const kind of storeKinds()) {
   describe(`SAML bearer grant: lifetime and provisioning policies [${kind}]`, () => {
@@ -22,10 +22,11 @@ for (const kind of storeKinds()) {
     let entityId: string;
     before(async () => {
       h = await samlHarness(kind);
-      const c = await h.admin.createClient({ name: 'sso', redirectUrls: ['https://app.example/callback'] });
+      const c = await h.services.clients.createClient({ name: 'sso', redirectUrls: ['https://app.example/callback'] });
       client = { clientId: c.client_id, clientSecret: c.client_secret };
-      const org = (await h.admin.createOrg({ name: 'Policy org' })).id;
-      entityId = (await registerIdp(h, { entityId: `https://policy-${Date.now().toString(36)}.idp.test/saml`, orgId: org, jit: true })).entityId;
+      const org = (await h.services.accounts.createOrg({ name: 'Policy org' })).id;
+      entityId = (await registerIdp(h, { entityId: `https://policy-${Date.now().toString(36)}.idp.test/saml`, orgId: org, jit: true }))
+        .entityId;
     });
     after(() => h.close());
 
@@ -41,8 +42,8 @@ for (const kind of storeKinds()) {
       const email = `jit-${Date.now()}@example.com`;
       const encoded = b64(responseWithSignedAssertion({ now: h.clock.now(), issuer: entityId, email }));
       assertSeedTokenResponse(await samlLogin(h, client, 'SAMLResponse', encoded), email);
-      const user = await h.store.findUserByEmail(email);
-      const events = (await h.store.listEvents({ userId: user!.id })).filter((e) => e.type === 'user_provisioned');
+      const user = await h.store.users.findByEmail(email);
+      const events = (await h.store.events.list({ userId: user!.id })).filter((e) => e.type === 'user_provisioned');
       assert.equal(events.length, 1);
       assert.equal(events[0]!.reason, `jit:${entityId}`);
       assert.equal(events[0]!.email, email);
@@ -50,9 +51,30 @@ for (const kind of storeKinds()) {
 
     test('an IdP certificate with an RSA key under 2048 bits is refused at registration', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'sei-auth-weak-'));
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:1024', '-nodes', '-days', '30', '-subj', '/CN=weak', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem')], { stdio: 'ignore' });
-      const idps = new IdpAdmin({ store: h.store, clock: h.clock });
-      await assert.rejects(idps.create({ entityId: 'https://weak.idp.test/saml', certPem: readFileSync(join(dir, 'c.pem'), 'utf8') }), (e: unknown) => e instanceof AdminError && /2048/.test(e.message));
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:1024',
+          '-nodes',
+          '-days',
+          '30',
+          '-subj',
+          '/CN=weak',
+          '-keyout',
+          join(dir, 'k.pem'),
+          '-out',
+          join(dir, 'c.pem'),
+        ],
+        { stdio: 'ignore' },
+      );
+      const idps = new IdpService({ store: h.store, clock: h.clock });
+      await assert.rejects(
+        idps.create({ entityId: 'https://weak.idp.test/saml', certPem: readFileSync(join(dir, 'c.pem'), 'utf8') }),
+        (e: unknown) => e instanceof AdminError && /2048/.test(e.message),
+      );
     });
   });
 }

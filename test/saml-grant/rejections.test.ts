@@ -8,32 +8,32 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { storeKinds, type Seeded } from '../support/harness.ts';
+import type { SamlRejectReason } from '../../src/saml/reject.ts';
+import { assertOAuthError, basicAuth } from '../core/support.ts';
+import { type Seeded, storeKinds } from '../support/harness.ts';
 import {
   assertionXml,
   b64,
   b64url,
   DEFAULT_EMAIL,
+  type ResponseOptions,
   responseWithSignedAssertion,
   signedAssertion,
   signedResponse,
   testIdp,
   unsignedResponse,
-  type ResponseOptions,
 } from '../support/test-idp.ts';
-import { assertOAuthError, basicAuth } from '../core/support.ts';
-import type { SamlRejectReason } from '../../src/saml/reject.ts';
 import {
   assertDocumentNotEchoed,
   assertSamlRejected,
   eventsOf,
   GENERIC_DESCRIPTION,
-  registerIdp,
   RFC7522_SAML_GRANT,
-  samlHarness,
+  registerIdp,
   type SamlHarness,
-  samlLogin,
   SEED_SAML_GRANT,
+  samlHarness,
+  samlLogin,
   signatureValues,
 } from './support.ts';
 
@@ -99,7 +99,12 @@ for (const kind of storeKinds()) {
       });
 
       test('RFC 7522 grant without assertion: invalid_request (SAMLResponse is not its parameter)', async () => {
-        const res = await h.post('/oauth/token', { grant_type: RFC7522_SAML_GRANT, client_id: s.clientId, client_secret: s.clientSecret, SAMLResponse: good() });
+        const res = await h.post('/oauth/token', {
+          grant_type: RFC7522_SAML_GRANT,
+          client_id: s.clientId,
+          client_secret: s.clientSecret,
+          SAMLResponse: good(),
+        });
         assertOAuthError(res, 400, 'invalid_request');
       });
 
@@ -174,7 +179,11 @@ for (const kind of storeKinds()) {
       });
 
       test('not yet valid (NotBefore beyond the skew)', async () => {
-        await refused('SAMLResponse', responseWithSignedAssertion({ now: now(), notBefore: now() + 10 * 60_000, notOnOrAfter: now() + 20 * 60_000, email: s.email }), 'not_yet_valid');
+        await refused(
+          'SAMLResponse',
+          responseWithSignedAssertion({ now: now(), notBefore: now() + 10 * 60_000, notOnOrAfter: now() + 20 * 60_000, email: s.email }),
+          'not_yet_valid',
+        );
       });
 
       test('no expiry at all', async () => {
@@ -182,27 +191,51 @@ for (const kind of storeKinds()) {
       });
 
       test('wrong audience', async () => {
-        await refused('SAMLResponse', responseWithSignedAssertion({ now: now(), audience: 'https://other-sp.example', email: s.email }), 'audience_mismatch');
+        await refused(
+          'SAMLResponse',
+          responseWithSignedAssertion({ now: now(), audience: 'https://other-sp.example', email: s.email }),
+          'audience_mismatch',
+        );
       });
 
       test('wrong recipient', async () => {
-        await refused('SAMLResponse', responseWithSignedAssertion({ now: now(), recipient: 'https://evil.example/oauth/token', email: s.email }), 'recipient_mismatch');
+        await refused(
+          'SAMLResponse',
+          responseWithSignedAssertion({ now: now(), recipient: 'https://evil.example/oauth/token', email: s.email }),
+          'recipient_mismatch',
+        );
       });
 
       test('wrong Response Destination', async () => {
-        await refused('SAMLResponse', responseWithSignedAssertion({ now: now(), destination: 'https://evil.example/oauth/token', email: s.email }), 'destination_mismatch');
+        await refused(
+          'SAMLResponse',
+          responseWithSignedAssertion({ now: now(), destination: 'https://evil.example/oauth/token', email: s.email }),
+          'destination_mismatch',
+        );
       });
 
       test('no bearer subject confirmation', async () => {
-        await refused('SAMLResponse', responseWithSignedAssertion({ now: now(), method: 'urn:oasis:names:tc:SAML:2.0:cm:holder-of-key', email: s.email }), 'no_bearer_confirmation');
+        await refused(
+          'SAMLResponse',
+          responseWithSignedAssertion({ now: now(), method: 'urn:oasis:names:tc:SAML:2.0:cm:holder-of-key', email: s.email }),
+          'no_bearer_confirmation',
+        );
       });
 
       test('InResponseTo (the token endpoint sent no request)', async () => {
-        await refused('SAMLResponse', responseWithSignedAssertion({ now: now(), inResponseTo: '_req1234567890', email: s.email }), 'in_response_to_present');
+        await refused(
+          'SAMLResponse',
+          responseWithSignedAssertion({ now: now(), inResponseTo: '_req1234567890', email: s.email }),
+          'in_response_to_present',
+        );
       });
 
       test('unknown issuer (validly signed, but the entity id is not registered)', async () => {
-        await refused('SAMLResponse', responseWithSignedAssertion({ now: now(), issuer: 'https://unregistered.example/saml', email: s.email }), 'unknown_issuer');
+        await refused(
+          'SAMLResponse',
+          responseWithSignedAssertion({ now: now(), issuer: 'https://unregistered.example/saml', email: s.email }),
+          'unknown_issuer',
+        );
       });
 
       test('SHA-1 signature and digests', async () => {
@@ -250,7 +283,11 @@ for (const kind of storeKinds()) {
 
       test('an oversized document', async () => {
         // Over the verifier's 64 KiB, under the HTTP body limit (256 KiB): the verifier refuses it.
-        const xml = responseWithSignedAssertion({ now: now(), email: s.email, groups: Array.from({ length: 1200 }, (_, i) => `group-number-${i}-with-a-long-name`) });
+        const xml = responseWithSignedAssertion({
+          now: now(),
+          email: s.email,
+          groups: Array.from({ length: 1200 }, (_, i) => `group-number-${i}-with-a-long-name`),
+        });
         assert.ok(xml.length > 65_536 && b64(xml).length < 200_000);
         await refused('SAMLResponse', xml, 'too_large');
         // Beyond the HTTP body limit the request is refused before any grant runs (413), still no 5xx.
@@ -260,9 +297,9 @@ for (const kind of storeKinds()) {
       });
 
       test('every refusal above answered with the same body; none was a 5xx and none issued a token', async () => {
-        const rejected = (await h.store.listEvents({ limit: 100_000 })).filter((e) => e.type === 'saml_rejected');
+        const rejected = (await h.store.events.list({ limit: 100_000 })).filter((e) => e.type === 'saml_rejected');
         assert.ok(rejected.length >= 20, `expected the attacks above to be logged, got ${rejected.length}`);
-        const sessions = (await h.store.listEvents({ limit: 100_000 })).filter((e) => e.type === 'session_started');
+        const sessions = (await h.store.events.list({ limit: 100_000 })).filter((e) => e.type === 'session_started');
         assert.equal(sessions.length, 0, 'no attack started a session');
         assert.ok(!h.logs.some((line) => /"status":5\d\d/.test(line)), 'no request ended in a 5xx');
       });

@@ -5,9 +5,18 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { freshDatabase, introspect, storeKinds, type Seeded } from '../support/harness.ts';
+import { freshDatabase, introspect, type Seeded, storeKinds } from '../support/harness.ts';
 import { b64, b64url, newId, responseWithSignedAssertion, responseXml, signedAssertion, signedResponse } from '../support/test-idp.ts';
-import { assertDocumentNotEchoed, assertSamlRejected, assertSeedTokenResponse, registerIdp, samlHarness, samlLogin, signatureValues, type SamlHarness } from './support.ts';
+import {
+  assertDocumentNotEchoed,
+  assertSamlRejected,
+  assertSeedTokenResponse,
+  registerIdp,
+  type SamlHarness,
+  samlHarness,
+  samlLogin,
+  signatureValues,
+} from './support.ts';
 
 for (const kind of storeKinds()) {
   describe(`SAML bearer grant: replay [${kind}]`, () => {
@@ -42,19 +51,33 @@ for (const kind of storeKinds()) {
       await assertSamlRejected(h, await samlLogin(h, s, 'SAMLResponse', b64(responseXml(assertion, { now: now() }))), 'replayed');
       await assertSamlRejected(h, await samlLogin(h, s, 'assertion', b64url(assertion)), 'replayed');
       // A fresh signature over an assertion reusing that ID is a replay too.
-      await assertSamlRejected(h, await samlLogin(h, s, 'SAMLResponse', b64(signedResponse({ now: now(), email: s.email, id }))), 'replayed');
+      await assertSamlRejected(
+        h,
+        await samlLogin(h, s, 'SAMLResponse', b64(signedResponse({ now: now(), email: s.email, id }))),
+        'replayed',
+      );
     });
 
     test('another assertion for the same user is accepted (the cache is per assertion, not per user)', async () => {
-      assertSeedTokenResponse(await samlLogin(h, s, 'SAMLResponse', b64(responseWithSignedAssertion({ now: now(), email: s.email }))), s.email);
-      assertSeedTokenResponse(await samlLogin(h, s, 'SAMLResponse', b64(responseWithSignedAssertion({ now: now(), email: s.email }))), s.email);
+      assertSeedTokenResponse(
+        await samlLogin(h, s, 'SAMLResponse', b64(responseWithSignedAssertion({ now: now(), email: s.email }))),
+        s.email,
+      );
+      assertSeedTokenResponse(
+        await samlLogin(h, s, 'SAMLResponse', b64(responseWithSignedAssertion({ now: now(), email: s.email }))),
+        s.email,
+      );
     });
 
     test('a replay by another client is refused as well', async () => {
       const other = await h.seed();
       const encoded = b64url(signedAssertion({ now: now(), email: s.email }));
       assertSeedTokenResponse(await samlLogin(h, s, 'assertion', encoded), s.email);
-      await assertSamlRejected(h, await samlLogin(h, { clientId: other.clientId, clientSecret: other.clientSecret }, 'assertion', encoded), 'replayed');
+      await assertSamlRejected(
+        h,
+        await samlLogin(h, { clientId: other.clientId, clientSecret: other.clientSecret }, 'assertion', encoded),
+        'replayed',
+      );
     });
 
     test('ten concurrent submissions of one assertion: exactly one token', async () => {
@@ -93,7 +116,10 @@ for (const kind of storeKinds()) {
         try {
           await assertSamlRejected(h2, await samlLogin(h2, s, 'SAMLResponse', encoded), 'replayed');
           // The server itself is fine: a fresh assertion logs the user in.
-          assertSeedTokenResponse(await samlLogin(h2, s, 'SAMLResponse', b64(responseWithSignedAssertion({ now: h2.clock.now(), email: s.email }))), s.email);
+          assertSeedTokenResponse(
+            await samlLogin(h2, s, 'SAMLResponse', b64(responseWithSignedAssertion({ now: h2.clock.now(), email: s.email }))),
+            s.email,
+          );
         } finally {
           await h2.close({ drop: false });
         }

@@ -6,12 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
-import { IdpAdmin } from '../../src/domain/idp-admin.ts';
 import { RFC7522_SAML_GRANT, SEED_SAML_GRANT } from '../../src/grants/saml-bearer-grant.ts';
+import { IdpService } from '../../src/idps/idp-service.ts';
 import type { SamlRejectReason } from '../../src/saml/reject.ts';
 import type { SecurityEvent } from '../../src/store/store.ts';
-import { createHarness, ManualClock, type Harness, type Seeded, type StoreKind } from '../support/harness.ts';
-import { DEFAULT_AUDIENCE, DEFAULT_RECIPIENT, testIdp, type TestIdp } from '../support/test-idp.ts';
+import { createHarness, type Harness, ManualClock, type Seeded, type StoreKind } from '../support/harness.ts';
+import { DEFAULT_AUDIENCE, DEFAULT_RECIPIENT, type TestIdp, testIdp } from '../support/test-idp.ts';
 
 export { RFC7522_SAML_GRANT, SEED_SAML_GRANT };
 
@@ -41,7 +41,7 @@ export async function registerIdp(
   o: { entityId?: string; orgId?: string; jit?: boolean; idp?: TestIdp } = {},
 ): Promise<{ id: string; entityId: string }> {
   const entityId = o.entityId ?? (o.idp ?? testIdp()).entityId;
-  const created = await new IdpAdmin({ store: h.store, clock: h.clock }).create({
+  const created = await new IdpService({ store: h.store, clock: h.clock }).create({
     entityId,
     orgId: o.orgId,
     certPem: (o.idp ?? testIdp()).certPem,
@@ -56,7 +56,13 @@ export type SamlParam = 'SAMLResponse' | 'SAMLAssertion' | 'assertion';
  * POST /oauth/token with a SAML parameter; the grant type follows from the parameter (the seed's
  * name for SAMLResponse/SAMLAssertion, RFC 7522's for `assertion`).
  */
-export function samlLogin(h: Harness, s: Pick<Seeded, 'clientId' | 'clientSecret'>, param: SamlParam, encoded: string, extra: Record<string, string> = {}) {
+export function samlLogin(
+  h: Harness,
+  s: Pick<Seeded, 'clientId' | 'clientSecret'>,
+  param: SamlParam,
+  encoded: string,
+  extra: Record<string, string> = {},
+) {
   return h.post('/oauth/token', {
     grant_type: param === 'assertion' ? RFC7522_SAML_GRANT : SEED_SAML_GRANT,
     client_id: s.clientId,
@@ -69,14 +75,18 @@ export function samlLogin(h: Harness, s: Pick<Seeded, 'clientId' | 'clientSecret
 /** The security events written while answering this response's request. */
 export async function eventsOf(h: Harness, res: LightMyRequestResponse): Promise<SecurityEvent[]> {
   const requestId = String(res.headers['x-request-id']);
-  return (await h.store.listEvents({ limit: 100_000 })).filter((e) => e.requestId === requestId);
+  return (await h.store.events.list({ limit: 100_000 })).filter((e) => e.requestId === requestId);
 }
 
 /**
  * A refused SAML login: 400 invalid_grant with the generic description, no token, and exactly one
  * saml_rejected event for the request, with the precise reason. Returns that event.
  */
-export async function assertSamlRejected(h: Harness, res: LightMyRequestResponse, reason: SamlRejectReason | 'replayed' | 'unknown_user' | 'user_not_in_org' | 'user_disabled' | 'lifetime_too_long'): Promise<SecurityEvent> {
+export async function assertSamlRejected(
+  h: Harness,
+  res: LightMyRequestResponse,
+  reason: SamlRejectReason | 'replayed' | 'unknown_user' | 'user_not_in_org' | 'user_disabled' | 'lifetime_too_long',
+): Promise<SecurityEvent> {
   assert.equal(res.statusCode, 400, `expected 400 invalid_grant (${reason}), got ${res.statusCode} ${res.body}`);
   assert.equal(res.headers['cache-control'], 'no-store');
   assert.deepEqual(res.json(), { error: 'invalid_grant', error_description: GENERIC_DESCRIPTION });
@@ -112,8 +122,13 @@ export function signatureValues(xml: string): string[] {
  * Neither the response, nor any log line, nor any stored event carries the document: not its
  * encoded form (whole or a long slice), not the given distinctive substrings of its XML.
  */
-export async function assertDocumentNotEchoed(h: Harness, res: LightMyRequestResponse, encoded: string, xmlFragments: readonly string[]): Promise<void> {
-  const events = JSON.stringify(await h.store.listEvents({ limit: 100_000 }));
+export async function assertDocumentNotEchoed(
+  h: Harness,
+  res: LightMyRequestResponse,
+  encoded: string,
+  xmlFragments: readonly string[],
+): Promise<void> {
+  const events = JSON.stringify(await h.store.events.list({ limit: 100_000 }));
   const places: Array<[string, string]> = [
     ['response body', res.body],
     ['response headers', JSON.stringify(res.headers)],

@@ -7,10 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { introspect, passwordLogin, storeKinds, type Seeded } from '../support/harness.ts';
-import { b64, b64url, responseWithSignedAssertion, signedAssertion, signedResponse, testIdp } from '../support/test-idp.ts';
 import { assertOAuthError } from '../core/support.ts';
-import { assertSamlRejected, assertSeedTokenResponse, eventsOf, registerIdp, samlHarness, samlLogin, type SamlHarness } from './support.ts';
+import { introspect, passwordLogin, type Seeded, storeKinds } from '../support/harness.ts';
+import { b64, b64url, responseWithSignedAssertion, signedAssertion, signedResponse, testIdp } from '../support/test-idp.ts';
+import { assertSamlRejected, assertSeedTokenResponse, eventsOf, registerIdp, type SamlHarness, samlHarness, samlLogin } from './support.ts';
 
 /** An entity id of its own per IdP, all signing with the primary test key. */
 const entity = (name: string) => `https://${name}-${Date.now().toString(36)}.idp.test.example/saml`;
@@ -25,11 +25,11 @@ for (const kind of storeKinds()) {
 
     before(async () => {
       h = await samlHarness(kind);
-      const c = await h.admin.createClient({ name: 'sso app', redirectUrls: ['https://app.example/callback'] });
+      const c = await h.services.clients.createClient({ name: 'sso app', redirectUrls: ['https://app.example/callback'] });
       client = { clientId: c.client_id, clientSecret: c.client_secret };
-      const acmeOrg = (await h.admin.createOrg({ name: 'Acme' })).id;
-      const jitOrg = (await h.admin.createOrg({ name: 'Acme JIT' })).id;
-      globex = { orgId: (await h.admin.createOrg({ name: 'Globex' })).id };
+      const acmeOrg = (await h.services.accounts.createOrg({ name: 'Acme' })).id;
+      const jitOrg = (await h.services.accounts.createOrg({ name: 'Acme JIT' })).id;
+      globex = { orgId: (await h.services.accounts.createOrg({ name: 'Globex' })).id };
       acme = { orgId: acmeOrg, entityId: (await registerIdp(h, { entityId: entity('acme'), orgId: acmeOrg })).entityId };
       acmeJit = { orgId: jitOrg, entityId: (await registerIdp(h, { entityId: entity('acme-jit'), orgId: jitOrg, jit: true })).entityId };
     });
@@ -41,7 +41,7 @@ for (const kind of storeKinds()) {
 
     test("an existing user of the IdP's organization is logged in as that user", async () => {
       const email = uniqueEmail('acme-ada');
-      const user = await h.admin.createUser({ email, orgId: acme.orgId, password: 'correct horse battery' });
+      const user = await h.services.accounts.createUser({ email, orgId: acme.orgId, password: 'correct horse battery' });
       const body = assertSeedTokenResponse(await samlLogin(h, client, 'SAMLResponse', assertionFrom(acme.entityId, email)), email);
       const info = (await introspect(h, { ...client, email, password: '', userId: user.id }, body.access_token)).json();
       assert.equal(info.active, true);
@@ -50,18 +50,22 @@ for (const kind of storeKinds()) {
 
     test('the NameID is matched case-insensitively; the response carries the stored email', async () => {
       const email = uniqueEmail('acme-case');
-      await h.admin.createUser({ email, orgId: acme.orgId, password: 'correct horse battery' });
+      await h.services.accounts.createUser({ email, orgId: acme.orgId, password: 'correct horse battery' });
       assertSeedTokenResponse(await samlLogin(h, client, 'SAMLResponse', assertionFrom(acme.entityId, email.toUpperCase())), email);
     });
 
-    test("a user of ANOTHER organization is refused (user_not_in_org), even by a --jit IdP", async () => {
+    test('a user of ANOTHER organization is refused (user_not_in_org), even by a --jit IdP', async () => {
       const email = uniqueEmail('globex-bob');
-      const user = await h.admin.createUser({ email, orgId: globex.orgId, password: 'correct horse battery' });
-      const event = await assertSamlRejected(h, await samlLogin(h, client, 'SAMLResponse', assertionFrom(acme.entityId, email)), 'user_not_in_org');
+      const user = await h.services.accounts.createUser({ email, orgId: globex.orgId, password: 'correct horse battery' });
+      const event = await assertSamlRejected(
+        h,
+        await samlLogin(h, client, 'SAMLResponse', assertionFrom(acme.entityId, email)),
+        'user_not_in_org',
+      );
       assert.equal(event.email, email);
       await assertSamlRejected(h, await samlLogin(h, client, 'SAMLResponse', assertionFrom(acmeJit.entityId, email)), 'user_not_in_org');
-      assert.equal((await h.store.findUserByEmail(email))?.orgId, globex.orgId, 'the user was not moved');
-      assert.equal((await h.store.findUserById(user.id))?.email, email);
+      assert.equal((await h.store.users.findByEmail(email))?.orgId, globex.orgId, 'the user was not moved');
+      assert.equal((await h.store.users.find(user.id))?.email, email);
     });
 
     test('a user of the default organization is refused by an IdP of another organization', async () => {
@@ -71,16 +75,20 @@ for (const kind of storeKinds()) {
 
     test('an unknown user without --jit is refused (unknown_user) and nothing is created', async () => {
       const email = uniqueEmail('acme-nobody');
-      const event = await assertSamlRejected(h, await samlLogin(h, client, 'SAMLResponse', assertionFrom(acme.entityId, email)), 'unknown_user');
+      const event = await assertSamlRejected(
+        h,
+        await samlLogin(h, client, 'SAMLResponse', assertionFrom(acme.entityId, email)),
+        'unknown_user',
+      );
       assert.equal(event.email, email);
-      assert.equal(await h.store.findUserByEmail(email), undefined);
+      assert.equal(await h.store.users.findByEmail(email), undefined);
     });
 
     test("with --jit an unknown user is created in the IdP's organization, with no password; the second login reuses it", async () => {
       const email = uniqueEmail('jit-carol');
       const first = await samlLogin(h, client, 'SAMLResponse', assertionFrom(acmeJit.entityId, email));
       const body = assertSeedTokenResponse(first, email);
-      const created = await h.store.findUserByEmail(email);
+      const created = await h.store.users.findByEmail(email);
       assert.ok(created, 'the user exists now');
       assert.equal(created.orgId, acmeJit.orgId);
       assert.equal(created.passwordHash, null);
@@ -99,27 +107,38 @@ for (const kind of storeKinds()) {
       const again = assertSeedTokenResponse(second, email);
       const info = (await introspect(h, { ...client, email, password: '', userId: created.id }, again.access_token)).json();
       assert.equal(info.sub, created.id, 'the same user, not a second one');
-      assert.equal((await h.store.listUsers(acmeJit.orgId)).filter((u) => u.email === email).length, 1);
+      assert.equal((await h.store.users.list(acmeJit.orgId)).filter((u) => u.email === email).length, 1);
     });
 
     test('two simultaneous first logins of a --jit user create it once', async () => {
       const email = uniqueEmail('jit-race');
-      const results = await Promise.all([0, 1, 2, 3].map(() => samlLogin(h, client, 'SAMLResponse', assertionFrom(acmeJit.entityId, email))));
-      assert.deepEqual(results.map((r) => r.statusCode), [200, 200, 200, 200], results.map((r) => r.body).join('\n'));
+      const results = await Promise.all(
+        [0, 1, 2, 3].map(() => samlLogin(h, client, 'SAMLResponse', assertionFrom(acmeJit.entityId, email))),
+      );
+      assert.deepEqual(
+        results.map((r) => r.statusCode),
+        [200, 200, 200, 200],
+        results.map((r) => r.body).join('\n'),
+      );
       const ids = new Set<string>();
-      for (const r of results) ids.add((await introspect(h, { ...client, email, password: '', userId: '' }, r.json().access_token)).json().sub);
+      for (const r of results)
+        ids.add((await introspect(h, { ...client, email, password: '', userId: '' }, r.json().access_token)).json().sub);
       assert.equal(ids.size, 1);
-      assert.equal((await h.store.listUsers(acmeJit.orgId)).filter((u) => u.email === email).length, 1);
+      assert.equal((await h.store.users.list(acmeJit.orgId)).filter((u) => u.email === email).length, 1);
     });
 
     test('a disabled user is refused (user_disabled)', async () => {
       const email = uniqueEmail('acme-disabled');
-      await h.admin.createUser({ email, orgId: acme.orgId, password: 'correct horse battery' });
-      await h.admin.setUserDisabled(email, true);
-      const event = await assertSamlRejected(h, await samlLogin(h, client, 'SAMLResponse', assertionFrom(acme.entityId, email)), 'user_disabled');
+      await h.services.accounts.createUser({ email, orgId: acme.orgId, password: 'correct horse battery' });
+      await h.services.accounts.setUserDisabled(email, true);
+      const event = await assertSamlRejected(
+        h,
+        await samlLogin(h, client, 'SAMLResponse', assertionFrom(acme.entityId, email)),
+        'user_disabled',
+      );
       assert.equal(event.email, email);
       // Enabled again, a fresh assertion works: the refusal was about the account, not the IdP.
-      await h.admin.setUserDisabled(email, false);
+      await h.services.accounts.setUserDisabled(email, false);
       assertSeedTokenResponse(await samlLogin(h, client, 'SAMLResponse', assertionFrom(acme.entityId, email)), email);
     });
 
@@ -127,7 +146,7 @@ for (const kind of storeKinds()) {
       const email = uniqueEmail('jit-forged');
       const forged = b64(responseWithSignedAssertion({ now: now(), issuer: acmeJit.entityId, email, idp: testIdp('attacker') }));
       await assertSamlRejected(h, await samlLogin(h, client, 'SAMLResponse', forged), 'signature_invalid');
-      assert.equal(await h.store.findUserByEmail(email), undefined);
+      assert.equal(await h.store.users.findByEmail(email), undefined);
     });
   });
 
@@ -152,14 +171,14 @@ for (const kind of storeKinds()) {
       const events = await eventsOf(h, refused);
       assert.ok(events.some((e) => e.type === 'login_failed' && e.reason === 'session_limit' && e.userId === s.userId));
       assert.ok(!events.some((e) => e.type === 'saml_rejected' || e.type === 'session_started'));
-      assert.equal(await h.store.countActiveSessions(s.userId, now()), 1, 'nothing started');
+      assert.equal(await h.store.sessions.countActive(s.userId, now()), 1, 'nothing started');
       assert.equal((await introspect(h, s, first.access_token)).json().active, true);
 
       const retried = await samlLogin(h, s, 'SAMLResponse', second, { endOtherSessions: 'true' });
       const body = assertSeedTokenResponse(retried, s.email);
       assert.equal((await introspect(h, s, body.access_token)).json().active, true);
       assert.deepEqual((await introspect(h, s, first.access_token)).json(), { active: false }, 'the other session ended');
-      assert.equal(await h.store.countActiveSessions(s.userId, now()), 1);
+      assert.equal(await h.store.sessions.countActive(s.userId, now()), 1);
       const ended = (await eventsOf(h, retried)).filter((e) => e.type === 'session_ended');
       assert.equal(ended.length, 1);
       assert.equal(ended[0]!.reason, 'end_other_sessions');
@@ -177,11 +196,12 @@ for (const kind of storeKinds()) {
     });
 
     test("the organization's limit applies when the user has none", async () => {
-      const org = await h.admin.createOrg({ name: 'Two seats', maxSessions: 2 });
+      const org = await h.services.accounts.createOrg({ name: 'Two seats', maxSessions: 2 });
       const idpEntity = entity('two-seats');
       await registerIdp(h, { entityId: idpEntity, orgId: org.id });
       const s = await h.seed({ orgId: org.id });
-      const login = () => samlLogin(h, s, 'SAMLResponse', b64(responseWithSignedAssertion({ now: now(), issuer: idpEntity, email: s.email })));
+      const login = () =>
+        samlLogin(h, s, 'SAMLResponse', b64(responseWithSignedAssertion({ now: now(), issuer: idpEntity, email: s.email })));
       assert.equal((await login()).statusCode, 200);
       assert.equal((await login()).statusCode, 200);
       assertOAuthError(await login(), 400, 'concurrent_session_limit');
@@ -190,8 +210,14 @@ for (const kind of storeKinds()) {
     test('endOtherSessions=true ends every other session even without a limit', async () => {
       const s = await h.seed();
       const a = assertSeedTokenResponse(await samlLogin(h, s, 'SAMLResponse', fresh(s)), s.email);
-      const b = assertSeedTokenResponse(await samlLogin(h, s, 'SAMLAssertion', b64(signedAssertion({ now: now(), email: s.email }))), s.email);
-      const c = assertSeedTokenResponse(await samlLogin(h, s, 'SAMLResponse', b64(signedResponse({ now: now(), email: s.email })), { endOtherSessions: 'true' }), s.email);
+      const b = assertSeedTokenResponse(
+        await samlLogin(h, s, 'SAMLAssertion', b64(signedAssertion({ now: now(), email: s.email }))),
+        s.email,
+      );
+      const c = assertSeedTokenResponse(
+        await samlLogin(h, s, 'SAMLResponse', b64(signedResponse({ now: now(), email: s.email })), { endOtherSessions: 'true' }),
+        s.email,
+      );
       assert.equal((await introspect(h, s, a.access_token)).json().active, false);
       assert.equal((await introspect(h, s, b.access_token)).json().active, false);
       assert.equal((await introspect(h, s, c.access_token)).json().active, true);

@@ -10,9 +10,9 @@ import {
   registry,
   responseWithSignedAssertion,
   responseXml,
+  signElement,
   signedAssertion,
   signedResponse,
-  signElement,
   testIdp,
 } from '../support/test-idp.ts';
 import { accepts, input, NOW } from './harness.ts';

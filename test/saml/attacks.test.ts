@@ -9,17 +9,17 @@ import {
   NS,
   responseWithSignedAssertion,
   responseXml,
+  signElement,
   signedAssertion,
   signedResponse,
-  signElement,
   testIdp,
   unsignedResponse,
 } from '../support/test-idp.ts';
 import {
+  ATTACKER_EMAIL,
   accepts,
   assertionOf,
   assertRejectedOrOriginal,
-  ATTACKER_EMAIL,
   input,
   NOW,
   outcome,
@@ -44,13 +44,22 @@ describe('signature attacks', () => {
   });
 
   it('signed by another key with its certificate embedded in KeyInfo', async () => {
-    const forged = responseWithSignedAssertion({ now: NOW, idp: testIdp('attacker'), issuer: testIdp().entityId, email: ATTACKER_EMAIL, includeKeyInfoCert: true });
+    const forged = responseWithSignedAssertion({
+      now: NOW,
+      idp: testIdp('attacker'),
+      issuer: testIdp().entityId,
+      email: ATTACKER_EMAIL,
+      includeKeyInfoCert: true,
+    });
     assert.ok(forged.includes('X509Certificate'));
     await rejects(forged, 'signature_invalid');
-    await rejects(signedResponse({ now: NOW, idp: testIdp('attacker'), issuer: testIdp().entityId, email: ATTACKER_EMAIL }), 'signature_invalid');
+    await rejects(
+      signedResponse({ now: NOW, idp: testIdp('attacker'), issuer: testIdp().entityId, email: ATTACKER_EMAIL }),
+      'signature_invalid',
+    );
   });
 
-  it("a key that rotated out is refused (secondary signs, only primary registered)", async () => {
+  it('a key that rotated out is refused (secondary signs, only primary registered)', async () => {
     await rejects(responseWithSignedAssertion({ now: NOW, idp: testIdp('secondary'), issuer: testIdp().entityId }), 'signature_invalid');
   });
 
@@ -73,7 +82,10 @@ describe('signature attacks', () => {
 
   it('invalid Assertion signature inside a validly signed Response', async () => {
     // The IdP signs the Response around an assertion whose own signature was broken beforehand.
-    const broken = signedAssertion({ now: NOW, id: ID }).replace(/<ds:SignatureValue>(.)/, (_m, c: string) => `<ds:SignatureValue>${c === 'A' ? 'B' : 'A'}`);
+    const broken = signedAssertion({ now: NOW, id: ID }).replace(
+      /<ds:SignatureValue>(.)/,
+      (_m, c: string) => `<ds:SignatureValue>${c === 'A' ? 'B' : 'A'}`,
+    );
     const response = responseXml(broken, { now: NOW, responseId: '_resp' });
     await rejects(signElement(response, '_resp'), 'signature_invalid');
   });
@@ -144,7 +156,11 @@ describe('XML signature wrapping (XSW): refused, or only the signed identity com
     ['XSW7 (same ID)', () => xsw7(signedAsrt(), false), 'response'],
     ['XSW8: original inside a ds:Object of the copied Signature', () => xsw8(signedAsrt()), 'response'],
     ['XSW8 (evil renamed)', () => xsw8(signedAsrt(), true), 'response'],
-    ['bare Assertion: signed original hidden in an evil Assertion Advice', () => adviceWrap(signedAssertion({ now: NOW, id: ID })), 'assertion'],
+    [
+      'bare Assertion: signed original hidden in an evil Assertion Advice',
+      () => adviceWrap(signedAssertion({ now: NOW, id: ID })),
+      'assertion',
+    ],
     ['copied Signature on an evil Assertion (original removed)', () => copiedSignature(signedAsrt()), 'response'],
     ['copied Signature on an evil Assertion with the original ID', () => copiedSignature(signedAsrt(), false), 'response'],
   ];

@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import fc from 'fast-check';
-import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
 import type { Document, Element } from '@xmldom/xmldom';
+import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
+import fc from 'fast-check';
 import { SamlRejection, verifySamlBearer } from '../../src/saml/verify-saml.ts';
 import { b64, DEFAULT_EMAIL, responseWithSignedAssertion, signedAssertion, signedResponse, testIdp } from '../support/test-idp.ts';
 import { ATTACKER_EMAIL, input, NOW } from './harness.ts';
@@ -16,7 +16,11 @@ const ID = '_fuzz_assertion';
 const BASES: ReadonlyArray<{ name: string; xml: string; form: 'response' | 'either' }> = [
   { name: 'signed response', xml: signedResponse({ now: NOW, id: ID, responseId: '_fuzz_response' }), form: 'response' },
   { name: 'signed assertion in response', xml: responseWithSignedAssertion({ now: NOW, id: ID }), form: 'response' },
-  { name: 'both signed', xml: signedResponse({ now: NOW, id: ID, responseId: '_fuzz_response', signAssertionToo: true }), form: 'response' },
+  {
+    name: 'both signed',
+    xml: signedResponse({ now: NOW, id: ID, responseId: '_fuzz_response', signAssertionToo: true }),
+    form: 'response',
+  },
   { name: 'bare assertion', xml: signedAssertion({ now: NOW, id: ID }), form: 'either' },
 ];
 
@@ -28,7 +32,11 @@ type Mutation =
   | { kind: 'impersonate' };
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), ch: fc.constantFrom('<', '>', '"', '=', '/', ' ', '&', '!', '-', ':', 'a', 'Z', '0', '#', '_') }),
+  fc.record({
+    kind: fc.constant('flip' as const),
+    at: fc.nat(),
+    ch: fc.constantFrom('<', '>', '"', '=', '/', ' ', '&', '!', '-', ':', 'a', 'Z', '0', '#', '_'),
+  }),
   fc.record({ kind: fc.constant('swap' as const), a: fc.nat(), b: fc.nat() }),
   fc.record({ kind: fc.constantFrom('duplicate' as const, 'move' as const), from: fc.nat(), to: fc.nat(), pos: fc.nat() }),
   fc.record({ kind: fc.constant('delete' as const), at: fc.nat() }),
@@ -78,8 +86,11 @@ function apply(xml: string, m: Mutation): string {
       const fi = first.index ?? 0;
       const si = second.index ?? 0;
       return (
-        xml.slice(0, fi) + `${first[1]}="${second[2]}"` + xml.slice(fi + first[0].length, si) +
-        `${second[1]}="${first[2]}"` + xml.slice(si + second[0].length)
+        xml.slice(0, fi) +
+        `${first[1]}="${second[2]}"` +
+        xml.slice(fi + first[0].length, si) +
+        `${second[1]}="${first[2]}"` +
+        xml.slice(si + second[0].length)
       );
     }
     case 'impersonate':
@@ -144,7 +155,11 @@ describe('fuzz: mutated signed documents', () => {
   it('arbitrary parameter strings only ever produce SamlRejection (200 runs)', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(fc.string({ maxLength: 200 }), fc.base64String({ maxLength: 400 }), fc.string({ maxLength: 300 }).map((s) => b64(`<samlp:Response>${s}`))),
+        fc.oneof(
+          fc.string({ maxLength: 200 }),
+          fc.base64String({ maxLength: 400 }),
+          fc.string({ maxLength: 300 }).map((s) => b64(`<samlp:Response>${s}`)),
+        ),
         async (encoded) => {
           await assert.rejects(verifySamlBearer(input(encoded, { form: 'either' })), SamlRejection);
         },

@@ -1,9 +1,9 @@
 /** Shared helpers of the SAML verifier tests (not a test file itself). */
 import assert from 'node:assert/strict';
-import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
 import type { Document, Element } from '@xmldom/xmldom';
-import { SamlRejection, verifySamlBearer } from '../../src/saml/verify-saml.ts';
+import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
 import type { SamlRejectReason, SamlVerifyInput, VerifiedAssertion } from '../../src/saml/verify-saml.ts';
+import { SamlRejection, verifySamlBearer } from '../../src/saml/verify-saml.ts';
 import { b64, DEFAULT_AUDIENCE, DEFAULT_EMAIL, DEFAULT_RECIPIENT, NS, registry, testIdp } from '../support/test-idp.ts';
 
 /** The instant every test IdP document is issued at, and the verifier's clock. */
@@ -56,10 +56,7 @@ export async function outcome(xml: string, over: Partial<SamlVerifyInput> = {}):
  * The security property of every attack test: the document is refused, or what comes out is
  * exactly the identity the IdP signed — never the attacker's.
  */
-export function assertRejectedOrOriginal(
-  result: Outcome,
-  original: { email?: string; assertionId: string; issuer?: string },
-): void {
+export function assertRejectedOrOriginal(result: Outcome, original: { email?: string; assertionId: string; issuer?: string }): void {
   if ('rejected' in result) return;
   assert.deepEqual(
     { email: result.accepted.email, assertionId: result.accepted.assertionId, issuer: result.accepted.issuer },

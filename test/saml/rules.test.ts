@@ -8,9 +8,9 @@ import {
   registry,
   responseWithSignedAssertion,
   responseXml,
+  signElement,
   signedAssertion,
   signedResponse,
-  signElement,
   testIdp,
 } from '../support/test-idp.ts';
 import { accepts, input, NOW, rejects } from './harness.ts';
@@ -90,7 +90,10 @@ describe('verifySamlBearer enforces', () => {
     });
 
     it('unknown condition (a foreign element)', async () => {
-      await rejects(responseWithSignedAssertion({ now: NOW, extraConditions: '<x:Whatever xmlns:x="urn:example:x"/>' }), 'unknown_condition');
+      await rejects(
+        responseWithSignedAssertion({ now: NOW, extraConditions: '<x:Whatever xmlns:x="urn:example:x"/>' }),
+        'unknown_condition',
+      );
     });
 
     it('two OneTimeUse conditions are invalid (saml-core §2.5.1.5)', async () => {
@@ -141,7 +144,11 @@ describe('verifySamlBearer enforces', () => {
 
   describe('subject', () => {
     it('no usable subject: opaque NameID and no email attribute', async () => {
-      const xml = responseWithSignedAssertion({ now: NOW, nameIdFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent', email: 'opaque-1' });
+      const xml = responseWithSignedAssertion({
+        now: NOW,
+        nameIdFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
+        email: 'opaque-1',
+      });
       await rejects(xml, 'no_subject');
     });
 
@@ -189,7 +196,7 @@ describe('verifySamlBearer enforces', () => {
       }
     });
 
-    it("errors thrown by findIdp pass through unchanged (they are not a verdict on the document)", async () => {
+    it('errors thrown by findIdp pass through unchanged (they are not a verdict on the document)', async () => {
       const outage = new Error('store down');
       const findIdp = async (): Promise<undefined> => {
         throw outage;

@@ -10,7 +10,7 @@
  */
 import type { Element } from '@xmldom/xmldom';
 import { NS } from '../support/test-idp.ts';
-import { assertionOf, ATTACKER_EMAIL, child, parseXml, removeSignature, serialize, setNameId, signatureOf } from './harness.ts';
+import { ATTACKER_EMAIL, assertionOf, child, parseXml, removeSignature, serialize, setNameId, signatureOf } from './harness.ts';
 
 const EVIL_RESPONSE_ID = '_evil_response';
 const EVIL_ASSERTION_ID = '_evil_assertion';

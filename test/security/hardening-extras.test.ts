@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../../src/clock.ts';
-import { AdminError } from '../../src/domain/admin.ts';
-import { openLoginPage, authorizeQuery } from '../code-flow/flow.ts';
-import { createHarness, storeKinds, type Harness } from '../support/harness.ts';
+import { AdminError } from '../../src/common/admin-error.ts';
+import { authorizeQuery, openLoginPage } from '../code-flow/flow.ts';
+import { createHarness, type Harness, storeKinds } from '../support/harness.ts';
 
 for (const kind of storeKinds()) {
   describe(`hardening extras [${kind}]`, () => {
@@ -25,10 +25,10 @@ for (const kind of storeKinds()) {
 
     test('redirect URIs must be https, except http on loopback', async () => {
       for (const url of ['http://app.example/callback', 'http://10.0.0.5/cb']) {
-        await assert.rejects(h.admin.createClient({ name: 'x', redirectUrls: [url] }), AdminError);
+        await assert.rejects(h.services.clients.createClient({ name: 'x', redirectUrls: [url] }), AdminError);
       }
       for (const url of ['https://app.example/callback', 'http://127.0.0.1:8765/cb', 'http://localhost/cb', 'http://[::1]:9000/cb']) {
-        const created = await h.admin.createClient({ name: 'x', redirectUrls: [url] });
+        const created = await h.services.clients.createClient({ name: 'x', redirectUrls: [url] });
         assert.match(created.client_id, /^cl_/);
       }
     });
@@ -47,7 +47,10 @@ for (const kind of storeKinds()) {
         });
       const statuses = [];
       for (let i = 0; i < 3; i++) statuses.push((await submit()).statusCode);
-      assert.deepEqual(statuses.slice(0, 2).map((s) => s !== 429), [true, true]);
+      assert.deepEqual(
+        statuses.slice(0, 2).map((s) => s !== 429),
+        [true, true],
+      );
       const refused = await submit();
       assert.equal(refused.statusCode, 429);
       assert.ok(Number(refused.headers['retry-after']) >= 1);
@@ -86,7 +89,15 @@ for (const kind of storeKinds()) {
       const res = await h.post(
         '/oauth/token',
         {},
-        { query: new URLSearchParams({ grant_type: 'client_credentials', client_id: s.clientId, client_secret: s.clientSecret, email: s.email, password: s.password }).toString() },
+        {
+          query: new URLSearchParams({
+            grant_type: 'client_credentials',
+            client_id: s.clientId,
+            client_secret: s.clientSecret,
+            email: s.email,
+            password: s.password,
+          }).toString(),
+        },
       );
       assert.equal(res.statusCode, 200);
     });

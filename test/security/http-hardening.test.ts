@@ -5,29 +5,49 @@
  * secrets in the query string.
  */
 import assert from 'node:assert/strict';
-import { checkPasswordLogin } from '../../src/domain/password-login.ts';
-import { verifyPassword } from '../../src/crypto/passwords.ts';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LightMyRequestResponse } from 'fastify';
 import { after, before, describe, test } from 'node:test';
+import type { LightMyRequestResponse } from 'fastify';
+import { checkPasswordLogin } from '../../src/accounts/password-login.ts';
 import { ManualClock } from '../../src/clock.ts';
+import { verifyPassword } from '../../src/crypto/passwords.ts';
 import { constantTimeEqual } from '../../src/crypto/secrets.ts';
-import { IdpAdmin } from '../../src/domain/idp-admin.ts';
+import { IdpService } from '../../src/idps/idp-service.ts';
 import { StoreUnavailableError } from '../../src/store/store.ts';
 import { authorizeQuery, openLoginPage, submitLogin } from '../code-flow/flow.ts';
 import { basicAuth, REPO_ROOT } from '../core/support.ts';
-import { createHarness, freshDatabase, storeKinds, type Harness, type Seeded } from '../support/harness.ts';
+import { createHarness, freshDatabase, type Harness, type Seeded, storeKinds } from '../support/harness.ts';
 import { b64, DEFAULT_AUDIENCE, responseWithSignedAssertion, testIdp } from '../support/test-idp.ts';
 import { FORM, login } from './support.ts';
 
 const SEED_SAML_GRANT = 'urn:ietf:params:oauth:client-assertion-type:saml2-bearer';
 
 const POST_ENDPOINTS = ['/oauth/token', '/oauth/introspect', '/oauth/revoke', '/oauth/authorize'] as const;
-const NOT_FORMS = ['application/json', 'text/plain', 'multipart/form-data; boundary=x', 'application/xml', 'text/html', 'application/octet-stream'];
+const NOT_FORMS = [
+  'application/json',
+  'text/plain',
+  'multipart/form-data; boundary=x',
+  'application/xml',
+  'text/html',
+  'application/octet-stream',
+];
 
 /** Traces of an internal error that must never reach a client. */
-const LEAKS = [/\bat\s+\S+\s+\(/, /\bat\s+(file|node):/, /node_modules/, /\.ts:\d+/, /Error:/, /TypeError/, /sqlite/i, /postgres/i, /\bpool\b/i, /ECONNREFUSED/, /SELECT\s/i, /database connection/i];
+const LEAKS = [
+  /\bat\s+\S+\s+\(/,
+  /\bat\s+(file|node):/,
+  /node_modules/,
+  /\.ts:\d+/,
+  /Error:/,
+  /TypeError/,
+  /sqlite/i,
+  /postgres/i,
+  /\bpool\b/i,
+  /ECONNREFUSED/,
+  /SELECT\s/i,
+  /database connection/i,
+];
 
 function assertNoLeak(res: LightMyRequestResponse, marker?: string): void {
   for (const leak of LEAKS) assert.doesNotMatch(res.body, leak, `the response leaks an internal error: ${res.body.slice(0, 300)}`);
@@ -58,8 +78,10 @@ function assertHtmlSecurityHeaders(res: LightMyRequestResponse): void {
 /** A valid-looking form for each endpoint (the content-type or size is what is wrong). */
 function formFor(endpoint: (typeof POST_ENDPOINTS)[number], s: Seeded): string {
   const client = { client_id: s.clientId, client_secret: s.clientSecret };
-  if (endpoint === '/oauth/token') return new URLSearchParams({ grant_type: 'client_credentials', ...client, email: s.email, password: s.password }).toString();
-  if (endpoint === '/oauth/authorize') return new URLSearchParams({ response_type: 'code', client_id: s.clientId, email: s.email, password: s.password }).toString();
+  if (endpoint === '/oauth/token')
+    return new URLSearchParams({ grant_type: 'client_credentials', ...client, email: s.email, password: s.password }).toString();
+  if (endpoint === '/oauth/authorize')
+    return new URLSearchParams({ response_type: 'code', client_id: s.clientId, email: s.email, password: s.password }).toString();
   return new URLSearchParams({ ...client, token: 'sat_whatever' }).toString();
 }
 
@@ -75,14 +97,19 @@ for (const kind of storeKinds()) {
       const s = await h.seed();
       for (const endpoint of POST_ENDPOINTS) {
         for (const type of [...NOT_FORMS, undefined]) {
-          const res = await h.app.inject({ method: 'POST', url: endpoint, payload: formFor(endpoint, s), headers: type ? { 'content-type': type } : {} });
+          const res = await h.app.inject({
+            method: 'POST',
+            url: endpoint,
+            payload: formFor(endpoint, s),
+            headers: type ? { 'content-type': type } : {},
+          });
           assert.equal(res.statusCode, 415, `${endpoint} with ${type ?? 'no content type'}: ${res.statusCode}`);
           assertNoLeak(res);
           if (endpoint === '/oauth/authorize') assertHtmlSecurityHeaders(res);
           else assertBareOAuthError(res, ['invalid_request']);
         }
       }
-      assert.equal((await h.store.listEvents({ userId: s.userId })).length, 0, 'nothing was checked');
+      assert.equal((await h.store.events.list({ userId: s.userId })).length, 0, 'nothing was checked');
     });
 
     test('every POST endpoint refuses a body over 256 KiB with 413', async () => {
@@ -95,7 +122,7 @@ for (const kind of storeKinds()) {
         if (endpoint === '/oauth/authorize') assertHtmlSecurityHeaders(res);
         else assertBareOAuthError(res, ['invalid_request']);
       }
-      assert.equal((await h.store.listEvents({ userId: s.userId })).length, 0, 'nothing was checked');
+      assert.equal((await h.store.events.list({ userId: s.userId })).length, 0, 'nothing was checked');
     });
 
     test('every HTML page carries CSP with frame-ancestors none, X-Frame-Options DENY, nosniff and no-store', async () => {
@@ -105,8 +132,14 @@ for (const kind of storeKinds()) {
       pages.push(['login page', page.res]);
       pages.push(['wrong password', await submitLogin(h, page, { email: s.email, password: 'wrong password' })]);
       pages.push(['stale form (CSRF)', await submitLogin(h, page, { email: s.email, password: s.password }, { cookie: null })]);
-      pages.push(['unknown client', await h.app.inject({ method: 'GET', url: '/oauth/authorize?response_type=code&client_id=cli_unknown' })]);
-      pages.push(['unregistered redirect', await h.app.inject({ method: 'GET', url: `/oauth/authorize?${authorizeQuery(s, { redirect_uri: 'https://evil.example/cb' })}` })]);
+      pages.push([
+        'unknown client',
+        await h.app.inject({ method: 'GET', url: '/oauth/authorize?response_type=code&client_id=cli_unknown' }),
+      ]);
+      pages.push([
+        'unregistered redirect',
+        await h.app.inject({ method: 'GET', url: `/oauth/authorize?${authorizeQuery(s, { redirect_uri: 'https://evil.example/cb' })}` }),
+      ]);
       pages.push(['repeated parameter', await h.app.inject({ method: 'GET', url: `/oauth/authorize?${authorizeQuery(s)}&state=again` })]);
       for (const [name, res] of pages) {
         assert.ok(res.statusCode >= 200 && res.statusCode < 500, `${name}: ${res.statusCode}`);
@@ -138,7 +171,13 @@ for (const kind of storeKinds()) {
       const ok = await login(h, s);
       assert.equal(ok.statusCode, 200, 'in the body');
       const token = ok.json().access_token as string;
-      const params = { grant_type: 'client_credentials', client_id: s.clientId, client_secret: s.clientSecret, email: s.email, password: s.password };
+      const params = {
+        grant_type: 'client_credentials',
+        client_id: s.clientId,
+        client_secret: s.clientSecret,
+        email: s.email,
+        password: s.password,
+      };
 
       const query = new URLSearchParams({ client_id: s.clientId, client_secret: s.clientSecret }).toString();
       const inQuery = await h.post('/oauth/token', { grant_type: 'client_credentials', email: s.email, password: s.password }, { query });
@@ -153,15 +192,27 @@ for (const kind of storeKinds()) {
         assertBareOAuthError(await h.post(endpoint, { token }, { query }), ['invalid_request']);
       }
 
-      const basic = await h.post('/oauth/token', { grant_type: 'client_credentials', email: s.email, password: s.password }, { headers: { authorization: basicAuth(s.clientId, s.clientSecret) } });
+      const basic = await h.post(
+        '/oauth/token',
+        { grant_type: 'client_credentials', email: s.email, password: s.password },
+        { headers: { authorization: basicAuth(s.clientId, s.clientSecret) } },
+      );
       assert.equal(basic.statusCode, 200, 'with HTTP Basic');
-      const introspected = await h.post('/oauth/introspect', { token }, { headers: { authorization: basicAuth(s.clientId, s.clientSecret) } });
+      const introspected = await h.post(
+        '/oauth/introspect',
+        { token },
+        { headers: { authorization: basicAuth(s.clientId, s.clientSecret) } },
+      );
       assert.equal(introspected.json().active, true);
 
       // The seed's default: another client still accepts its secret in the query string.
       const seedClient = await h.seed();
       const seedQuery = new URLSearchParams({ client_id: seedClient.clientId, client_secret: seedClient.clientSecret }).toString();
-      const allowed = await h.post('/oauth/token', { grant_type: 'client_credentials', email: seedClient.email, password: seedClient.password }, { query: seedQuery });
+      const allowed = await h.post(
+        '/oauth/token',
+        { grant_type: 'client_credentials', email: seedClient.email, password: seedClient.password },
+        { query: seedQuery },
+      );
       assert.equal(allowed.statusCode, 200, allowed.body);
     });
   });
@@ -171,7 +222,7 @@ for (const kind of storeKinds()) {
       const clock = new ManualClock(Math.floor(Date.now() / 1000) * 1000);
       const h = await createHarness({ kind, clock, issuer: DEFAULT_AUDIENCE, rateLimits: { perIp: 0, perClient: 0 } });
       try {
-        await new IdpAdmin({ store: h.store, clock }).create({ entityId: testIdp().entityId, certPem: testIdp().certPem });
+        await new IdpService({ store: h.store, clock }).create({ entityId: testIdp().entityId, certPem: testIdp().certPem });
         const s = await h.seed({ email: 'alice@example.com' });
         const doc = () => b64(responseWithSignedAssertion({ now: clock.now() }));
         // The seed's grant with a valid document but no client authentication.
@@ -195,9 +246,14 @@ for (const kind of storeKinds()) {
           password: s.password,
         });
         assertBareOAuthError(passwordGrant, ['invalid_client']);
-        assert.equal((await h.store.listEvents({ userId: s.userId })).length, 0, 'no login was even attempted');
+        assert.equal((await h.store.events.list({ userId: s.userId })).length, 0, 'no login was even attempted');
         // With client authentication the same kind of document logs in: the grant works.
-        const ok = await h.post('/oauth/token', { grant_type: SEED_SAML_GRANT, client_id: s.clientId, client_secret: s.clientSecret, SAMLResponse: doc() });
+        const ok = await h.post('/oauth/token', {
+          grant_type: SEED_SAML_GRANT,
+          client_id: s.clientId,
+          client_secret: s.clientSecret,
+          SAMLResponse: doc(),
+        });
         assert.equal(ok.statusCode, 200, ok.body);
       } finally {
         await h.close();
@@ -211,9 +267,14 @@ for (const kind of storeKinds()) {
       try {
         const s = await h.seed();
         const marker = 'SQLITE_IOERR: disk I/O error near "SELECT secret_hash FROM clients" at /var/lib/sei-auth/x.db';
-        const store = h.store as unknown as Record<string, unknown>;
-        for (const method of ['findClient', 'findUserByEmail', 'findAccessToken', 'findRefreshToken']) {
-          store[method] = async () => {
+        const store = h.store as unknown as Record<string, Record<string, unknown>>;
+        for (const [aggregate, method] of [
+          ['clients', 'find'],
+          ['users', 'findByEmail'],
+          ['tokens', 'findAccess'],
+          ['tokens', 'findRefresh'],
+        ] as const) {
+          store[aggregate]![method] = async () => {
             throw new TypeError(marker);
           };
         }
@@ -239,7 +300,7 @@ for (const kind of storeKinds()) {
       try {
         const s = await h.seed();
         const marker = 'connect ECONNREFUSED 10.0.0.5:5432 (pg pool exhausted)';
-        (h.store as unknown as Record<string, unknown>).findClient = async () => {
+        (h.store.clients as unknown as Record<string, unknown>).find = async () => {
           throw new StoreUnavailableError(marker, { cause: new Error(marker) });
         };
         for (const endpoint of ['/oauth/token', '/oauth/introspect', '/oauth/revoke'] as const) {
@@ -291,7 +352,7 @@ describe('credential storage and timing', () => {
     const h = await createHarness({});
     try {
       const s = await h.seed({ password: 'a password to hash 1' });
-      const user = await h.store.findUserByEmail(s.email);
+      const user = await h.store.users.findByEmail(s.email);
       assert.match(user!.passwordHash!, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
       assert.equal(user!.passwordHash!.includes(s.password), false);
     } finally {
@@ -305,7 +366,11 @@ describe('credential storage and timing', () => {
       const clients = await Promise.all(
         Array.from({ length: 20 }, (_, i) =>
           // A caller-chosen id or secret is not an input: extra fields are ignored.
-          h.admin.createClient({ name: `c${i}`, redirectUrls: ['https://app.example/callback'], ...({ id: 'chosen-id', clientId: 'chosen-id', secret: 'chosen-secret' } as object) }),
+          h.services.clients.createClient({
+            name: `c${i}`,
+            redirectUrls: ['https://app.example/callback'],
+            ...({ id: 'chosen-id', clientId: 'chosen-id', secret: 'chosen-secret' } as object),
+          }),
         ),
       );
       const ids = clients.map((c) => c.client_id);
@@ -335,7 +400,10 @@ describe('credential storage and timing', () => {
         return verifyPassword(storedHash, password);
       };
       const attempt = (email: string) =>
-        checkPasswordLogin({ store: h.store, clock: h.clock, verify }, { email, password: 'a wrong password', clientId: s.clientId, context: {} });
+        checkPasswordLogin(
+          { store: h.store, clock: h.clock, verify },
+          { email, password: 'a wrong password', clientId: s.clientId, context: {} },
+        );
       assert.equal(await attempt(s.email), undefined);
       assert.equal(await attempt('nobody@example.com'), undefined);
       assert.equal(calls.length, 2, 'one verify per attempt, known or unknown');
@@ -370,7 +438,9 @@ describe('constant-time comparisons', () => {
     walk(join(REPO_ROOT, 'src'));
     const secretish = String.raw`[\w.]*(?:secret|Secret|[pP]asswordHash|secretHash|[cC]hallenge|csrf|Csrf|[vV]erifier|metricsToken|[tT]oken(?:Hash)?)[\w.!?()]*`;
     const nullish = String.raw`(?:null|undefined|'[\w-]*'|"[\w-]*"|\d+|true|false)`;
-    const comparison = new RegExp(String.raw`(${secretish})\s*[!=]==\s*(?!${nullish}(?![\w.]))([\w.]+)|([\w.]+)(?<!${nullish})\s*[!=]==\s*(${secretish})`);
+    const comparison = new RegExp(
+      String.raw`(${secretish})\s*[!=]==\s*(?!${nullish}(?![\w.]))([\w.]+)|([\w.]+)(?<!${nullish})\s*[!=]==\s*(${secretish})`,
+    );
     const offenders: string[] = [];
     for (const file of files) {
       readFileSync(file, 'utf8')
@@ -380,7 +450,12 @@ describe('constant-time comparisons', () => {
           const m = comparison.exec(line);
           if (!m) return;
           // Comparisons of lengths, kinds, types and public values are not secret comparisons.
-          if (/\.length|typeof|\bkind\b|token_type|tokenType|TOKEN_ROUTE|grant_type|grantType|hint|method|Method|clientId|Issuer|issuer/.test(m[0])) return;
+          if (
+            /\.length|typeof|\bkind\b|token_type|tokenType|TOKEN_ROUTE|grant_type|grantType|hint|method|Method|clientId|Issuer|issuer/.test(
+              m[0],
+            )
+          )
+            return;
           offenders.push(`${file.slice(REPO_ROOT.length)}:${i + 1}: ${line.trim()}`);
         });
     }

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createHarness, storeKinds, type Harness, type Seeded } from '../support/harness.ts';
+import { createHarness, type Harness, type Seeded, storeKinds } from '../support/harness.ts';
 import { listen } from './support.ts';
 
 const TOTAL = 400;
@@ -30,9 +30,18 @@ const GARBAGE: ReadonlyArray<(s: Seeded) => { body: string; type: string }> = [
   (s) => ({ body: JSON.stringify({ grant_type: 'client_credentials', client_id: s.clientId }), type: 'application/json' }),
   () => ({ body: `pad=${'x'.repeat(300 * 1024)}`, type: 'application/x-www-form-urlencoded' }),
   () => ({ body: 'grant_type=%zz&client_id=%E0%A4%A', type: 'application/x-www-form-urlencoded' }),
-  (s) => ({ body: `grant_type=refresh_token&client_id=${s.clientId}&client_secret=${s.clientSecret}&refresh_token=srt_${'A'.repeat(43)}`, type: 'application/x-www-form-urlencoded' }),
-  (s) => ({ body: `grant_type=authorization_code&client_id=${s.clientId}&client_secret=${s.clientSecret}&code=sac_forged`, type: 'application/x-www-form-urlencoded' }),
-  (s) => ({ body: `grant_type=urn:ietf:params:oauth:grant-type:saml2-bearer&client_id=${s.clientId}&client_secret=${s.clientSecret}&assertion=PGZvbz4`, type: 'application/x-www-form-urlencoded' }),
+  (s) => ({
+    body: `grant_type=refresh_token&client_id=${s.clientId}&client_secret=${s.clientSecret}&refresh_token=srt_${'A'.repeat(43)}`,
+    type: 'application/x-www-form-urlencoded',
+  }),
+  (s) => ({
+    body: `grant_type=authorization_code&client_id=${s.clientId}&client_secret=${s.clientSecret}&code=sac_forged`,
+    type: 'application/x-www-form-urlencoded',
+  }),
+  (s) => ({
+    body: `grant_type=urn:ietf:params:oauth:grant-type:saml2-bearer&client_id=${s.clientId}&client_secret=${s.clientSecret}&assertion=PGZvbz4`,
+    type: 'application/x-www-form-urlencoded',
+  }),
   () => ({ body: '\u0000\u0001\u0002', type: 'text/plain' }),
 ];
 
@@ -100,9 +109,18 @@ for (const kind of storeKinds()) {
 
       assert.deepEqual(failures, [], 'no 5xx and no connection errors');
       assert.equal([...statuses.values()].flat().length, TOTAL);
-      assert.ok(statuses.get('good')!.every((st) => st === 200), `every good login succeeds: ${statuses.get('good')}`);
-      assert.ok(statuses.get('bad')!.every((st) => st === 400), 'every wrong password is invalid_grant');
-      assert.ok(statuses.get('garbage')!.every((st) => st >= 400 && st < 500), 'garbage is refused with a 4xx');
+      assert.ok(
+        statuses.get('good')!.every((st) => st === 200),
+        `every good login succeeds: ${statuses.get('good')}`,
+      );
+      assert.ok(
+        statuses.get('bad')!.every((st) => st === 400),
+        'every wrong password is invalid_grant',
+      );
+      assert.ok(
+        statuses.get('garbage')!.every((st) => st >= 400 && st < 500),
+        'garbage is refused with a 4xx',
+      );
       assert.ok(statuses.get('introspect')!.every((st) => st === 200));
       assert.ok(seconds < 45, `bounded time (${seconds.toFixed(1)} s)`);
 
@@ -121,8 +139,8 @@ for (const kind of storeKinds()) {
         sids.add(json.sid);
       }
       assert.equal(sids.size, issued.length, 'one session per login');
-      assert.equal(await h.store.countActiveSessions(alice.userId, Date.now()), issued.length, 'the store holds every session');
-      assert.equal(await h.store.countActiveSessions(bob.userId, Date.now()), 0);
+      assert.equal(await h.store.sessions.countActive(alice.userId, Date.now()), issued.length, 'the store holds every session');
+      assert.equal(await h.store.sessions.countActive(bob.userId, Date.now()), 0);
     });
   });
 }

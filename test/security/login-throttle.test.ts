@@ -5,19 +5,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../../src/clock.ts';
-import { authorizeQuery, openLoginPage, type LoginPage } from '../code-flow/flow.ts';
+import { authorizeQuery, type LoginPage, openLoginPage } from '../code-flow/flow.ts';
 import { runBin } from '../core/support.ts';
-import { createHarness, freshDatabase, storeKinds, type Harness } from '../support/harness.ts';
-import {
-  allEvents,
-  assertThrottled,
-  assertWrongPassword,
-  comparableHeaders,
-  eventsOf,
-  fetchForm,
-  listen,
-  login,
-} from './support.ts';
+import { createHarness, freshDatabase, type Harness, storeKinds } from '../support/harness.ts';
+import { allEvents, assertThrottled, assertWrongPassword, comparableHeaders, eventsOf, fetchForm, listen, login } from './support.ts';
 
 const WRONG = 'not the password at all';
 const MINUTE = 60_000;
@@ -55,7 +46,9 @@ for (const kind of storeKinds()) {
     });
     /** The events of one type that concern this test's user or IP. */
     const eventsFor = async (harness: Harness, type: string, who: { userId?: string; ip?: string }) =>
-      (await eventsOf(harness, type)).filter((e) => (who.userId !== undefined && e.userId === who.userId) || (who.ip !== undefined && e.ip === who.ip));
+      (await eventsOf(harness, type)).filter(
+        (e) => (who.userId !== undefined && e.userId === who.userId) || (who.ip !== undefined && e.ip === who.ip),
+      );
 
     test('after 5 wrong passwords the 6th attempt, even with the right password, is 429 slow_down with Retry-After and is not checked', async () => {
       const s = await h.seed();
@@ -79,11 +72,14 @@ for (const kind of storeKinds()) {
       assert.deepEqual(Object.keys(refused.json()).sort(), ['error', 'error_description']);
       // Not checked: no event of any kind for it, no session, and no argon2 verify (it is fast).
       assert.equal((await allEvents(h)).length, eventsBefore);
-      assert.equal(await h.store.countActiveSessions(s.userId, clock.now()), 0);
+      assert.equal(await h.store.sessions.countActive(s.userId, clock.now()), 0);
       const refusedTimes = [ms];
       for (let i = 0; i < 4; i++) refusedTimes.push((await timed(s.password)).ms);
       const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
-      assert.ok(median(refusedTimes) < median(honest) / 2, `refused without hashing: ${median(refusedTimes).toFixed(1)} ms vs ${median(honest).toFixed(1)} ms for a checked password`);
+      assert.ok(
+        median(refusedTimes) < median(honest) / 2,
+        `refused without hashing: ${median(refusedTimes).toFixed(1)} ms vs ${median(honest).toFixed(1)} ms for a checked password`,
+      );
 
       const locked = await eventsFor(h, 'account_locked', { userId: s.userId });
       assert.equal(locked.length, 1);
@@ -173,7 +169,8 @@ for (const kind of storeKinds()) {
       const s = await small.seed();
       const attacker = freshIp();
       // LOGIN_IP_MAX_FAILURES=3 here; each account stays below its own limit of 5.
-      for (let i = 0; i < 3; i++) assertWrongPassword(await login(small, s, { email: `victim${i}-${attacker}@example.com`, password: WRONG }, attacker));
+      for (let i = 0; i < 3; i++)
+        assertWrongPassword(await login(small, s, { email: `victim${i}-${attacker}@example.com`, password: WRONG }, attacker));
       assert.equal(assertThrottled(await login(small, s, {}, attacker)), 60);
       assertThrottled(await login(small, s, { email: `victim99-${attacker}@example.com` }, attacker));
       const other = await login(small, s, {}, freshIp());
@@ -188,7 +185,9 @@ for (const kind of storeKinds()) {
       const s = await small.seed();
       const prefix = `2001:db8:${(++ipCounter).toString(16)}:1`;
       for (let i = 0; i < 3; i++) {
-        assertWrongPassword(await login(small, s, { email: `v6-${i}-${prefix}@example.com`, password: WRONG }, `${prefix}::${(i + 1).toString(16)}`));
+        assertWrongPassword(
+          await login(small, s, { email: `v6-${i}-${prefix}@example.com`, password: WRONG }, `${prefix}::${(i + 1).toString(16)}`),
+        );
       }
       assertThrottled(await login(small, s, {}, `${prefix}:ffff:ffff:ffff:ffff`));
       const other = await login(small, s, {}, `2001:db8:${ipCounter.toString(16)}:2::1`);
@@ -198,7 +197,8 @@ for (const kind of storeKinds()) {
     test('an IPv4-mapped IPv6 address counts as its IPv4 address', async () => {
       const s = await small.seed();
       const ip = freshIp();
-      for (let i = 0; i < 3; i++) assertWrongPassword(await login(small, s, { email: `mapped-${i}-${ip}@example.com`, password: WRONG }, `::ffff:${ip}`));
+      for (let i = 0; i < 3; i++)
+        assertWrongPassword(await login(small, s, { email: `mapped-${i}-${ip}@example.com`, password: WRONG }, `::ffff:${ip}`));
       assertThrottled(await login(small, s, {}, ip));
     });
 
@@ -305,10 +305,10 @@ for (const kind of storeKinds()) {
       const inFlight = new Promise<void>((resolve) => (entered = resolve));
       let release!: () => void;
       const released = new Promise<void>((resolve) => (release = resolve));
-      const store = h.store as unknown as { findUserByEmail: (email: string) => Promise<unknown> };
-      const original = Object.getOwnPropertyDescriptor(store, 'findUserByEmail');
-      const find = store.findUserByEmail.bind(h.store);
-      store.findUserByEmail = async (email: string) => {
+      const store = h.store.users as unknown as { findByEmail: (email: string) => Promise<unknown> };
+      const original = Object.getOwnPropertyDescriptor(store, 'findByEmail');
+      const find = store.findByEmail.bind(h.store.users);
+      store.findByEmail = async (email: string) => {
         if (email === racingEmail) {
           entered();
           await released;
@@ -318,12 +318,17 @@ for (const kind of storeKinds()) {
       try {
         const racing = fetchForm(`${origin}/oauth/token`, form(racingEmail, s.password));
         await inFlight;
-        const burst = await Promise.all(Array.from({ length: 30 }, (_, i) => fetchForm(`${origin}/oauth/token`, form(s.email, `${WRONG} #${i}`))));
+        const burst = await Promise.all(
+          Array.from({ length: 30 }, (_, i) => fetchForm(`${origin}/oauth/token`, form(s.email, `${WRONG} #${i}`))),
+        );
         release();
         const raced = await racing;
 
         const statuses = burst.map((r) => r.status);
-        assert.ok(statuses.every((st) => st === 400 || st === 429), `only 400 and 429: ${statuses.join(',')}`);
+        assert.ok(
+          statuses.every((st) => st === 400 || st === 429),
+          `only 400 and 429: ${statuses.join(',')}`,
+        );
         const honest = statuses.filter((st) => st === 400).length;
         assert.ok(honest <= 5, `at most LOGIN_MAX_FAILURES honest answers, got ${honest}`);
         for (const r of burst.filter((b) => b.status === 429)) {
@@ -338,8 +343,8 @@ for (const kind of storeKinds()) {
         const refusedRight = (await eventsFor(h, 'login_failed', { userId: s.userId })).filter((e) => e.reason === 'throttled');
         assert.equal(refusedRight.length, 1);
       } finally {
-        if (original) Object.defineProperty(store, 'findUserByEmail', original);
-        else delete (store as { findUserByEmail?: unknown }).findUserByEmail;
+        if (original) Object.defineProperty(store, 'findByEmail', original);
+        else delete (store as { findByEmail?: unknown }).findByEmail;
       }
     });
 
@@ -357,7 +362,10 @@ for (const kind of storeKinds()) {
       }
       const elapsed = performance.now() - started;
       assert.equal(statuses.length, 500);
-      assert.ok(statuses.every((st) => st === 400 || st === 429), 'no 5xx, no token');
+      assert.ok(
+        statuses.every((st) => st === 400 || st === 429),
+        'no 5xx, no token',
+      );
       const verified = (await eventsFor(h, 'login_failed', { userId: s.userId })).length;
       // Locks at t=0 (60 s), 60 (120 s), 180 (240 s), 420 (480 s): four waves of five are checked.
       assert.equal(verified, 20, 'only the waves that found the account open reach the password check');

@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../../src/clock.ts';
-import { IdpAdmin } from '../../src/domain/idp-admin.ts';
+import { IdpService } from '../../src/idps/idp-service.ts';
 import { authorizeQuery, exchangeCode, obtainCode, openLoginPage, pkcePair, refresh, submitLogin } from '../code-flow/flow.ts';
 import { basicAuth } from '../core/support.ts';
-import { createHarness, storeKinds, type Harness } from '../support/harness.ts';
+import { createHarness, type Harness, storeKinds } from '../support/harness.ts';
 import { b64, b64url, DEFAULT_AUDIENCE, responseWithSignedAssertion, signedAssertion, testIdp } from '../support/test-idp.ts';
 import { allEvents } from './support.ts';
 
@@ -18,7 +18,12 @@ const RFC7522_SAML_GRANT = 'urn:ietf:params:oauth:grant-type:saml2-bearer';
 
 /** A secret and the encodings it could be written in. */
 function spellings(secret: string): string[] {
-  return [secret, encodeURIComponent(secret), new URLSearchParams({ v: secret }).toString().slice(2), Buffer.from(secret).toString('base64')];
+  return [
+    secret,
+    encodeURIComponent(secret),
+    new URLSearchParams({ v: secret }).toString().slice(2),
+    Buffer.from(secret).toString('base64'),
+  ];
 }
 
 for (const kind of storeKinds()) {
@@ -36,7 +41,7 @@ for (const kind of storeKinds()) {
         for (const v of values) if (v) secrets.push(v);
         return values[0]!;
       };
-      await new IdpAdmin({ store: h.store, clock }).create({ entityId: testIdp().entityId, certPem: testIdp().certPem });
+      await new IdpService({ store: h.store, clock }).create({ entityId: testIdp().entityId, certPem: testIdp().certPem });
       const s = await h.seed({ email: 'alice@example.com', password: 'Sup3r-Secret-Passw0rd!', client: { refreshTokens: true } });
       const locked = await h.seed({ password: 'L0cked-Account-Passw0rd!' });
       keep(s.password, s.clientSecret, locked.password, locked.clientSecret);
@@ -49,21 +54,44 @@ for (const kind of storeKinds()) {
       keep('Wr0ng-Guess-Passw0rd!');
       await h.post('/oauth/token', { grant_type: 'client_credentials', ...auth, email: s.email, password: 'Wr0ng-Guess-Passw0rd!' });
       keep('Typed-1nto-The-Email-Field!');
-      await h.post('/oauth/token', { grant_type: 'client_credentials', ...auth, email: 'Typed-1nto-The-Email-Field!', password: 'whatever' });
+      await h.post('/oauth/token', {
+        grant_type: 'client_credentials',
+        ...auth,
+        email: 'Typed-1nto-The-Email-Field!',
+        password: 'whatever',
+      });
       const inQuery = await h.post('/oauth/token', '', {
         query: new URLSearchParams({ grant_type: 'password', ...auth, username: s.email, password: s.password }).toString(),
       });
       assert.equal(inQuery.statusCode, 200);
       keep(inQuery.json().access_token);
       keep('scs_Wr0ngClientSecretValue');
-      await h.post('/oauth/token', { grant_type: 'client_credentials', client_id: s.clientId, client_secret: 'scs_Wr0ngClientSecretValue', email: s.email, password: s.password });
+      await h.post('/oauth/token', {
+        grant_type: 'client_credentials',
+        client_id: s.clientId,
+        client_secret: 'scs_Wr0ngClientSecretValue',
+        email: s.email,
+        password: s.password,
+      });
 
       // A locked account, with its right password refused.
       for (let i = 0; i < 5; i++) {
         keep(`L0ck-Guess-${i}-Passw0rd`);
-        await h.post('/oauth/token', { grant_type: 'client_credentials', client_id: locked.clientId, client_secret: locked.clientSecret, email: locked.email, password: `L0ck-Guess-${i}-Passw0rd` });
+        await h.post('/oauth/token', {
+          grant_type: 'client_credentials',
+          client_id: locked.clientId,
+          client_secret: locked.clientSecret,
+          email: locked.email,
+          password: `L0ck-Guess-${i}-Passw0rd`,
+        });
       }
-      const refused = await h.post('/oauth/token', { grant_type: 'client_credentials', client_id: locked.clientId, client_secret: locked.clientSecret, email: locked.email, password: locked.password });
+      const refused = await h.post('/oauth/token', {
+        grant_type: 'client_credentials',
+        client_id: locked.clientId,
+        client_secret: locked.clientSecret,
+        email: locked.email,
+        password: locked.password,
+      });
       assert.equal(refused.statusCode, 429);
 
       // The code flow: login page (wrong, then right), PKCE, exchange, refresh, reuse, introspection, revocation.
@@ -85,8 +113,16 @@ for (const kind of storeKinds()) {
       await refresh(h, s, first.refresh_token); // refresh-token reuse
       const second = await exchangeCode(h, s, await obtainCode(h, s, {}));
       keep(second.json().access_token, second.json().refresh_token);
-      await h.post('/oauth/introspect', { token: second.json().access_token }, { headers: { authorization: basicAuth(s.clientId, s.clientSecret) } });
-      await h.post('/oauth/revoke', { token: second.json().refresh_token }, { headers: { authorization: basicAuth(s.clientId, s.clientSecret) } });
+      await h.post(
+        '/oauth/introspect',
+        { token: second.json().access_token },
+        { headers: { authorization: basicAuth(s.clientId, s.clientSecret) } },
+      );
+      await h.post(
+        '/oauth/revoke',
+        { token: second.json().refresh_token },
+        { headers: { authorization: basicAuth(s.clientId, s.clientSecret) } },
+      );
 
       // SAML: accepted, rejected, replayed, both grant names.
       const goodXml = responseWithSignedAssertion({ now: clock.now() });
@@ -107,7 +143,7 @@ for (const kind of storeKinds()) {
       keep(rfc.json().access_token);
 
       // The operator rotates the client secret; the new one is used once.
-      const rotated = await h.admin.rotateClientSecret(s.clientId);
+      const rotated = await h.services.clients.rotateClientSecret(s.clientId);
       keep(rotated.client_secret);
       await h.post('/oauth/introspect', { client_id: s.clientId, client_secret: rotated.client_secret, token: samlOk.json().access_token });
 
@@ -122,7 +158,7 @@ for (const kind of storeKinds()) {
         }
       }
       // Nor does the throttle table key what was typed into the email field.
-      assert.equal(await h.store.findThrottle('account:typed-1nto-the-email-field!'), undefined);
+      assert.equal(await h.store.throttle.find('account:typed-1nto-the-email-field!'), undefined);
     });
   });
 }

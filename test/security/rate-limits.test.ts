@@ -3,14 +3,16 @@
  * /oauth/revoke; 429 slow_down with Retry-After; 0 turns a limit off.
  */
 import assert from 'node:assert/strict';
-import type { LightMyRequestResponse } from 'fastify';
 import { after, before, describe, test } from 'node:test';
+import type { LightMyRequestResponse } from 'fastify';
 import { ManualClock } from '../../src/clock.ts';
-import { basicAuth } from '../core/support.ts';
+import { composePlatform } from '../../src/composition-root.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { createLogger } from '../../src/logger.ts';
+import { createMetrics } from '../../src/metrics/metrics.ts';
 import { openStore } from '../../src/store/open-store.ts';
-import { createHarness, freshDatabase, storeKinds, type Harness, type Seeded } from '../support/harness.ts';
+import { basicAuth } from '../core/support.ts';
+import { createHarness, freshDatabase, type Harness, type Seeded, storeKinds } from '../support/harness.ts';
 import { postFrom } from './support.ts';
 
 const ENDPOINTS = ['/oauth/token', '/oauth/introspect', '/oauth/revoke'] as const;
@@ -89,19 +91,26 @@ for (const kind of storeKinds()) {
 
     test('the per-IP limit applies before the body is read: a refused request is 429 even when it would be 415', async () => {
       const ip = freshIp();
-      for (let i = 0; i < 2; i++) assert.equal((await postFrom(perIp, ip, '/oauth/token', '{}', { 'content-type': 'application/json' })).statusCode, 415);
+      for (let i = 0; i < 2; i++)
+        assert.equal((await postFrom(perIp, ip, '/oauth/token', '{}', { 'content-type': 'application/json' })).statusCode, 415);
       assertRateLimited(await postFrom(perIp, ip, '/oauth/token', '{}', { 'content-type': 'application/json' }));
     });
 
     test('a client is counted by the id it claims however it sends it: form, HTTP Basic, or percent-encoded Basic', async () => {
       const s = await perClient.seed();
       const refresh = { grant_type: 'refresh_token', refresh_token: 'srt_not-a-real-token' };
-      assertServed(await postFrom(perClient, freshIp(), '/oauth/token', { ...refresh, client_id: s.clientId, client_secret: s.clientSecret }));
+      assertServed(
+        await postFrom(perClient, freshIp(), '/oauth/token', { ...refresh, client_id: s.clientId, client_secret: s.clientSecret }),
+      );
       assertServed(await postFrom(perClient, freshIp(), '/oauth/token', refresh, { authorization: basicAuth(s.clientId, s.clientSecret) }));
       // Every character percent-encoded (RFC 6749 Appendix B allows it): still the same client.
       const encodeAll = (v: string) => [...Buffer.from(v)].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
-      assertRateLimited(await postFrom(perClient, freshIp(), '/oauth/token', refresh, { authorization: basicAuth(s.clientId, s.clientSecret, encodeAll) }));
-      assertRateLimited(await postFrom(perClient, freshIp(), '/oauth/introspect', { token: 'x', client_id: s.clientId, client_secret: s.clientSecret }));
+      assertRateLimited(
+        await postFrom(perClient, freshIp(), '/oauth/token', refresh, { authorization: basicAuth(s.clientId, s.clientSecret, encodeAll) }),
+      );
+      assertRateLimited(
+        await postFrom(perClient, freshIp(), '/oauth/introspect', { token: 'x', client_id: s.clientId, client_secret: s.clientSecret }),
+      );
     });
 
     test('the metadata endpoint is outside the OAuth endpoint limits', async () => {
@@ -128,15 +137,13 @@ describe('client IPs behind a proxy', () => {
   async function appWith(trustProxy: boolean | string) {
     const db = await freshDatabase('sqlite');
     const store = await openStore({ databaseUrl: db.url, now: Date.now() });
-    const app = buildApp({
+    const platform = composePlatform({
       store,
       clock: new ManualClock(),
-      logger: createLogger('silent'),
-      issuer: 'http://localhost:8080',
-      lifetimes: { accessTokenTtl: 3600, refreshTokenTtl: 86_400 },
-      rateLimits: { perIp: 1, perClient: 0 },
-      trustProxy,
+      metrics: createMetrics(),
+      settings: { issuer: 'http://localhost:8080', lifetimes: { accessTokenTtl: 3600, refreshTokenTtl: 86_400 } },
     });
+    const app = buildApp({ platform, logger: createLogger('silent'), rateLimits: { perIp: 1, perClient: 0 }, trustProxy });
     await app.ready();
     const close = async () => {
       await app.close();
@@ -144,7 +151,13 @@ describe('client IPs behind a proxy', () => {
       await db.drop();
     };
     const send = (remoteAddress: string, forwardedFor: string) =>
-      app.inject({ method: 'POST', url: '/oauth/revoke', payload: 'token=x', remoteAddress, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': forwardedFor } });
+      app.inject({
+        method: 'POST',
+        url: '/oauth/revoke',
+        payload: 'token=x',
+        remoteAddress,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': forwardedFor },
+      });
     return { send, close };
   }
 
@@ -153,7 +166,11 @@ describe('client IPs behind a proxy', () => {
     try {
       const answers = [];
       for (let i = 0; i < 3; i++) answers.push((await direct.send('198.51.100.1', `203.0.113.${i + 1}`)).statusCode);
-      assert.deepEqual(answers.map((st) => st === 429), [false, false, true], 'counted by the socket address');
+      assert.deepEqual(
+        answers.map((st) => st === 429),
+        [false, false, true],
+        'counted by the socket address',
+      );
     } finally {
       await direct.close();
     }

@@ -5,12 +5,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../../src/clock.ts';
-import { IdpAdmin } from '../../src/domain/idp-admin.ts';
-import { runMaintenance } from '../../src/domain/maintenance.ts';
+import { IdpService } from '../../src/idps/idp-service.ts';
+import { runMaintenance } from '../../src/maintenance/maintenance.ts';
 import type { SecurityEvent } from '../../src/store/store.ts';
 import { exchangeCode, obtainCode, refresh } from '../code-flow/flow.ts';
 import { runBin } from '../core/support.ts';
-import { createHarness, storeKinds, type Harness, type Seeded } from '../support/harness.ts';
+import { createHarness, type Harness, type Seeded, storeKinds } from '../support/harness.ts';
 import { b64, DEFAULT_AUDIENCE, responseWithSignedAssertion, signedAssertion, testIdp } from '../support/test-idp.ts';
 import { allEvents, login, postFrom } from './support.ts';
 
@@ -70,7 +70,7 @@ for (const kind of storeKinds()) {
     test('failed password logins record login_failed with the reason: bad_password, unknown_user, user_disabled, too_long', async () => {
       const s = await h.seed();
       const disabled = await h.seed();
-      await h.admin.setUserDisabled(disabled.email, true);
+      await h.services.accounts.setUserDisabled(disabled.email, true);
       const cases = [
         { reason: 'bad_password', email: s.email, password: 'wrong password 1', userId: s.userId, recorded: s.email },
         { reason: 'unknown_user', email: `ghost-${Date.now()}@example.com`, password: 'wrong password 2', userId: null, recorded: null },
@@ -91,7 +91,15 @@ for (const kind of storeKinds()) {
         const events = await eventsOfRequest(h, id);
         assert.equal(events.length, 1, c.reason);
         assert.deepEqual(
-          { type: events[0]!.type, reason: events[0]!.reason, userId: events[0]!.userId, email: events[0]!.email, clientId: events[0]!.clientId, ip: events[0]!.ip, sessionId: events[0]!.sessionId },
+          {
+            type: events[0]!.type,
+            reason: events[0]!.reason,
+            userId: events[0]!.userId,
+            email: events[0]!.email,
+            clientId: events[0]!.clientId,
+            ip: events[0]!.ip,
+            sessionId: events[0]!.sessionId,
+          },
           { type: 'login_failed', reason: c.reason, userId: c.userId, email: c.recorded, clientId: s.clientId, ip, sessionId: null },
         );
       }
@@ -123,11 +131,25 @@ for (const kind of storeKinds()) {
 
       // logout: RFC 7009 revocation
       const logoutId = requestId();
-      const revoked = await postFrom(h, ip, '/oauth/revoke', { client_id: s.clientId, client_secret: s.clientSecret, token: first }, { 'x-request-id': logoutId });
+      const revoked = await postFrom(
+        h,
+        ip,
+        '/oauth/revoke',
+        { client_id: s.clientId, client_secret: s.clientSecret, token: first },
+        { 'x-request-id': logoutId },
+      );
       assert.equal(revoked.statusCode, 200);
       const [logout] = await eventsOfRequest(h, logoutId);
       assert.deepEqual(
-        { type: logout?.type, reason: logout?.reason, sessionId: logout?.sessionId, userId: logout?.userId, email: logout?.email, clientId: logout?.clientId, ip: logout?.ip },
+        {
+          type: logout?.type,
+          reason: logout?.reason,
+          sessionId: logout?.sessionId,
+          userId: logout?.userId,
+          email: logout?.email,
+          clientId: logout?.clientId,
+          ip: logout?.ip,
+        },
         { type: 'session_ended', reason: 'logout', sessionId: firstSid, userId: s.userId, email: s.email, clientId: s.clientId, ip },
       );
 
@@ -139,25 +161,41 @@ for (const kind of storeKinds()) {
         h,
         ip,
         '/oauth/token',
-        { grant_type: 'client_credentials', client_id: s.clientId, client_secret: s.clientSecret, email: s.email, password: s.password, endOtherSessions: 'true' },
+        {
+          grant_type: 'client_credentials',
+          client_id: s.clientId,
+          client_secret: s.clientSecret,
+          email: s.email,
+          password: s.password,
+          endOtherSessions: 'true',
+        },
         { 'x-request-id': endId },
       );
       assert.equal(third.statusCode, 200);
       const ended = (await eventsOfRequest(h, endId)).filter((e) => e.type === 'session_ended');
-      assert.deepEqual(ended.map((e) => [e.reason, e.sessionId, e.userId, e.ip]), [['end_other_sessions', secondSid, s.userId, ip]]);
+      assert.deepEqual(
+        ended.map((e) => [e.reason, e.sessionId, e.userId, e.ip]),
+        [['end_other_sessions', secondSid, s.userId, ip]],
+      );
 
       // admin: `sei-auth user end-session`
       const thirdSid = await sessionOf(h, s, third.json().access_token);
-      await h.admin.endSession(thirdSid);
+      await h.services.sessions.end(thirdSid);
       const byAdmin = (await allEvents(h)).filter((e) => e.type === 'session_ended' && e.sessionId === thirdSid);
-      assert.deepEqual(byAdmin.map((e) => [e.reason, e.userId, e.clientId]), [['admin', s.userId, s.clientId]]);
+      assert.deepEqual(
+        byAdmin.map((e) => [e.reason, e.userId, e.clientId]),
+        [['admin', s.userId, s.clientId]],
+      );
 
       // user_disabled: `sei-auth user disable` ends every session
       const fourth = (await login(h, s, {}, ip)).json().access_token as string;
       const fourthSid = await sessionOf(h, s, fourth);
-      await h.admin.setUserDisabled(s.email, true);
+      await h.services.accounts.setUserDisabled(s.email, true);
       const byDisable = (await allEvents(h)).filter((e) => e.type === 'session_ended' && e.sessionId === fourthSid);
-      assert.deepEqual(byDisable.map((e) => [e.reason, e.userId, e.email]), [['user_disabled', s.userId, s.email]]);
+      assert.deepEqual(
+        byDisable.map((e) => [e.reason, e.userId, e.email]),
+        [['user_disabled', s.userId, s.email]],
+      );
     });
 
     test('a reused refresh token records refresh_token_reused and session_ended with reason refresh_token_reuse', async () => {
@@ -206,10 +244,14 @@ for (const kind of storeKinds()) {
     });
 
     test('SAML: an accepted assertion starts a session; rejected ones record saml_rejected with the precise reason', async () => {
-      await new IdpAdmin({ store: h.store, clock }).create({ entityId: testIdp().entityId, certPem: testIdp().certPem });
+      await new IdpService({ store: h.store, clock }).create({ entityId: testIdp().entityId, certPem: testIdp().certPem });
       const s = await h.seed({ email: 'alice@example.com' });
       const saml = (xml: string, id: string) =>
-        h.post('/oauth/token', { grant_type: SEED_SAML_GRANT, client_id: s.clientId, client_secret: s.clientSecret, SAMLResponse: b64(xml) }, { headers: { 'x-request-id': id } });
+        h.post(
+          '/oauth/token',
+          { grant_type: SEED_SAML_GRANT, client_id: s.clientId, client_secret: s.clientSecret, SAMLResponse: b64(xml) },
+          { headers: { 'x-request-id': id } },
+        );
 
       const okId = requestId();
       const accepted = await saml(responseWithSignedAssertion({ now: clock.now() }), okId);
@@ -219,10 +261,18 @@ for (const kind of storeKinds()) {
       assert.equal(started?.userId, s.userId);
 
       const cases: Array<{ xml: string; reason: string; email: string | null }> = [
-        { xml: responseWithSignedAssertion({ now: clock.now(), audience: 'https://elsewhere.example' }), reason: 'audience_mismatch', email: null },
+        {
+          xml: responseWithSignedAssertion({ now: clock.now(), audience: 'https://elsewhere.example' }),
+          reason: 'audience_mismatch',
+          email: null,
+        },
         { xml: responseWithSignedAssertion({ now: clock.now() - 10 * 60_000 }), reason: 'expired', email: null },
         { xml: responseWithSignedAssertion({ now: clock.now(), idp: testIdp('attacker') }), reason: 'unknown_issuer', email: null },
-        { xml: responseWithSignedAssertion({ now: clock.now(), email: 'stranger@example.com' }), reason: 'unknown_user', email: 'stranger@example.com' },
+        {
+          xml: responseWithSignedAssertion({ now: clock.now(), email: 'stranger@example.com' }),
+          reason: 'unknown_user',
+          email: 'stranger@example.com',
+        },
       ];
       for (const c of cases) {
         const id = requestId();
@@ -240,12 +290,15 @@ for (const kind of storeKinds()) {
       const form = { grant_type: SEED_SAML_GRANT, client_id: s.clientId, client_secret: s.clientSecret, SAMLAssertion: b64(xml) };
       assert.equal((await h.post('/oauth/token', form)).statusCode, 200);
       assert.equal((await h.post('/oauth/token', form, { headers: { 'x-request-id': replayId } })).json().error, 'invalid_grant');
-      assert.deepEqual((await eventsOfRequest(h, replayId)).map((e) => [e.type, e.reason, e.userId]), [['saml_rejected', 'replayed', s.userId]]);
+      assert.deepEqual(
+        (await eventsOfRequest(h, replayId)).map((e) => [e.type, e.reason, e.userId]),
+        [['saml_rejected', 'replayed', s.userId]],
+      );
     });
 
     test('rotating a client secret records client_secret_rotated', async () => {
       const s = await h.seed();
-      await h.admin.rotateClientSecret(s.clientId);
+      await h.services.clients.rotateClientSecret(s.clientId);
       const events = (await allEvents(h)).filter((e) => e.type === 'client_secret_rotated' && e.clientId === s.clientId);
       assert.equal(events.length, 1);
       assert.equal(events[0]!.at, clock.now());
@@ -256,14 +309,20 @@ for (const kind of storeKinds()) {
       const ip = freshIp();
       for (let i = 0; i < 5; i++) await login(h, s, { password: `wrong ${i}` }, ip);
       const locked = (await allEvents(h)).filter((e) => e.type === 'account_locked' && e.userId === s.userId);
-      assert.deepEqual(locked.map((e) => [e.reason, e.email, e.clientId, e.ip]), [['too_many_failures', s.email, s.clientId, ip]]);
-      const { LoginThrottle } = await import('../../src/domain/login-throttle.ts');
+      assert.deepEqual(
+        locked.map((e) => [e.reason, e.email, e.clientId, e.ip]),
+        [['too_many_failures', s.email, s.clientId, ip]],
+      );
+      const { LoginThrottle } = await import('../../src/throttle/login-throttle.ts');
       assert.equal(await new LoginThrottle({ store: h.store, clock }).unlockAccount(s.email), true);
       const unlocked = (await allEvents(h)).filter((e) => e.type === 'account_unlocked' && e.userId === s.userId);
-      assert.deepEqual(unlocked.map((e) => [e.reason, e.email]), [['admin', s.email]]);
+      assert.deepEqual(
+        unlocked.map((e) => [e.reason, e.email]),
+        [['admin', s.email]],
+      );
     });
 
-    test('sei-auth events --user E --since T --json returns that user\'s events since T, and no others', async () => {
+    test("sei-auth events --user E --since T --json returns that user's events since T, and no others", async () => {
       const s = await h.seed();
       const other = await h.seed();
       assert.equal((await login(h, s, { password: 'an old wrong password' }, freshIp())).statusCode, 400);
@@ -272,7 +331,9 @@ for (const kind of storeKinds()) {
       assert.equal((await login(h, s, {}, freshIp())).statusCode, 200);
       assert.equal((await login(h, other, {}, freshIp())).statusCode, 200);
 
-      const result = await runBin(['events', '--user', s.email, '--since', new Date(since).toISOString(), '--json'], { env: { DATABASE_URL: h.databaseUrl } });
+      const result = await runBin(['events', '--user', s.email, '--since', new Date(since).toISOString(), '--json'], {
+        env: { DATABASE_URL: h.databaseUrl },
+      });
       assert.equal(result.code, 0, result.stderr);
       const lines = result.stdout.trim().split('\n');
       assert.equal(lines.length, 1, 'one JSON object');
@@ -301,7 +362,10 @@ for (const kind of storeKinds()) {
       const left = (await allEvents(h)).filter((e) => e.ip === ip);
       assert.equal(left.length, 1, 'the event 60 days old is kept, the one 90 days old is gone');
       assert.notEqual(left[0]!.id, old[0]!.id);
-      assert.ok((await allEvents(h)).every((e) => e.at >= clock.now() - 90 * DAY), 'nothing older than the retention is left');
+      assert.ok(
+        (await allEvents(h)).every((e) => e.at >= clock.now() - 90 * DAY),
+        'nothing older than the retention is left',
+      );
     });
 
     test('maintenance forgets login counters quiet for a whole window but keeps a running lock', async () => {

@@ -22,7 +22,12 @@ export function postFrom(
 }
 
 /** The seed's password login (grant_type=client_credentials with email and password). */
-export function login(h: Harness, s: Seeded, credentials: { email?: string; password?: string } = {}, ip = '127.0.0.1'): Promise<LightMyRequestResponse> {
+export function login(
+  h: Harness,
+  s: Seeded,
+  credentials: { email?: string; password?: string } = {},
+  ip = '127.0.0.1',
+): Promise<LightMyRequestResponse> {
   return postFrom(h, ip, '/oauth/token', {
     grant_type: 'client_credentials',
     client_id: s.clientId,
@@ -34,7 +39,7 @@ export function login(h: Harness, s: Seeded, credentials: { email?: string; pass
 
 /** Every security event, oldest first. */
 export async function allEvents(h: Harness): Promise<SecurityEvent[]> {
-  return h.store.listEvents({ limit: 100_000 });
+  return h.store.events.list({ limit: 100_000 });
 }
 
 export async function eventsOf(h: Harness, type: string): Promise<SecurityEvent[]> {

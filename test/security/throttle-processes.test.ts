@@ -5,11 +5,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { systemClock } from '../../src/clock.ts';
-import { Admin } from '../../src/domain/admin.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { Store } from '../../src/store/store.ts';
-import { freshDatabase, storeKinds, type StoreKind } from '../support/harness.ts';
-import { postForm, startServerProcess, type ServerProcess } from '../support/server-process.ts';
+import { freshDatabase, type StoreKind, servicesFor, storeKinds } from '../support/harness.ts';
+import { postForm, type ServerProcess, startServerProcess } from '../support/server-process.ts';
 
 for (const kind of storeKinds()) {
   describe(`login throttling across server processes [${kind}]`, () => {
@@ -22,9 +21,9 @@ for (const kind of storeKinds()) {
     before(async () => {
       db = await freshDatabase(kind as StoreKind);
       store = await openStore({ databaseUrl: db.url, now: Date.now() });
-      const admin = new Admin({ store, clock: systemClock });
-      client = await admin.createClient({ name: 'throttle', redirectUrls: ['https://app.example/cb'] });
-      await admin.createUser({ email: 'locked@example.com', password: 'correct horse battery' });
+      const services = servicesFor(store, systemClock);
+      client = await services.clients.createClient({ name: 'throttle', redirectUrls: ['https://app.example/cb'] });
+      await services.accounts.createUser({ email: 'locked@example.com', password: 'correct horse battery' });
       const env = { DATABASE_URL: db.url, LOGIN_MAX_FAILURES: '3', LOGIN_LOCK_SECONDS: '3', LOGIN_MAX_LOCK_SECONDS: '10' };
       [a, b] = await Promise.all([startServerProcess(env), startServerProcess(env)]);
     });
@@ -57,7 +56,7 @@ for (const kind of storeKinds()) {
         const retryAfter = Number(res.headers.get('retry-after'));
         assert.ok(retryAfter >= 1 && retryAfter <= 3, `Retry-After within LOGIN_LOCK_SECONDS=3: ${retryAfter}`);
       }
-      const locked = (await store.listEvents({})).filter((e) => e.type === 'account_locked');
+      const locked = (await store.events.list({})).filter((e) => e.type === 'account_locked');
       assert.equal(locked.length, 1);
 
       // The lock passes (LOGIN_LOCK_SECONDS=3) and the right password works on the other process.

@@ -11,17 +11,17 @@
  * token of that client, or an unused signed SAML document. Only then may the answer be a token.
  */
 import assert from 'node:assert/strict';
-import type { LightMyRequestResponse } from 'fastify';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
+import type { LightMyRequestResponse } from 'fastify';
+import { issueAuthorizationCode } from '../../src/authorize/authorization-code.ts';
+import { verifierMatches } from '../../src/authorize/pkce.ts';
 import { ManualClock } from '../../src/clock.ts';
-import { issueAuthorizationCode } from '../../src/domain/authorization-code.ts';
-import { IdpAdmin } from '../../src/domain/idp-admin.ts';
-import { verifierMatches } from '../../src/domain/pkce.ts';
-import { parseFormEncoded } from '../../src/http/params.ts';
+import { parseFormEncoded } from '../../src/common/request-params.ts';
+import { IdpService } from '../../src/idps/idp-service.ts';
 import { emailKey } from '../../src/store/store.ts';
 import { CALLBACK, pkcePair } from '../code-flow/flow.ts';
-import { createHarness, storeKinds, type Harness, type Seeded } from '../support/harness.ts';
+import { createHarness, type Harness, type Seeded, storeKinds } from '../support/harness.ts';
 import { b64, b64url, DEFAULT_AUDIENCE, responseWithSignedAssertion, signedAssertion, signedResponse } from '../support/test-idp.ts';
 
 const SEED_SAML = 'urn:ietf:params:oauth:client-assertion-type:saml2-bearer';
@@ -72,7 +72,12 @@ async function newCode(w: World, withPkce: boolean): Promise<IssuedCode> {
 /** A fresh refresh token of client A, by a code exchange the oracle knows about. */
 async function newRefreshToken(w: World): Promise<string> {
   const { code } = await newCode(w, false);
-  const res = await w.h.post('/oauth/token', { grant_type: 'authorization_code', client_id: w.a.clientId, client_secret: w.a.clientSecret, code });
+  const res = await w.h.post('/oauth/token', {
+    grant_type: 'authorization_code',
+    client_id: w.a.clientId,
+    client_secret: w.a.clientSecret,
+    code,
+  });
   assert.equal(res.statusCode, 200, res.body);
   w.usedCodes.add(code);
   const token = res.json().refresh_token as string;
@@ -118,7 +123,19 @@ interface ParamSpec {
   repeat: boolean;
 }
 
-type AuthMode = 'postA' | 'basicA' | 'postB' | 'basicB' | 'queryA' | 'wrongSecret' | 'unknownClient' | 'none' | 'basicGarbage' | 'basicAndPost' | 'idsDiffer' | 'basicWrong';
+type AuthMode =
+  | 'postA'
+  | 'basicA'
+  | 'postB'
+  | 'basicB'
+  | 'queryA'
+  | 'wrongSecret'
+  | 'unknownClient'
+  | 'none'
+  | 'basicGarbage'
+  | 'basicAndPost'
+  | 'idsDiffer'
+  | 'basicWrong';
 type ContentType = 'form' | 'formCharset' | 'json' | 'text' | 'none';
 
 interface RequestSpec {
@@ -129,10 +146,30 @@ interface RequestSpec {
   contentType: ContentType;
 }
 
-const PARAM_NAMES = ['email', 'username', 'password', 'code', 'code_verifier', 'redirect_uri', 'refresh_token', 'SAMLResponse', 'SAMLAssertion', 'assertion', 'endOtherSessions', 'scope', 'client_id', 'client_secret', 'grant_type'];
+const PARAM_NAMES = [
+  'email',
+  'username',
+  'password',
+  'code',
+  'code_verifier',
+  'redirect_uri',
+  'refresh_token',
+  'SAMLResponse',
+  'SAMLAssertion',
+  'assertion',
+  'endOtherSessions',
+  'scope',
+  'client_id',
+  'client_secret',
+  'grant_type',
+];
 
 const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ op: fc.constant('flip' as const), at: fc.nat(), ch: fc.constantFrom('a', 'Z', '0', '-', '_', '+', '/', '=', ' ', '%', '&', 'é', '\u202e', '😀') }),
+  fc.record({
+    op: fc.constant('flip' as const),
+    at: fc.nat(),
+    ch: fc.constantFrom('a', 'Z', '0', '-', '_', '+', '/', '=', ' ', '%', '&', 'é', '\u202e', '😀'),
+  }),
   fc.record({ op: fc.constant('truncate' as const), at: fc.nat() }),
   fc.record({ op: fc.constantFrom('append' as const, 'prepend' as const), text: fc.string({ maxLength: 4 }) }),
   fc.constant({ op: 'upper' as const }),
@@ -144,13 +181,23 @@ const valueArb: fc.Arbitrary<ValueSpec> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ src: fc.constant('pool' as const), pick: fc.nat(), mutation: mutationArb }) },
   { weight: 2, arbitrary: fc.record({ src: fc.constant('text' as const), text: fc.string({ maxLength: 40 }) }) },
   { weight: 2, arbitrary: fc.record({ src: fc.constant('text' as const), text: fc.string({ unit: 'grapheme', maxLength: 12 }) }) },
-  { weight: 1, arbitrary: fc.record({ src: fc.constant('huge' as const), size: fc.integer({ min: 1_000, max: 100_000 }), ch: fc.constantFrom('a', '%', 'é', '=', '&') }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      src: fc.constant('huge' as const),
+      size: fc.integer({ min: 1_000, max: 100_000 }),
+      ch: fc.constantFrom('a', '%', 'é', '=', '&'),
+    }),
+  },
   { weight: 1, arbitrary: fc.constant({ src: 'empty' as const }) },
 );
 
 const encodingArb: fc.Arbitrary<Encoding> = fc.oneof(
   { weight: 20, arbitrary: fc.constant('form' as const) },
-  { weight: 1, arbitrary: fc.constantFrom('percentAll' as const, 'rawUtf8' as const, 'double' as const, 'badPercent' as const, 'nul' as const) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('percentAll' as const, 'rawUtf8' as const, 'double' as const, 'badPercent' as const, 'nul' as const),
+  },
 );
 
 /** The parameters each grant reads (the fuzzer mostly sends those, sometimes any other). */
@@ -167,7 +214,11 @@ const repeatArb = fc.integer({ min: 0, max: 19 }).map((n) => n === 0);
 
 function paramArb(names: readonly string[]): fc.Arbitrary<ParamSpec> {
   return fc.record({
-    name: fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...names) }, { weight: 1, arbitrary: fc.constantFrom(...PARAM_NAMES) }, { weight: 1, arbitrary: fc.string({ maxLength: 12 }) }),
+    name: fc.oneof(
+      { weight: 8, arbitrary: fc.constantFrom(...names) },
+      { weight: 1, arbitrary: fc.constantFrom(...PARAM_NAMES) },
+      { weight: 1, arbitrary: fc.string({ maxLength: 12 }) },
+    ),
     value: valueArb,
     where: fc.constantFrom('body' as const, 'body' as const, 'query' as const),
     encoding: encodingArb,
@@ -175,7 +226,20 @@ function paramArb(names: readonly string[]): fc.Arbitrary<ParamSpec> {
   });
 }
 
-const AUTH_MODES: AuthMode[] = ['postA', 'basicA', 'postB', 'basicB', 'queryA', 'wrongSecret', 'unknownClient', 'none', 'basicGarbage', 'basicAndPost', 'idsDiffer', 'basicWrong'];
+const AUTH_MODES: AuthMode[] = [
+  'postA',
+  'basicA',
+  'postB',
+  'basicB',
+  'queryA',
+  'wrongSecret',
+  'unknownClient',
+  'none',
+  'basicGarbage',
+  'basicAndPost',
+  'idsDiffer',
+  'basicWrong',
+];
 
 const requestArb: fc.Arbitrary<RequestSpec> = fc.nat().chain((pick) =>
   fc.record({
@@ -185,10 +249,16 @@ const requestArb: fc.Arbitrary<RequestSpec> = fc.nat().chain((pick) =>
       { weight: 1, arbitrary: fc.constant(null) },
     ),
     grantWhere: fc.constantFrom('body' as const, 'query' as const),
-    auth: fc.oneof({ weight: 3, arbitrary: fc.constantFrom<AuthMode>('postA', 'basicA') }, { weight: 4, arbitrary: fc.constantFrom(...AUTH_MODES) }),
+    auth: fc.oneof(
+      { weight: 3, arbitrary: fc.constantFrom<AuthMode>('postA', 'basicA') },
+      { weight: 4, arbitrary: fc.constantFrom(...AUTH_MODES) },
+    ),
     // Mostly distinct names (a repeat is its own, rarer, case: `repeat`).
     params: fc.uniqueArray(paramArb(RELEVANT[GRANTS[pick % GRANTS.length]!]), { maxLength: 5, selector: (p) => p.name }),
-    contentType: fc.oneof({ weight: 12, arbitrary: fc.constant('form' as const) }, { weight: 2, arbitrary: fc.constantFrom<ContentType>('formCharset', 'json', 'text', 'none') }),
+    contentType: fc.oneof(
+      { weight: 12, arbitrary: fc.constant('form' as const) },
+      { weight: 2, arbitrary: fc.constantFrom<ContentType>('formCharset', 'json', 'text', 'none') },
+    ),
   }),
 );
 
@@ -296,11 +366,13 @@ function toWire(w: World, spec: RequestSpec): Wire {
   const query: string[] = [];
   const body: string[] = [];
   const headers: Record<string, string> = {};
-  const put = (where: 'body' | 'query', name: string, encoded: string) => (where === 'query' ? query : body).push(`${formEncode(name)}=${encoded}`);
+  const put = (where: 'body' | 'query', name: string, encoded: string) =>
+    (where === 'query' ? query : body).push(`${formEncode(name)}=${encoded}`);
 
   let grant: string | undefined;
   if (spec.grant !== null) {
-    grant = spec.grant.src === 'known' ? GRANTS[spec.grant.pick % GRANTS.length]! : resolve(w, 'grant_type', spec.grant, 'client_credentials');
+    grant =
+      spec.grant.src === 'known' ? GRANTS[spec.grant.pick % GRANTS.length]! : resolve(w, 'grant_type', spec.grant, 'client_credentials');
     put(spec.grantWhere, 'grant_type', formEncode(grant));
   }
   const { a, b } = w;
@@ -309,15 +381,33 @@ function toWire(w: World, spec: RequestSpec): Wire {
     put(where, 'client_secret', formEncode(secret));
   };
   switch (spec.auth) {
-    case 'postA': post('body', a.clientId, a.clientSecret); break;
-    case 'queryA': post('query', a.clientId, a.clientSecret); break;
-    case 'postB': post('body', b.clientId, b.clientSecret); break;
-    case 'basicA': headers.authorization = basic(a.clientId, a.clientSecret); break;
-    case 'basicB': headers.authorization = basic(b.clientId, b.clientSecret); break;
-    case 'basicWrong': headers.authorization = basic(a.clientId, b.clientSecret); break;
-    case 'wrongSecret': post('body', a.clientId, b.clientSecret); break;
-    case 'unknownClient': post('body', 'cli_unknown', a.clientSecret); break;
-    case 'basicGarbage': headers.authorization = 'Basic !!not base64 at all'; break;
+    case 'postA':
+      post('body', a.clientId, a.clientSecret);
+      break;
+    case 'queryA':
+      post('query', a.clientId, a.clientSecret);
+      break;
+    case 'postB':
+      post('body', b.clientId, b.clientSecret);
+      break;
+    case 'basicA':
+      headers.authorization = basic(a.clientId, a.clientSecret);
+      break;
+    case 'basicB':
+      headers.authorization = basic(b.clientId, b.clientSecret);
+      break;
+    case 'basicWrong':
+      headers.authorization = basic(a.clientId, b.clientSecret);
+      break;
+    case 'wrongSecret':
+      post('body', a.clientId, b.clientSecret);
+      break;
+    case 'unknownClient':
+      post('body', 'cli_unknown', a.clientSecret);
+      break;
+    case 'basicGarbage':
+      headers.authorization = 'Basic !!not base64 at all';
+      break;
     case 'basicAndPost':
       headers.authorization = basic(a.clientId, a.clientSecret);
       post('body', a.clientId, a.clientSecret);
@@ -326,7 +416,8 @@ function toWire(w: World, spec: RequestSpec): Wire {
       headers.authorization = basic(a.clientId, a.clientSecret);
       put('body', 'client_id', formEncode(b.clientId));
       break;
-    case 'none': break;
+    case 'none':
+      break;
   }
   for (const p of spec.params) {
     const value = resolve(w, p.name, p.value, grant);
@@ -427,21 +518,27 @@ function allowedGrant(w: World, wire: Wire): { spend: () => void } | { deny: str
   const sameEmail = (e: string | undefined) => e !== undefined && emailKey(e) === emailKey(w.a.email);
   switch (grant) {
     case 'client_credentials':
-      return sameEmail(view.get('email')) && view.get('password') === w.a.password ? { spend: () => {} } : { deny: 'wrong email or password' };
+      return sameEmail(view.get('email')) && view.get('password') === w.a.password
+        ? { spend: () => {} }
+        : { deny: 'wrong email or password' };
     case 'password':
-      return sameEmail(view.get('username')) && view.get('password') === w.a.password ? { spend: () => {} } : { deny: 'wrong username or password' };
+      return sameEmail(view.get('username')) && view.get('password') === w.a.password
+        ? { spend: () => {} }
+        : { deny: 'wrong username or password' };
     case 'authorization_code': {
       const issued = w.codes.find((c) => c.code === view.get('code'));
       if (!issued || w.usedCodes.has(issued.code) || client !== 'A') return { deny: 'no unused code of this client' };
       const verifier = view.get('code_verifier');
-      if (issued.challenge ? verifier === undefined || !verifierMatches(verifier, issued.challenge) : verifier !== undefined) return { deny: 'PKCE' };
+      if (issued.challenge ? verifier === undefined || !verifierMatches(verifier, issued.challenge) : verifier !== undefined)
+        return { deny: 'PKCE' };
       const redirect = view.get('redirect_uri');
       if (redirect !== undefined && redirect !== CALLBACK) return { deny: 'redirect_uri' };
       return { spend: () => w.usedCodes.add(issued.code) };
     }
     case 'refresh_token': {
       const token = view.get('refresh_token');
-      if (token === undefined || !w.refreshTokens.includes(token) || w.spentRefreshTokens.has(token) || client !== 'A') return { deny: 'no unspent refresh token of this client' };
+      if (token === undefined || !w.refreshTokens.includes(token) || w.spentRefreshTokens.has(token) || client !== 'A')
+        return { deny: 'no unspent refresh token of this client' };
       return { spend: () => w.spentRefreshTokens.add(token) };
     }
     case SEED_SAML: {
@@ -471,7 +568,8 @@ async function send(w: World, wire: Wire): Promise<LightMyRequestResponse> {
 
 /** The properties every answer must have; spends the credential of a 200. */
 function check(w: World, wire: Wire, res: LightMyRequestResponse): void {
-  const describe = () => `${res.statusCode} ${res.body.slice(0, 200)} for ${JSON.stringify({ ...wire, body: wire.body.slice(0, 300), query: wire.query.slice(0, 300) })}`;
+  const describe = () =>
+    `${res.statusCode} ${res.body.slice(0, 200)} for ${JSON.stringify({ ...wire, body: wire.body.slice(0, 300), query: wire.query.slice(0, 300) })}`;
   assert.ok(res.statusCode < 500, `never a 5xx: ${describe()}`);
   assert.match(String(res.headers['content-type']), /^application\/json/, describe());
   assert.equal(res.headers['cache-control'], 'no-store');
@@ -506,7 +604,11 @@ const editArb: fc.Arbitrary<Edit> = fc.oneof(
   fc.record({ op: fc.constantFrom('drop' as const, 'duplicate' as const, 'move' as const), index: fc.nat() }),
   fc.record({ op: fc.constant('mutate' as const), index: fc.nat(), mutation: mutationArb }),
   fc.record({ op: fc.constant('encode' as const), index: fc.nat(), encoding: encodingArb }),
-  fc.record({ op: fc.constant('junk' as const), name: fc.oneof(fc.constantFrom(...PARAM_NAMES), fc.string({ maxLength: 8 })), value: fc.string({ maxLength: 20 }) }),
+  fc.record({
+    op: fc.constant('junk' as const),
+    name: fc.oneof(fc.constantFrom(...PARAM_NAMES), fc.string({ maxLength: 8 })),
+    value: fc.string({ maxLength: 20 }),
+  }),
   fc.record({ op: fc.constant('contentType' as const), type: fc.constantFrom<ContentType>('form', 'formCharset', 'json', 'text', 'none') }),
   fc.constant({ op: 'toBasic' as const }),
   fc.constant({ op: 'swapClient' as const }),
@@ -527,7 +629,13 @@ async function validTemplate(w: World, kind: number): Promise<Field[]> {
       return [f('grant_type', 'client_credentials'), ...client, f('email', w.a.email), f('password', w.a.password)];
     case 1: {
       const { code, verifier } = await newCode(w, true);
-      return [f('grant_type', 'authorization_code'), ...client, f('code', code), f('code_verifier', verifier!), f('redirect_uri', CALLBACK)];
+      return [
+        f('grant_type', 'authorization_code'),
+        ...client,
+        f('code', code),
+        f('code_verifier', verifier!),
+        f('redirect_uri', CALLBACK),
+      ];
     }
     case 2:
       return [f('grant_type', 'authorization_code'), ...client, f('code', (await newCode(w, false)).code)];
@@ -573,7 +681,8 @@ function applyEdits(w: World, fields: Field[], edits: Edit[]): Wire {
       case 'toBasic': {
         const id = list.find((x) => x.name === 'client_id')?.value ?? w.a.clientId;
         const secret = list.find((x) => x.name === 'client_secret')?.value ?? w.a.clientSecret;
-        for (let i = list.length - 1; i >= 0; i--) if (list[i]!.name === 'client_id' || list[i]!.name === 'client_secret') list.splice(i, 1);
+        for (let i = list.length - 1; i >= 0; i--)
+          if (list[i]!.name === 'client_id' || list[i]!.name === 'client_secret') list.splice(i, 1);
         basicAuth = basic(id, secret);
         break;
       }
@@ -588,7 +697,13 @@ function applyEdits(w: World, fields: Field[], edits: Edit[]): Wire {
   const query = list.filter((x) => x.where === 'query').map((x) => `${formEncode(x.name)}=${encodeValue(x.value, x.encoding, true)}`);
   const body = list.filter((x) => x.where === 'body').map((x) => `${formEncode(x.name)}=${encodeValue(x.value, x.encoding, false)}`);
   const headers: Record<string, string> = {};
-  const types: Record<ContentType, string | undefined> = { form: FORM_TYPE, formCharset: `${FORM_TYPE}; charset=utf-8`, json: 'application/json', text: 'text/plain', none: undefined };
+  const types: Record<ContentType, string | undefined> = {
+    form: FORM_TYPE,
+    formCharset: `${FORM_TYPE}; charset=utf-8`,
+    json: 'application/json',
+    text: 'text/plain',
+    none: undefined,
+  };
   if (types[type]) headers['content-type'] = types[type]!;
   if (basicAuth) headers.authorization = basicAuth;
   return { query: query.join('&'), body: body.join('&'), headers };
@@ -609,9 +724,16 @@ for (const kind of storeKinds()) {
         throttle: { accountMaxFailures: 100_000, ipMaxFailures: 100_000 },
         rateLimits: { perIp: 0, perClient: 0 },
       });
-      await new IdpAdmin({ store: h.store, clock }).create({ entityId: 'https://idp.test.example/saml', certPem: (await import('../support/test-idp.ts')).testIdp().certPem });
-      const a = await h.seed({ email: 'alice@example.com', password: 'correct horse battery staple', client: { refreshTokens: true, redirectUrls: [CALLBACK] } });
-      const other = await h.admin.createClient({ name: 'Client B', redirectUrls: [CALLBACK] });
+      await new IdpService({ store: h.store, clock }).create({
+        entityId: 'https://idp.test.example/saml',
+        certPem: (await import('../support/test-idp.ts')).testIdp().certPem,
+      });
+      const a = await h.seed({
+        email: 'alice@example.com',
+        password: 'correct horse battery staple',
+        client: { refreshTokens: true, redirectUrls: [CALLBACK] },
+      });
+      const other = await h.services.clients.createClient({ name: 'Client B', redirectUrls: [CALLBACK] });
       w = {
         h,
         clock,
@@ -666,9 +788,19 @@ for (const kind of storeKinds()) {
     test('the server is still up and serving after the fuzzing', async () => {
       assert.equal((await w.h.app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200);
       assert.equal((await w.h.app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
-      const res = await w.h.post('/oauth/token', { grant_type: 'client_credentials', client_id: w.a.clientId, client_secret: w.a.clientSecret, email: w.a.email, password: w.a.password });
+      const res = await w.h.post('/oauth/token', {
+        grant_type: 'client_credentials',
+        client_id: w.a.clientId,
+        client_secret: w.a.clientSecret,
+        email: w.a.email,
+        password: w.a.password,
+      });
       assert.equal(res.statusCode, 200, res.body);
-      const introspected = await w.h.post('/oauth/introspect', { client_id: w.a.clientId, client_secret: w.a.clientSecret, token: res.json().access_token });
+      const introspected = await w.h.post('/oauth/introspect', {
+        client_id: w.a.clientId,
+        client_secret: w.a.clientSecret,
+        token: res.json().access_token,
+      });
       assert.equal(introspected.json().active, true);
     });
   });

@@ -9,14 +9,15 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
-import { ManualClock, systemClock, type Clock } from '../../src/clock.ts';
-import { Admin } from '../../src/domain/admin.ts';
-import type { ThrottlePolicy } from '../../src/domain/login-throttle.ts';
+import { type Clock, ManualClock, systemClock } from '../../src/clock.ts';
+import { composePlatform, type Services } from '../../src/composition-root.ts';
 import { buildApp } from '../../src/http/app.ts';
 import type { RateLimitSettings } from '../../src/http/rate-limiter.ts';
 import { createLogger } from '../../src/logger.ts';
+import { createMetrics } from '../../src/metrics/metrics.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { Store } from '../../src/store/store.ts';
+import type { ThrottlePolicy } from '../../src/throttle/login-throttle.ts';
 
 export type StoreKind = 'sqlite' | 'postgres';
 
@@ -60,14 +61,18 @@ export async function scratchSchema(base: string, schema: string): Promise<{ url
 export interface Harness {
   app: FastifyInstance;
   store: Store;
-  admin: Admin;
+  services: Services;
   clock: Clock;
   databaseUrl: string;
   /** every log line the server wrote */
   logs: string[];
   issuer: string;
   /** POST a form (string or record) with optional query string and headers */
-  post(path: string, form?: Record<string, string> | string, options?: { query?: string; headers?: Record<string, string> }): Promise<LightMyRequestResponse>;
+  post(
+    path: string,
+    form?: Record<string, string> | string,
+    options?: { query?: string; headers?: Record<string, string> },
+  ): Promise<LightMyRequestResponse>;
   /** a client (BearerToken unless told) and a user with a known password */
   seed(options?: SeedOptions): Promise<Seeded>;
   /** closes the app and store; keeps the database (for restart tests) unless drop */
@@ -79,7 +84,7 @@ export interface SeedOptions {
   password?: string;
   maxSessions?: number | null;
   orgId?: string;
-  client?: Partial<Parameters<Admin['createClient']>[0]>;
+  client?: Partial<Parameters<Services['clients']['createClient']>[0]>;
 }
 
 export interface Seeded {
@@ -119,37 +124,51 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const logger = createLogger('trace', sink);
   const store = await openStore({ databaseUrl: db.url, now: clock.now(), sqliteSynchronous: 'NORMAL' });
   const issuer = options.issuer ?? 'http://localhost:8080';
-  const app = buildApp({
+  const platform = composePlatform({
     store,
     clock,
-    logger,
-    issuer,
-    lifetimes: { accessTokenTtl: options.accessTokenTtl ?? 3600, refreshTokenTtl: options.refreshTokenTtl ?? 2_592_000 },
-    throttle: options.throttle,
-    rateLimits: options.rateLimits,
+    metrics: createMetrics(),
+    settings: {
+      issuer,
+      lifetimes: { accessTokenTtl: options.accessTokenTtl ?? 3600, refreshTokenTtl: options.refreshTokenTtl ?? 2_592_000 },
+      throttle: options.throttle,
+    },
   });
+  const app = buildApp({ platform, logger, rateLimits: options.rateLimits });
   await app.ready();
-  const admin = new Admin({ store, clock });
+  const { services } = platform;
 
   const harness: Harness = {
     app,
     store,
-    admin,
+    services,
     clock,
     databaseUrl: db.url,
     logs,
     issuer,
     post(path, form = {}, opts = {}) {
       const payload = typeof form === 'string' ? form : new URLSearchParams(form).toString();
-      const headers: Record<string, string> = { ...(payload ? { 'content-type': 'application/x-www-form-urlencoded' } : {}), ...opts.headers };
+      const headers: Record<string, string> = {
+        ...(payload ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+        ...opts.headers,
+      };
       return app.inject({ method: 'POST', url: opts.query ? `${path}?${opts.query}` : path, payload, headers });
     },
     async seed(seedOptions = {}) {
       const n = ++seedCounter;
       const email = seedOptions.email ?? `user${n}-${Date.now()}@example.com`;
       const password = seedOptions.password ?? 'correct horse battery staple';
-      const user = await admin.createUser({ email, password, maxSessions: seedOptions.maxSessions ?? null, orgId: seedOptions.orgId });
-      const client = await admin.createClient({ name: `Test client ${n}`, redirectUrls: ['https://app.example/callback'], ...seedOptions.client });
+      const user = await services.accounts.createUser({
+        email,
+        password,
+        maxSessions: seedOptions.maxSessions ?? null,
+        orgId: seedOptions.orgId,
+      });
+      const client = await services.clients.createClient({
+        name: `Test client ${n}`,
+        redirectUrls: ['https://app.example/callback'],
+        ...seedOptions.client,
+      });
       return { clientId: client.client_id, clientSecret: client.client_secret, email, password, userId: user.id };
     },
     async close(closeOptions = {}) {
@@ -159,6 +178,15 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     },
   };
   return harness;
+}
+
+/** The services of the composition root over `store` (for tests that manage data without a server). */
+export function servicesFor(store: Store, clock: Clock = systemClock): Services {
+  return composePlatform({
+    store,
+    clock,
+    settings: { issuer: 'http://localhost:8080', lifetimes: { accessTokenTtl: 3600, refreshTokenTtl: 2_592_000 } },
+  }).services;
 }
 
 /** The seed's password login: grant_type=client_credentials with email and password. */

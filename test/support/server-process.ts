@@ -1,5 +1,5 @@
 /** Real server processes (`sei-auth serve`) for multi-instance, restart and shutdown tests. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 

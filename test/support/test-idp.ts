@@ -12,8 +12,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { DOMParser } from '@xmldom/xmldom';
 import type { Element } from '@xmldom/xmldom';
+import { DOMParser } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
 
 export type TestIdpName = 'primary' | 'secondary' | 'attacker' | 'expired';
@@ -163,8 +163,7 @@ export function assertionXml(o: AssertionOptions = {}): string {
   const notBefore = o.notBefore ?? now - 60_000;
   const notOnOrAfter = o.notOnOrAfter ?? now + 5 * 60_000;
   const expiry = o.omitNotOnOrAfter === true ? '' : ` NotOnOrAfter="${instant(notOnOrAfter)}"`;
-  const confirmationExpiry =
-    o.omitNotOnOrAfter === true ? '' : ` NotOnOrAfter="${instant(o.confirmationNotOnOrAfter ?? notOnOrAfter)}"`;
+  const confirmationExpiry = o.omitNotOnOrAfter === true ? '' : ` NotOnOrAfter="${instant(o.confirmationNotOnOrAfter ?? notOnOrAfter)}"`;
   const format = o.nameIdFormat === null ? '' : ` Format="${xmlEscape(o.nameIdFormat ?? EMAIL_FORMAT)}"`;
   const nameIdContent = o.nameIdInnerXml ?? xmlEscape(o.email ?? DEFAULT_EMAIL);
   const nameId = o.omitNameId === true ? '' : `<saml:NameID${format}>${nameIdContent}</saml:NameID>`;
@@ -233,9 +232,7 @@ export function signElement(xml: string, id: string, o: SignOptions = {}): strin
   sig.computeSignature(xml, {
     prefix: 'ds',
     // saml-core schema order: the Signature follows the Issuer, or comes first without one.
-    location: hasIssuer
-      ? { reference: `${target}/*[local-name()='Issuer']`, action: 'after' }
-      : { reference: target, action: 'prepend' },
+    location: hasIssuer ? { reference: `${target}/*[local-name()='Issuer']`, action: 'after' } : { reference: target, action: 'prepend' },
   });
   return sig.getSignedXml();
 }
@@ -267,8 +264,7 @@ export function responseXml(assertion: string, o: ResponseOptions = {}): string 
   const idp = o.idp ?? testIdp();
   const now = o.now ?? Date.now();
   const destination = o.destination === null ? '' : ` Destination="${xmlEscape(o.destination ?? DEFAULT_RECIPIENT)}"`;
-  const inResponseTo =
-    o.responseInResponseTo === undefined ? '' : ` InResponseTo="${xmlEscape(o.responseInResponseTo)}"`;
+  const inResponseTo = o.responseInResponseTo === undefined ? '' : ` InResponseTo="${xmlEscape(o.responseInResponseTo)}"`;
   const issuerText = o.responseIssuer === undefined ? (o.issuer ?? idp.entityId) : o.responseIssuer;
   const issuer = issuerText === null ? '' : `<saml:Issuer>${xmlEscape(issuerText)}</saml:Issuer>`;
   return (

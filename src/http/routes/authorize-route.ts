@@ -1,19 +1,19 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Clock } from '../../clock.ts';
-import { issueAuthorizationCode } from '../../domain/authorization-code.ts';
+import { checkPasswordLogin } from '../../accounts/password-login.ts';
+import { issueAuthorizationCode } from '../../authorize/authorization-code.ts';
 import {
   AUTHORIZE_PARAMS,
-  checkAuthorizeRequest,
-  redirectWith,
   type AuthorizeCheck,
   type AuthorizeRequest,
-} from '../../domain/authorize-request.ts';
-import { OAuthError } from '../../errors/oauth-error.ts';
-import type { LoginThrottle } from '../../domain/login-throttle.ts';
-import { checkPasswordLogin } from '../../domain/password-login.ts';
+  checkAuthorizeRequest,
+  redirectWith,
+} from '../../authorize/authorize-request.ts';
+import type { Clock } from '../../clock.ts';
+import { OAuthError } from '../../common/oauth-error.ts';
+import { RequestParams, rawQuery } from '../../common/request-params.ts';
 import type { Store } from '../../store/store.ts';
+import type { LoginThrottle } from '../../throttle/login-throttle.ts';
 import { CSRF_FIELD, csrfCookie, csrfMatches, newCsrfToken, readCsrfCookie } from '../csrf.ts';
-import { RequestParams, rawQuery } from '../params.ts';
 import { publicError } from '../render-error.ts';
 import { renderErrorPage } from '../views/error-page.ts';
 import { formActionSource, sendHtml } from '../views/html.ts';
@@ -160,7 +160,10 @@ export function registerAuthorizeRoute(app: FastifyInstance, deps: AuthorizeRout
     });
     // RFC 6749 §4.1.2: the code goes back on the redirect URI, with state exactly as received.
     // 303: the browser follows a POST with a GET.
-    return reply.code(303).header('location', redirectWith(authorize.redirectUri, { code, state: authorize.state, iss: deps.issuer })).send();
+    return reply
+      .code(303)
+      .header('location', redirectWith(authorize.redirectUri, { code, state: authorize.state, iss: deps.issuer }))
+      .send();
   });
 }
 

@@ -28,12 +28,15 @@ function unauthorized(request: FastifyRequest, reply: FastifyReply, error?: 'inv
   request.audit.outcome = error ?? 'unauthorized';
   // RFC 6750 §3: no error attribute when the request carried no credentials at all.
   const challenge = error ? `Bearer realm="metrics", error="${error}"` : 'Bearer realm="metrics"';
-  return reply.code(401).header('www-authenticate', challenge).send({ error: error ?? 'unauthorized', error_description: 'A valid metrics bearer token is required.' });
+  return reply
+    .code(401)
+    .header('www-authenticate', challenge)
+    .send({ error: error ?? 'unauthorized', error_description: 'A valid metrics bearer token is required.' });
 }
 
 export function registerMetricsRoute(app: FastifyInstance, deps: MetricsRouteDeps): void {
   const { metrics } = deps;
-  metrics.countActiveSessionsWith(() => deps.store.countAllActiveSessions(deps.clock.now()));
+  metrics.countActiveSessionsWith(() => deps.store.sessions.countAllActive(deps.clock.now()));
 
   app.addHook('onResponse', (request, reply, done) => {
     // Unmatched requests (404, 405) share one label: raw URLs would be unbounded label values.

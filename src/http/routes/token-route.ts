@@ -1,12 +1,15 @@
 import type { FastifyInstance } from 'fastify';
-import { OAuthError } from '../../errors/oauth-error.ts';
+import { OAuthError } from '../../common/oauth-error.ts';
 import type { Grant } from '../../grants/grant.ts';
+import type { LoginIssuer } from '../../sessions/login-issuer.ts';
 import type { Store } from '../../store/store.ts';
-import { authenticatedRequest, requestParams } from '../request-params.ts';
+import { authenticatedRequest, requestParams } from '../parsed-request.ts';
+import { tokenResponse } from '../token-response.ts';
 
 export interface TokenRouteDeps {
   store: Store;
   grants: ReadonlyMap<string, Grant>;
+  logins: LoginIssuer;
 }
 
 /** seed: endOtherSessions is "true or false with false as the default value"; nothing else. */
@@ -27,14 +30,11 @@ export function registerTokenRoute(app: FastifyInstance, deps: TokenRouteDeps): 
 
     const { client } = await authenticatedRequest(request, deps.store);
 
-    const tokens = await grant.handle({
-      params,
-      client,
-      endOtherSessions,
-      context: { ip: request.ip, requestId: request.id, clientId: client.id },
-    });
+    const context = { ip: request.ip, requestId: request.id, clientId: client.id };
+    const decision = await grant.decide({ params, client, endOtherSessions, context });
+    const issued = decision.kind === 'login' ? await deps.logins.issue(decision.login, context) : decision.tokens;
     // RFC 6749 §5.1: "The authorization server MUST include the HTTP Cache-Control response header field with a value of no-store".
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
-    return tokens;
+    return tokenResponse(issued);
   });
 }

@@ -76,17 +76,24 @@ export function formActionSource(redirectUri: string): string | undefined {
 }
 
 /** Sends an HTML page with the headers every page of ours carries. */
-export function sendHtml(reply: FastifyReply, status: number, html: string, options: { formAction?: readonly string[] } = {}): FastifyReply {
+export function sendHtml(
+  reply: FastifyReply,
+  status: number,
+  html: string,
+  options: { formAction?: readonly string[] } = {},
+): FastifyReply {
   const formAction = ["'self'", ...(options.formAction ?? [])].join(' ');
-  return reply
-    .code(status)
-    .header('content-type', 'text/html; charset=utf-8')
-    .header(
-      'content-security-policy',
-      `default-src 'none'; style-src ${STYLE_SOURCE}; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
-    )
-    // For browsers without CSP frame-ancestors: the login page must never be framed (clickjacking).
-    .header('x-frame-options', 'DENY')
-    .header('cache-control', 'no-store')
-    .send(html);
+  return (
+    reply
+      .code(status)
+      .header('content-type', 'text/html; charset=utf-8')
+      .header(
+        'content-security-policy',
+        `default-src 'none'; style-src ${STYLE_SOURCE}; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
+      )
+      // For browsers without CSP frame-ancestors: the login page must never be framed (clickjacking).
+      .header('x-frame-options', 'DENY')
+      .header('cache-control', 'no-store')
+      .send(html)
+  );
 }

@@ -1,0 +1,102 @@
+import { OAuthError } from '../common/oauth-error.ts';
+import type { RequestParams } from '../common/request-params.ts';
+import type { Client, StoreOps } from '../store/store.ts';
+import { isValidS256Challenge, PKCE_METHOD } from './pkce.ts';
+
+/**
+ * Validation of an authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3), shared by the login
+ * page (GET) and its form submit (POST, which re-validates everything). It decides where an
+ * error may go; it renders nothing.
+ */
+
+/** The authorize parameters the login form carries from the GET to the POST, as they were sent. */
+export const AUTHORIZE_PARAMS = [
+  'response_type',
+  'client_id',
+  'redirect_uri',
+  'state',
+  'code_challenge',
+  'code_challenge_method',
+  'response_mode',
+] as const;
+
+export interface AuthorizeRequest {
+  client: Client;
+  redirectUri: string;
+  redirectUriGiven: boolean;
+  state: string | undefined;
+  codeChallenge: string | null;
+}
+
+export type AuthorizeCheck =
+  | { kind: 'ok'; request: AuthorizeRequest }
+  /** The client or redirect URI is not verified: tell the user, never redirect. */
+  | { kind: 'page'; error: OAuthError }
+  /** The client and redirect URI are verified: send the error back to the client. */
+  | { kind: 'redirect'; redirectUri: string; state: string | undefined; error: OAuthError };
+
+export async function checkAuthorizeRequest(store: StoreOps, params: RequestParams): Promise<AuthorizeCheck> {
+  const page = (description: string): AuthorizeCheck => ({ kind: 'page', error: new OAuthError('invalid_request', description) });
+
+  const clientId = params.get('client_id');
+  if (clientId === undefined) return page('The request does not name a client (client_id is missing).');
+  // An id no client can have (over-long, or with a NUL, which PostgreSQL refuses in text) is not looked up.
+  const client = clientId.length <= 200 && !clientId.includes('\u0000') ? await store.clients.find(clientId) : undefined;
+  // RFC 6749 §4.1.2.1: with a missing, invalid or mismatching client or redirect URI the server
+  // "SHOULD inform the resource owner of the error and MUST NOT automatically redirect".
+  if (!client || client.disabled) return page('The application that sent you here is not registered.');
+
+  const given = params.get('redirect_uri');
+  let redirectUri: string;
+  if (given !== undefined) {
+    // RFC 9700 §2.1: servers "MUST utilize exact string matching" of redirect URIs.
+    if (!client.redirectUrls.includes(given)) return page('The return address (redirect_uri) is not registered for this application.');
+    redirectUri = given;
+  } else {
+    // RFC 6749 §3.1.2.3: with several registered URIs the request MUST name one.
+    if (client.redirectUrls.length !== 1)
+      return page('The request must name its return address (redirect_uri): this application has several.');
+    redirectUri = client.redirectUrls[0]!;
+  }
+
+  const state = params.get('state');
+  const redirect = (code: 'invalid_request' | 'unsupported_response_type', description: string): AuthorizeCheck => ({
+    kind: 'redirect',
+    redirectUri,
+    state,
+    error: new OAuthError(code, description),
+  });
+
+  const responseType = params.get('response_type');
+  // RFC 6749 §4.1.1: response_type is REQUIRED.
+  if (responseType === undefined) return redirect('invalid_request', 'response_type is required.');
+  // Only the code flow: the implicit `token` (and anything else) never yields a token here (RFC 9700 §2.1.2).
+  if (responseType !== 'code') return redirect('unsupported_response_type', 'Only response_type=code is supported.');
+  const responseMode = params.get('response_mode');
+  if (responseMode !== undefined && responseMode !== 'query') return redirect('invalid_request', 'Only response_mode=query is supported.');
+
+  const challenge = params.get('code_challenge');
+  const method = params.get('code_challenge_method');
+  if (challenge === undefined) {
+    if (method !== undefined) return redirect('invalid_request', 'code_challenge_method was given without code_challenge.');
+  } else {
+    // RFC 7636 §4.3 makes a missing method mean plain; RFC 9700 §2.1.1: use S256, not plain.
+    if (method !== PKCE_METHOD) return redirect('invalid_request', 'code_challenge_method must be S256.');
+    if (!isValidS256Challenge(challenge)) return redirect('invalid_request', 'code_challenge is not a valid S256 challenge.');
+  }
+
+  return {
+    kind: 'ok',
+    request: { client, redirectUri, redirectUriGiven: given !== undefined, state, codeChallenge: challenge ?? null },
+  };
+}
+
+/**
+ * The client's redirect URI with response parameters added. RFC 6749 §3.1.2: the query
+ * component of the registered URI "MUST be retained when adding additional query parameters".
+ */
+export function redirectWith(redirectUri: string, values: Record<string, string | undefined>): string {
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(values)) if (value !== undefined) query.append(name, value);
+  return redirectUri + (redirectUri.includes('?') ? '&' : '?') + query.toString();
+}

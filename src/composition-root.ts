@@ -1,0 +1,138 @@
+/**
+ * The one place that wires sei-auth: config → store → services → grants, built once and handed
+ * to each face — the HTTP app (http/app.ts via server.ts) and the CLI (cli/main.ts). A face
+ * receives a {@link Platform} and never builds a service of its own.
+ */
+import { AccountService } from './accounts/account-service.ts';
+import { ClientService } from './clients/client-service.ts';
+import { type Clock, systemClock } from './clock.ts';
+import { type Config, type Env, loadConfig } from './config.ts';
+import { EventService } from './events/event-service.ts';
+import { authorizationCodeGrant } from './grants/authorization-code-grant.ts';
+import { type Grant, grantRegistry } from './grants/grant.ts';
+import { passwordGrant } from './grants/password-grant.ts';
+import { refreshTokenGrant } from './grants/refresh-token-grant.ts';
+import { samlBearerGrant } from './grants/saml-bearer-grant.ts';
+import { IdpService } from './idps/idp-service.ts';
+import type { Metrics } from './metrics/metrics.ts';
+import { LoginIssuer } from './sessions/login-issuer.ts';
+import { SessionService } from './sessions/session-service.ts';
+import { observeEvents } from './store/observed-store.ts';
+import { openStore } from './store/open-store.ts';
+import type { Store } from './store/store.ts';
+import { LoginThrottle, type ThrottlePolicy } from './throttle/login-throttle.ts';
+import { type TokenLifetimeSettings, TokenLifetimes } from './tokens/token-lifetimes.ts';
+import { TokenRevocation } from './tokens/token-revocation.ts';
+
+/** The settings the services need (a subset of {@link Config}, so tests can give just these). */
+export interface PlatformSettings {
+  issuer: string;
+  lifetimes: TokenLifetimeSettings;
+  /** login throttling policy (defaults: 5 failures per account, 50 per IP, in 15 minutes) */
+  throttle?: Partial<ThrottlePolicy>;
+  /** allowed clock difference with SAML IdPs (default 60 s) */
+  samlClockSkewMs?: number;
+  /** SAML assertions whose expiry is further away than this are refused (default 1 hour) */
+  samlMaxAssertionLifetimeMs?: number;
+}
+
+export interface Services {
+  accounts: AccountService;
+  clients: ClientService;
+  sessions: SessionService;
+  idps: IdpService;
+  events: EventService;
+  throttle: LoginThrottle;
+  /** carries out the logins grants decide */
+  logins: LoginIssuer;
+  revocation: TokenRevocation;
+}
+
+export interface Platform {
+  settings: PlatformSettings;
+  clock: Clock;
+  /** the store every service uses (security events feed the metrics once committed) */
+  store: Store;
+  /** the server's metrics; absent for the CLI, which never loads prom-client */
+  metrics?: Metrics;
+  services: Services;
+  /** grant_type → grant, for the token endpoint */
+  grants: ReadonlyMap<string, Grant>;
+}
+
+export function settingsFromConfig(config: Config): PlatformSettings {
+  return {
+    issuer: config.issuer,
+    lifetimes: { accessTokenTtl: config.accessTokenTtl, refreshTokenTtl: config.refreshTokenTtl },
+    throttle: config.throttle,
+    samlClockSkewMs: config.samlClockSkew * 1000,
+    samlMaxAssertionLifetimeMs: config.samlMaxAssertionLifetime * 1000,
+  };
+}
+
+/** Builds the services and grants over an open store. */
+export function composePlatform(input: { store: Store; clock: Clock; settings: PlatformSettings; metrics?: Metrics }): Platform {
+  const { clock, settings } = input;
+  const { metrics } = input;
+  const store = metrics ? observeEvents(input.store, (event) => metrics.observeEvent(event)) : input.store;
+  const lifetimes = new TokenLifetimes(settings.lifetimes);
+  const throttle = new LoginThrottle({
+    store,
+    clock,
+    policy: settings.throttle,
+    observer: metrics && {
+      onLock: (kind) => metrics.loginThrottling.increment(`${kind}_locked`),
+      onRefused: () => metrics.loginThrottling.increment('refused'),
+    },
+  });
+  const services: Services = {
+    accounts: new AccountService({ store, clock }),
+    clients: new ClientService({ store, clock }),
+    sessions: new SessionService({ store, clock }),
+    idps: new IdpService({ store, clock }),
+    events: new EventService({ store }),
+    throttle,
+    logins: new LoginIssuer({ store, clock, lifetimes }),
+    revocation: new TokenRevocation({ store, clock }),
+  };
+  const grants = grantRegistry([
+    passwordGrant({ store, clock, throttle }),
+    refreshTokenGrant({ store, clock, lifetimes }),
+    authorizationCodeGrant({ store, clock }),
+    samlBearerGrant({
+      store,
+      clock,
+      issuer: settings.issuer,
+      clockSkewMs: settings.samlClockSkewMs ?? 60_000,
+      maxAssertionLifetimeMs: settings.samlMaxAssertionLifetimeMs ?? 3_600_000,
+    }),
+  ]);
+  return { settings, clock, store, metrics, services, grants };
+}
+
+export interface OpenPlatform extends Platform {
+  config: Config;
+  /** closes the store */
+  close(): Promise<void>;
+}
+
+/**
+ * Loads the configuration from the environment (the same for the server and every CLI
+ * command), opens the store and composes the platform. The server passes its metrics, created
+ * before the store so that queries are timed from the first one.
+ * @throws ConfigError naming the variable with a bad value
+ */
+export async function openPlatform(env: Env, options: { clock?: Clock; metrics?: Metrics } = {}): Promise<OpenPlatform> {
+  const config = loadConfig(env);
+  const clock = options.clock ?? systemClock;
+  const { metrics } = options;
+  const store = await openStore({
+    databaseUrl: config.databaseUrl,
+    now: clock.now(),
+    sqliteSynchronous: config.sqliteSynchronous,
+    poolSize: config.databasePoolSize,
+    onQuery: metrics && ((operation, seconds, ok) => metrics.observeQuery(operation, seconds, ok)),
+  });
+  const platform = composePlatform({ store, clock, settings: settingsFromConfig(config), metrics });
+  return { ...platform, config, close: () => store.close() };
+}

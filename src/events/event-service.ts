@@ -1,0 +1,14 @@
+import type { EventFilter, SecurityEvent, Store } from '../store/store.ts';
+
+/** Reading the security event log (the CLI's `events`, later the admin API). */
+export class EventService {
+  private readonly store: Store;
+
+  constructor(deps: { store: Store }) {
+    this.store = deps.store;
+  }
+
+  list(filter: EventFilter): Promise<SecurityEvent[]> {
+    return this.store.events.list(filter);
+  }
+}

@@ -1,0 +1,49 @@
+import { newId } from '../crypto/secrets.ts';
+import type { SecurityEvent, StoreOps } from '../store/store.ts';
+
+export type SecurityEventType =
+  | 'login_succeeded'
+  | 'login_failed'
+  | 'session_started'
+  | 'session_ended'
+  | 'refresh_token_reused'
+  | 'code_reused'
+  | 'saml_rejected'
+  | 'client_secret_rotated'
+  | 'account_locked'
+  | 'account_unlocked'
+  | 'user_provisioned';
+
+/** Who and where, for every event of one request. Never a credential or a document. */
+export interface EventContext {
+  ip?: string | null;
+  requestId?: string | null;
+  clientId?: string | null;
+}
+
+export interface EventFields extends EventContext {
+  reason?: string | null;
+  userId?: string | null;
+  email?: string | null;
+  sessionId?: string | null;
+}
+
+/** Builds a security event row; the caller writes it with the store (often inside its transaction). */
+export function securityEvent(type: SecurityEventType, at: number, fields: EventFields): SecurityEvent {
+  return {
+    id: newId('evt_'),
+    at,
+    type,
+    reason: fields.reason ?? null,
+    userId: fields.userId ?? null,
+    email: fields.email ?? null,
+    clientId: fields.clientId ?? null,
+    sessionId: fields.sessionId ?? null,
+    ip: fields.ip ?? null,
+    requestId: fields.requestId ?? null,
+  };
+}
+
+export async function recordEvent(store: StoreOps, type: SecurityEventType, at: number, fields: EventFields): Promise<void> {
+  await store.events.create(securityEvent(type, at, fields));
+}

@@ -1,0 +1,151 @@
+import { X509Certificate } from 'node:crypto';
+import type { Clock } from '../clock.ts';
+import { AdminError } from '../common/admin-error.ts';
+import { newId } from '../crypto/secrets.ts';
+import { DEFAULT_ORG_ID } from '../store/migrations.ts';
+import { type Idp, type IdpCertificate, type Store, StoreConflictError } from '../store/store.ts';
+
+export const CERT_EXPIRY_WARNING_MS = 30 * 24 * 3600 * 1000;
+
+/** An IdP may hold two certificates at once: the current one and its successor (rotation). */
+export const MAX_CERTS_PER_IDP = 2;
+
+/** A PEM X.509 certificate, parsed and checked: the trust anchor for one IdP's signatures. */
+export function parseCertificate(pem: string, now: number): { pem: string; fingerprint: string; notAfter: number } {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) {
+    // A customer who sends the key instead of the certificate must hear it plainly: it is never
+    // stored, and whoever holds it can sign assertions in the IdP's name.
+    throw new AdminError(
+      'the file holds a private key: register only the IdP\u2019s signing certificate, and never send or store its private key',
+    );
+  }
+  if (blocks?.length !== 1) {
+    throw new AdminError('the file must hold exactly one PEM certificate (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----)');
+  }
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(blocks[0]!);
+  } catch {
+    throw new AdminError('the file is not a valid X.509 certificate');
+  }
+  const notAfter = Date.parse(cert.validTo);
+  const notBefore = Date.parse(cert.validFrom);
+  if (!(notAfter > now)) throw new AdminError(`the certificate expired on ${new Date(notAfter).toISOString()}`);
+  if (notBefore > now + 24 * 3600 * 1000) throw new AdminError(`the certificate is not valid before ${new Date(notBefore).toISOString()}`);
+  // The verifier accepts RSA signatures only (RSA-SHA256/512, RSA-PSS; see src/saml/names.ts and
+  // xml-crypto's algorithms): a certificate with another key would register and then refuse
+  // every assertion. Say so now, not at the first login.
+  if (cert.publicKey.asymmetricKeyType !== 'rsa' && cert.publicKey.asymmetricKeyType !== 'rsa-pss') {
+    throw new AdminError(
+      `the certificate key is ${cert.publicKey.asymmetricKeyType?.toUpperCase() ?? 'of an unknown type'}; SAML signatures are verified with RSA keys only (RSA-SHA256)`,
+    );
+  }
+  // NIST SP 800-131A: RSA keys under 2048 bits are no longer acceptable for signatures.
+  const bits = cert.publicKey.asymmetricKeyDetails?.modulusLength ?? 0;
+  if (bits < 2048) throw new AdminError(`the certificate's RSA key has ${bits} bits; at least 2048 are required`);
+  return { pem: blocks[0]!, fingerprint: cert.fingerprint256, notAfter };
+}
+
+export interface IdpView {
+  id: string;
+  org: string;
+  entity_id: string;
+  jit: boolean;
+  certificates: Array<{ id: string; fingerprint: string; not_after: string }>;
+}
+
+/** The SAML identity-provider registry behind `sei-auth idp …`. */
+export class IdpService {
+  private readonly store: Store;
+  private readonly clock: Clock;
+
+  constructor(deps: { store: Store; clock: Clock }) {
+    this.store = deps.store;
+    this.clock = deps.clock;
+  }
+
+  async create(input: { orgId?: string; entityId: string; certPem: string; jit?: boolean }): Promise<{ id: string }> {
+    const entityId = input.entityId.trim();
+    if (!entityId || entityId.length > 1024) throw new AdminError('--entity-id must be a non-empty IdP entity id');
+    const orgId = input.orgId ?? DEFAULT_ORG_ID;
+    if (!(await this.store.orgs.find(orgId))) throw new AdminError(`no organization with id ${orgId}`);
+    const now = this.clock.now();
+    const cert = parseCertificate(input.certPem, now);
+    const idp: Idp = { id: newId('idp_'), orgId, entityId, jit: input.jit ?? false, createdAt: now };
+    try {
+      await this.store.transaction(async (tx) => {
+        await tx.idps.create(idp);
+        await tx.idps.createCertificate({ id: newId('crt_'), idpId: idp.id, ...cert, createdAt: now });
+      });
+    } catch (error) {
+      if (error instanceof StoreConflictError) throw new AdminError(`an identity provider with the entity id ${entityId} already exists`);
+      throw error;
+    }
+    return { id: idp.id };
+  }
+
+  private async idp(idpId: string): Promise<Idp> {
+    const idp = (await this.store.idps.find(idpId)) ?? (await this.store.idps.findByEntityId(idpId));
+    if (!idp) throw new AdminError(`no identity provider with id or entity id ${idpId}`);
+    return idp;
+  }
+
+  async addCertificate(idpId: string, certPem: string): Promise<{ id: string; fingerprint: string }> {
+    const idp = await this.idp(idpId);
+    const now = this.clock.now();
+    const cert = parseCertificate(certPem, now);
+    const id = newId('crt_');
+    try {
+      await this.store.transaction(async (tx) => {
+        if ((await tx.idps.listCertificates(idp.id)).length >= MAX_CERTS_PER_IDP) {
+          throw new AdminError(`an identity provider holds at most ${MAX_CERTS_PER_IDP} certificates; remove the old one first`);
+        }
+        await tx.idps.createCertificate({ id, idpId: idp.id, ...cert, createdAt: now });
+      });
+    } catch (error) {
+      if (error instanceof StoreConflictError) throw new AdminError('this certificate is already registered for the identity provider');
+      throw error;
+    }
+    return { id, fingerprint: cert.fingerprint };
+  }
+
+  /** Removes by certificate id or fingerprint; the last certificate cannot be removed. */
+  async removeCertificate(idpId: string, cert: string): Promise<void> {
+    const idp = await this.idp(idpId);
+    await this.store.transaction(async (tx) => {
+      const certs = await tx.idps.listCertificates(idp.id);
+      const target = certs.find((c) => c.id === cert || c.fingerprint.toLowerCase() === cert.toLowerCase());
+      if (!target) throw new AdminError(`no certificate ${cert} on this identity provider`);
+      if (certs.length === 1) throw new AdminError('this is the only certificate of the identity provider; add its successor first');
+      await tx.idps.deleteCertificate(idp.id, target.id);
+    });
+  }
+
+  async list(): Promise<IdpView[]> {
+    const views: IdpView[] = [];
+    for (const idp of await this.store.idps.list()) {
+      const certs = await this.store.idps.listCertificates(idp.id);
+      views.push({
+        id: idp.id,
+        org: idp.orgId,
+        entity_id: idp.entityId,
+        jit: idp.jit,
+        certificates: certs.map((c) => ({ id: c.id, fingerprint: c.fingerprint, not_after: new Date(c.notAfter).toISOString() })),
+      });
+    }
+    return views;
+  }
+
+  /** Certificates that expire within 30 days (the server warns about them at start-up). */
+  async expiringCertificates(): Promise<Array<{ entityId: string; cert: IdpCertificate }>> {
+    const now = this.clock.now();
+    const soon: Array<{ entityId: string; cert: IdpCertificate }> = [];
+    for (const idp of await this.store.idps.list()) {
+      for (const cert of await this.store.idps.listCertificates(idp.id)) {
+        if (cert.notAfter - now < CERT_EXPIRY_WARNING_MS) soon.push({ entityId: idp.entityId, cert });
+      }
+    }
+    return soon;
+  }
+}

@@ -1,0 +1,97 @@
+import type { Clock } from '../clock.ts';
+import { OAuthError } from '../common/oauth-error.ts';
+import { newId } from '../crypto/secrets.ts';
+import { type EventContext, securityEvent } from '../events/security-event.ts';
+import type { Session, Store } from '../store/store.ts';
+import type { IssuedTokens } from '../tokens/issued-tokens.ts';
+import type { TokenLifetimes } from '../tokens/token-lifetimes.ts';
+import { mintAccessToken, mintRefreshToken } from '../tokens/token-minting.ts';
+import { refuseSpent, spend } from './consumables.ts';
+import type { LoginDecision } from './login-decision.ts';
+import { endSessionsOfUser } from './session-ending.ts';
+import { sessionLimit } from './session-limit.ts';
+
+/** Why a login was refused inside its transaction (which then rolls back). */
+class LoginRefused extends Error {
+  readonly refusal: 'session_limit' | 'spent';
+  constructor(refusal: 'session_limit' | 'spent') {
+    super(refusal);
+    this.refusal = refusal;
+  }
+}
+
+/**
+ * Issues what a grant decided. Every write of a login happens in one transaction: the user's
+ * lock, spending a code or an assertion, the session limit (or ending the other sessions), the
+ * session and its tokens, and the security events — so a login happens whole or not at all.
+ */
+export class LoginIssuer {
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly lifetimes: TokenLifetimes;
+
+  constructor(deps: { store: Store; clock: Clock; lifetimes: TokenLifetimes }) {
+    this.store = deps.store;
+    this.clock = deps.clock;
+    this.lifetimes = deps.lifetimes;
+  }
+
+  async issue(login: LoginDecision, context: EventContext): Promise<IssuedTokens> {
+    const { user, client } = login;
+    const now = this.clock.now();
+    const limit = await sessionLimit(this.store, user);
+    const sessionId = newId('ses_');
+    const accessExpiresAt = now + this.lifetimes.accessMs(client);
+    const refreshExpiresAt = now + this.lifetimes.refreshMs(client);
+    const access = mintAccessToken(sessionId, accessExpiresAt, now);
+    const refresh = login.issueRefreshToken ? mintRefreshToken(sessionId, refreshExpiresAt, now) : undefined;
+    const session: Session = {
+      id: sessionId,
+      userId: user.id,
+      clientId: client.id,
+      grantType: login.grantType,
+      redirectUrl: login.redirectUrl,
+      startedAt: now,
+      expiresAt: refresh ? Math.max(refreshExpiresAt, accessExpiresAt) : accessExpiresAt,
+      endedAt: null,
+      endReason: null,
+    };
+    const who = { ...context, clientId: client.id, userId: user.id, email: user.email };
+
+    try {
+      await this.store.transaction(async (tx) => {
+        // The check and the insert must be atomic: take the user's lock before counting.
+        await tx.users.lock(user.id);
+        if (login.consume && !(await spend(tx, login.consume, sessionId, now))) throw new LoginRefused('spent');
+        if (login.endOtherSessions) {
+          await endSessionsOfUser(tx, user.id, 'end_other_sessions', now, who);
+        } else if (limit !== null && (await tx.sessions.countActive(user.id, now)) >= limit) {
+          throw new LoginRefused('session_limit');
+        }
+        await tx.sessions.create(session);
+        await tx.tokens.createAccess(access.row);
+        if (refresh) await tx.tokens.createRefresh(refresh.row);
+        await tx.events.create(securityEvent('login_succeeded', now, { ...who, sessionId, reason: login.grantType }));
+        await tx.events.create(securityEvent('session_started', now, { ...who, sessionId, reason: login.grantType }));
+      });
+    } catch (error) {
+      if (!(error instanceof LoginRefused)) throw error;
+      if (error.refusal === 'spent') throw await refuseSpent({ store: this.store, clock: this.clock }, login.consume!, user, context);
+      await this.store.events.create(securityEvent('login_failed', now, { ...who, reason: 'session_limit' }));
+      throw new OAuthError(
+        'concurrent_session_limit',
+        'The user already has the maximum number of sessions; retry with endOtherSessions=true to end them.',
+      );
+    }
+
+    return {
+      accessToken: access.secret,
+      tokenType: client.tokenType,
+      accessExpiresAt,
+      ...(refresh ? { refreshToken: refresh.secret, refreshExpiresAt } : {}),
+      redirectUrl: login.redirectUrl,
+      email: user.email,
+      issuedAt: now,
+    };
+  }
+}

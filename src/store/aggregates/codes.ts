@@ -1,0 +1,22 @@
+/** Authorization codes minted by the login page. */
+
+export interface AuthorizationCode {
+  hash: string;
+  clientId: string;
+  userId: string;
+  redirectUri: string;
+  /** whether the authorize request named redirect_uri (then the exchange must repeat it) */
+  redirectUriGiven: boolean;
+  codeChallenge: string | null;
+  expiresAt: number;
+  usedAt: number | null;
+  sessionId: string | null;
+  createdAt: number;
+}
+
+export interface CodeStore {
+  create(code: AuthorizationCode): Promise<void>;
+  find(hash: string): Promise<AuthorizationCode | undefined>;
+  /** Single use: marks the code used only if nobody has; true for the one caller that wins. */
+  consume(hash: string, sessionId: string, now: number): Promise<boolean>;
+}

@@ -1,0 +1,26 @@
+/** The security event log. */
+
+export interface SecurityEvent {
+  id: string;
+  at: number;
+  type: string;
+  reason: string | null;
+  userId: string | null;
+  email: string | null;
+  clientId: string | null;
+  sessionId: string | null;
+  ip: string | null;
+  requestId: string | null;
+}
+
+export interface EventFilter {
+  userId?: string;
+  since?: number;
+  limit?: number;
+}
+
+export interface EventStore {
+  create(event: SecurityEvent): Promise<void>;
+  list(filter: EventFilter): Promise<SecurityEvent[]>;
+  prune(before: number): Promise<number>;
+}

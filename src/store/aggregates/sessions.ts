@@ -1,0 +1,70 @@
+/** Sessions and the access and refresh tokens that belong to them. */
+
+export type SessionEndReason =
+  | 'logout'
+  | 'revoked'
+  | 'end_other_sessions'
+  | 'admin'
+  | 'refresh_token_reuse'
+  | 'code_reuse'
+  | 'user_disabled';
+
+export interface Session {
+  id: string;
+  userId: string;
+  clientId: string;
+  grantType: string;
+  /** the redirect URL reported in token responses of this session */
+  redirectUrl: string;
+  startedAt: number;
+  expiresAt: number;
+  endedAt: number | null;
+  endReason: SessionEndReason | null;
+}
+
+/** A new token row: only the token's hash is stored. */
+export interface NewToken {
+  hash: string;
+  sessionId: string;
+  expiresAt: number;
+  createdAt: number;
+}
+
+/** A token row joined with its session and user: everything introspection needs in one read. */
+export interface TokenRecord {
+  hash: string;
+  sessionId: string;
+  expiresAt: number;
+  revokedAt: number | null;
+  createdAt: number;
+  /** refresh tokens only: when it was exchanged for a new one */
+  rotatedAt: number | null;
+  session: Session;
+  email: string;
+}
+
+export interface SessionStore {
+  create(session: Session): Promise<void>;
+  find(id: string): Promise<Session | undefined>;
+  listActive(userId: string, now: number): Promise<Session[]>;
+  countActive(userId: string, now: number): Promise<number>;
+  /** Sessions of all users neither ended nor expired at `now` (the active-sessions metric). */
+  countAllActive(now: number): Promise<number>;
+  /** Moves the expiry later (never earlier). */
+  extend(id: string, expiresAt: number): Promise<void>;
+  /** Ends one session and revokes its tokens; false when it had already ended. */
+  end(id: string, reason: SessionEndReason, now: number): Promise<boolean>;
+  /** Ends every active session of a user; returns the ids ended. */
+  endAllOfUser(userId: string, reason: SessionEndReason, now: number): Promise<string[]>;
+}
+
+export interface TokenStore {
+  createAccess(token: NewToken): Promise<void>;
+  findAccess(hash: string): Promise<TokenRecord | undefined>;
+  revokeAccess(hash: string, now: number): Promise<boolean>;
+  createRefresh(token: NewToken): Promise<void>;
+  findRefresh(hash: string): Promise<TokenRecord | undefined>;
+  /** The rotation compare-and-swap: marks the token rotated only if it is still current. */
+  rotateRefresh(hash: string, now: number): Promise<boolean>;
+  revokeRefresh(hash: string, now: number): Promise<boolean>;
+}

@@ -1,0 +1,42 @@
+import type { SqlExecutor, SqlValue } from '../sql-driver.ts';
+import type { EventFilter, EventStore, SecurityEvent } from '../store.ts';
+import { type Row, toEvent } from './rows.ts';
+
+export class SqlEventStore implements EventStore {
+  private readonly db: SqlExecutor;
+
+  constructor(db: SqlExecutor) {
+    this.db = db;
+  }
+
+  async create(e: SecurityEvent): Promise<void> {
+    await this.db.run(
+      'INSERT INTO security_events (id, at, type, reason, user_id, email, client_id, session_id, ip, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      [e.id, e.at, e.type, e.reason, e.userId, e.email, e.clientId, e.sessionId, e.ip, e.requestId],
+    );
+  }
+
+  async list(filter: EventFilter): Promise<SecurityEvent[]> {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    if (filter.userId !== undefined) {
+      where.push('user_id = ?');
+      params.push(filter.userId);
+    }
+    if (filter.since !== undefined) {
+      where.push('at >= ?');
+      params.push(filter.since);
+    }
+    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const rows = await this.db.all<Row>(`SELECT * FROM security_events ${clause} ORDER BY at, id LIMIT ?`, [
+      ...params,
+      filter.limit ?? 1000,
+    ]);
+    return rows.map(toEvent);
+  }
+
+  async prune(before: number): Promise<number> {
+    const { changes } = await this.db.run('DELETE FROM security_events WHERE at < ?', [before]);
+    return changes;
+  }
+}

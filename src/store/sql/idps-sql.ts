@@ -1,0 +1,65 @@
+import type { SqlExecutor } from '../sql-driver.ts';
+import { type Idp, type IdpCertificate, type IdpStore, StoreConflictError } from '../store.ts';
+import { flag, isUniqueViolation, type Row, toIdp, toIdpCertificate } from './rows.ts';
+
+export class SqlIdpStore implements IdpStore {
+  private readonly db: SqlExecutor;
+
+  constructor(db: SqlExecutor) {
+    this.db = db;
+  }
+
+  async create(idp: Idp): Promise<void> {
+    try {
+      await this.db.run('INSERT INTO idps (id, org_id, entity_id, jit, created_at) VALUES (?, ?, ?, ?, ?)', [
+        idp.id,
+        idp.orgId,
+        idp.entityId,
+        flag(idp.jit),
+        idp.createdAt,
+      ]);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new StoreConflictError('an identity provider with this entity id already exists');
+      throw error;
+    }
+  }
+
+  async find(id: string): Promise<Idp | undefined> {
+    const r = await this.db.get<Row>('SELECT * FROM idps WHERE id = ?', [id]);
+    return r && toIdp(r);
+  }
+
+  async findByEntityId(entityId: string): Promise<Idp | undefined> {
+    const r = await this.db.get<Row>('SELECT * FROM idps WHERE entity_id = ?', [entityId]);
+    return r && toIdp(r);
+  }
+
+  async list(): Promise<Idp[]> {
+    return (await this.db.all<Row>('SELECT * FROM idps ORDER BY created_at, id')).map(toIdp);
+  }
+
+  async createCertificate(cert: IdpCertificate): Promise<void> {
+    try {
+      await this.db.run('INSERT INTO idp_certs (id, idp_id, pem, fingerprint, not_after, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
+        cert.id,
+        cert.idpId,
+        cert.pem,
+        cert.fingerprint,
+        cert.notAfter,
+        cert.createdAt,
+      ]);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new StoreConflictError('this certificate is already registered for the identity provider');
+      throw error;
+    }
+  }
+
+  async listCertificates(idpId: string): Promise<IdpCertificate[]> {
+    return (await this.db.all<Row>('SELECT * FROM idp_certs WHERE idp_id = ? ORDER BY created_at, id', [idpId])).map(toIdpCertificate);
+  }
+
+  async deleteCertificate(idpId: string, certId: string): Promise<boolean> {
+    const { changes } = await this.db.run('DELETE FROM idp_certs WHERE idp_id = ? AND id = ?', [idpId, certId]);
+    return changes > 0;
+  }
+}

@@ -1,0 +1,73 @@
+import type { SqlExecutor } from '../sql-driver.ts';
+import type { Session, SessionEndReason, SessionStore } from '../store.ts';
+import { num, type Row, str, toSession } from './rows.ts';
+
+export class SqlSessionStore implements SessionStore {
+  private readonly db: SqlExecutor;
+
+  constructor(db: SqlExecutor) {
+    this.db = db;
+  }
+
+  async create(s: Session): Promise<void> {
+    await this.db.run(
+      'INSERT INTO sessions (id, user_id, client_id, grant_type, redirect_url, started_at, expires_at, ended_at, end_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      [s.id, s.userId, s.clientId, s.grantType, s.redirectUrl, s.startedAt, s.expiresAt, s.endedAt, s.endReason],
+    );
+  }
+
+  async find(id: string): Promise<Session | undefined> {
+    const r = await this.db.get<Row>('SELECT * FROM sessions WHERE id = ?', [id]);
+    return r && toSession(r);
+  }
+
+  async listActive(userId: string, now: number): Promise<Session[]> {
+    const rows = await this.db.all<Row>(
+      'SELECT * FROM sessions WHERE user_id = ? AND ended_at IS NULL AND expires_at > ? ORDER BY started_at, id',
+      [userId, now],
+    );
+    return rows.map((r) => toSession(r));
+  }
+
+  async countActive(userId: string, now: number): Promise<number> {
+    const r = await this.db.get<Row>('SELECT COUNT(*) AS n FROM sessions WHERE user_id = ? AND ended_at IS NULL AND expires_at > ?', [
+      userId,
+      now,
+    ]);
+    return num(r?.n ?? 0);
+  }
+
+  async countAllActive(now: number): Promise<number> {
+    const r = await this.db.get<Row>('SELECT COUNT(*) AS n FROM sessions WHERE ended_at IS NULL AND expires_at > ?', [now]);
+    return num(r?.n ?? 0);
+  }
+
+  async extend(id: string, expiresAt: number): Promise<void> {
+    await this.db.run('UPDATE sessions SET expires_at = ? WHERE id = ? AND expires_at < ?', [expiresAt, id, expiresAt]);
+  }
+
+  async end(id: string, reason: SessionEndReason, now: number): Promise<boolean> {
+    const { changes } = await this.db.run('UPDATE sessions SET ended_at = ?, end_reason = ? WHERE id = ? AND ended_at IS NULL', [
+      now,
+      reason,
+      id,
+    ]);
+    // Revoke the tokens too, so a token row alone tells whether it is alive.
+    await this.db.run('UPDATE access_tokens SET revoked_at = ? WHERE session_id = ? AND revoked_at IS NULL', [now, id]);
+    await this.db.run('UPDATE refresh_tokens SET revoked_at = ? WHERE session_id = ? AND revoked_at IS NULL', [now, id]);
+    return changes > 0;
+  }
+
+  async endAllOfUser(userId: string, reason: SessionEndReason, now: number): Promise<string[]> {
+    const rows = await this.db.all<Row>(
+      'UPDATE sessions SET ended_at = ?, end_reason = ? WHERE user_id = ? AND ended_at IS NULL RETURNING id',
+      [now, reason, userId],
+    );
+    const ids = rows.map((r) => str(r.id!));
+    for (const id of ids) {
+      await this.db.run('UPDATE access_tokens SET revoked_at = ? WHERE session_id = ? AND revoked_at IS NULL', [now, id]);
+      await this.db.run('UPDATE refresh_tokens SET revoked_at = ? WHERE session_id = ? AND revoked_at IS NULL', [now, id]);
+    }
+    return ids;
+  }
+}

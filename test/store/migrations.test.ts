@@ -1,0 +1,94 @@
+/**
+ * Versioned migrations on every store kind: idempotent, serialized between processes (and
+ * pools), and refusing a database from a newer release.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { DEFAULT_ORG_ID, LATEST_SCHEMA_VERSION, SchemaTooNewError } from '../../src/store/migrations.ts';
+import { openStore } from '../../src/store/open-store.ts';
+import { runBin } from '../core/support.ts';
+import { freshDatabase, storeKinds } from '../support/harness.ts';
+import { NOW, rawDriver } from './support.ts';
+
+for (const kind of storeKinds()) {
+  describe(`store migrations [${kind}]`, () => {
+    test('migrations are idempotent: a second open applies nothing and keeps the data', async () => {
+      const db = await freshDatabase(kind);
+      try {
+        const first = await openStore({ databaseUrl: db.url, now: NOW });
+        await first.orgs.create({ id: 'org_kept', name: 'kept', maxSessions: 4, createdAt: NOW });
+        await first.close();
+        const second = await openStore({ databaseUrl: db.url, now: NOW + 1 });
+        assert.equal((await second.orgs.find('org_kept'))?.maxSessions, 4);
+        assert.equal((await second.orgs.list()).filter((o) => o.id === DEFAULT_ORG_ID).length, 1, 'the default org is not inserted twice');
+        await second.close();
+        const driver = await rawDriver(kind, db.url);
+        try {
+          const row = await driver.get<{ n: number; v: number }>('SELECT COUNT(*) AS n, MAX(version) AS v FROM schema_migrations');
+          assert.equal(Number(row?.v), LATEST_SCHEMA_VERSION);
+          assert.equal(Number(row?.n), LATEST_SCHEMA_VERSION, 'each migration recorded once');
+        } finally {
+          await driver.close();
+        }
+      } finally {
+        await db.drop();
+      }
+    });
+
+    test('several processes opening a fresh database at once all succeed (the migration is serialized)', async () => {
+      // Separate processes: one SQLite connection per process is how the store is meant to run
+      // (better-sqlite3 waits for a lock synchronously, so two connections in one thread would wait on each other).
+      const db = await freshDatabase(kind);
+      try {
+        const results = await Promise.all([0, 1, 2].map(() => runBin(['org', 'list', '--json'], { env: { DATABASE_URL: db.url } })));
+        for (const result of results) assert.equal(result.code, 0, result.stderr);
+        const driver = await rawDriver(kind, db.url);
+        try {
+          const row = await driver.get<{ n: number }>('SELECT COUNT(*) AS n FROM schema_migrations');
+          assert.equal(Number(row?.n), LATEST_SCHEMA_VERSION);
+          const orgs = await driver.get<{ n: number }>('SELECT COUNT(*) AS n FROM orgs');
+          assert.equal(Number(orgs?.n), 1, 'the default organization exists once');
+        } finally {
+          await driver.close();
+        }
+      } finally {
+        await db.drop();
+      }
+    });
+
+    if (kind === 'postgres') {
+      test('several pools opening a fresh database at once all succeed (advisory lock)', async () => {
+        const db = await freshDatabase(kind);
+        try {
+          const stores = await Promise.all([0, 1, 2].map(() => openStore({ databaseUrl: db.url, now: NOW })));
+          for (const s of stores) await s.ping();
+          await Promise.all(stores.map((s) => s.close()));
+        } finally {
+          await db.drop();
+        }
+      });
+    }
+
+    test('a database whose schema is newer than this release is refused with SchemaTooNewError', async () => {
+      const db = await freshDatabase(kind);
+      try {
+        await (await openStore({ databaseUrl: db.url, now: NOW })).close();
+        const driver = await rawDriver(kind, db.url);
+        await driver.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
+          LATEST_SCHEMA_VERSION + 1,
+          'from the future',
+          NOW,
+        ]);
+        await driver.close();
+        await assert.rejects(openStore({ databaseUrl: db.url, now: NOW }), (error: unknown) => {
+          assert.ok(error instanceof SchemaTooNewError);
+          assert.match(error.message, new RegExp(`version ${LATEST_SCHEMA_VERSION + 1}`));
+          assert.match(error.message, /newer/);
+          return true;
+        });
+      } finally {
+        await db.drop();
+      }
+    });
+  });
+}

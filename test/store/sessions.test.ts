@@ -1,0 +1,159 @@
+/**
+ * The sessions and tokens aggregates on every store kind: which sessions are active, ending them
+ * (with their tokens), the rotation compare-and-swap under concurrency, and the atomic
+ * session-limit check.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { hashSecret, newSecret } from '../../src/crypto/secrets.ts';
+import type { Client, Store, User } from '../../src/store/store.ts';
+import { storeKinds } from '../support/harness.ts';
+import { newUser as addUser, N, NOW, openContractStore, session } from './support.ts';
+
+for (const kind of storeKinds()) {
+  describe(`store sessions and tokens [${kind}]`, () => {
+    let store: Store;
+    let c: Client;
+    let close: () => Promise<void>;
+    before(async () => {
+      ({ store, client: c, close } = await openContractStore(kind));
+    });
+    after(() => close());
+    const newUser = (extra: Partial<User> = {}) => addUser(store, extra);
+
+    test('active sessions exclude ended and expired ones', async () => {
+      const u = await newUser();
+      const live = session(u.id, c.id);
+      const expired = session(u.id, c.id, { expiresAt: NOW - 1 });
+      const ended = session(u.id, c.id);
+      for (const s of [live, expired, ended]) await store.sessions.create(s);
+      assert.equal(await store.sessions.end(ended.id, 'logout', NOW), true);
+      assert.equal(await store.sessions.countActive(u.id, NOW), 1);
+      assert.deepEqual(
+        (await store.sessions.listActive(u.id, NOW)).map((s) => s.id),
+        [live.id],
+      );
+      assert.equal(await store.sessions.countActive(u.id, NOW + 3_600_000), 0, 'at its expiry a session no longer counts');
+    });
+
+    test('sessions.countAllActive counts the active sessions of every user', async () => {
+      const already = await store.sessions.countAllActive(NOW);
+      const a = await newUser();
+      const b = await newUser();
+      await store.sessions.create(session(a.id, c.id));
+      await store.sessions.create(session(b.id, c.id));
+      await store.sessions.create(session(b.id, c.id, { expiresAt: NOW - 1 }));
+      assert.equal(await store.sessions.countAllActive(NOW), already + 2);
+      assert.equal(await store.transaction((tx) => tx.sessions.countAllActive(NOW)), already + 2, 'also inside a transaction');
+    });
+
+    test('sessions.extend moves the expiry later, never earlier', async () => {
+      const u = await newUser();
+      const s = session(u.id, c.id);
+      await store.sessions.create(s);
+      assert.deepEqual(await store.sessions.find(s.id), s);
+      await store.sessions.extend(s.id, s.expiresAt + 1000);
+      assert.equal((await store.sessions.find(s.id))?.expiresAt, s.expiresAt + 1000);
+      await store.sessions.extend(s.id, s.expiresAt - 1000);
+      assert.equal((await store.sessions.find(s.id))?.expiresAt, s.expiresAt + 1000);
+      assert.equal(await store.sessions.find('ses_nope'), undefined);
+    });
+
+    test('ending a session revokes its tokens and happens once', async () => {
+      const u = await newUser();
+      const s = session(u.id, c.id);
+      await store.sessions.create(s);
+      const access = hashSecret(newSecret('access_token'));
+      const refresh = hashSecret(newSecret('refresh_token'));
+      await store.tokens.createAccess({ hash: access, sessionId: s.id, expiresAt: s.expiresAt, createdAt: NOW });
+      await store.tokens.createRefresh({ hash: refresh, sessionId: s.id, expiresAt: s.expiresAt, createdAt: NOW });
+      assert.equal(await store.sessions.end(s.id, 'admin', NOW + 1), true);
+      assert.equal(await store.sessions.end(s.id, 'admin', NOW + 2), false);
+      assert.equal((await store.tokens.findAccess(access))?.revokedAt, NOW + 1);
+      assert.equal((await store.tokens.findRefresh(refresh))?.revokedAt, NOW + 1);
+      assert.equal((await store.sessions.find(s.id))?.endReason, 'admin');
+    });
+
+    test("sessions.endAllOfUser ends exactly the user's active sessions and returns their ids", async () => {
+      const u = await newUser();
+      const other = await newUser();
+      const a = session(u.id, c.id);
+      const b = session(u.id, c.id);
+      const theirs = session(other.id, c.id);
+      for (const s of [a, b, theirs]) await store.sessions.create(s);
+      assert.deepEqual((await store.sessions.endAllOfUser(u.id, 'end_other_sessions', NOW)).sort(), [a.id, b.id].sort());
+      assert.deepEqual(await store.sessions.endAllOfUser(u.id, 'end_other_sessions', NOW), []);
+      assert.equal(await store.sessions.countActive(other.id, NOW), 1);
+    });
+
+    test('tokens are found with their session and user; an access token is revoked once', async () => {
+      const u = await newUser();
+      const s = session(u.id, c.id);
+      await store.sessions.create(s);
+      const access = hashSecret(newSecret('access_token'));
+      await store.tokens.createAccess({ hash: access, sessionId: s.id, expiresAt: NOW + 60_000, createdAt: NOW });
+      assert.deepEqual(await store.tokens.findAccess(access), {
+        hash: access,
+        sessionId: s.id,
+        expiresAt: NOW + 60_000,
+        revokedAt: null,
+        createdAt: NOW,
+        rotatedAt: null,
+        session: s,
+        email: u.email,
+      });
+      assert.equal(await store.tokens.revokeAccess(access, NOW + 5), true);
+      assert.equal(await store.tokens.revokeAccess(access, NOW + 6), false);
+      assert.equal((await store.tokens.findAccess(access))?.revokedAt, NOW + 5);
+      assert.equal(await store.tokens.findAccess(hashSecret(newSecret('access_token'))), undefined);
+      assert.equal(await store.tokens.findRefresh(access), undefined, 'an access token is not a refresh token');
+    });
+
+    test(`tokens.rotateRefresh has exactly one winner among ${N} parallel calls`, async () => {
+      const u = await newUser();
+      const s = session(u.id, c.id);
+      await store.sessions.create(s);
+      const hash = hashSecret(newSecret('refresh_token'));
+      await store.tokens.createRefresh({ hash, sessionId: s.id, expiresAt: s.expiresAt, createdAt: NOW });
+      const wins = await Promise.all(Array.from({ length: N }, (_, i) => store.tokens.rotateRefresh(hash, NOW + i)));
+      assert.equal(wins.filter(Boolean).length, 1);
+      assert.notEqual((await store.tokens.findRefresh(hash))?.rotatedAt, null);
+    });
+
+    test(`tokens.rotateRefresh has exactly one winner among ${N} parallel transactions`, async () => {
+      const u = await newUser();
+      const s = session(u.id, c.id);
+      await store.sessions.create(s);
+      const hash = hashSecret(newSecret('refresh_token'));
+      await store.tokens.createRefresh({ hash, sessionId: s.id, expiresAt: s.expiresAt, createdAt: NOW });
+      const wins = await Promise.all(Array.from({ length: N }, () => store.transaction((tx) => tx.tokens.rotateRefresh(hash, NOW))));
+      assert.equal(wins.filter(Boolean).length, 1);
+    });
+
+    test('a revoked refresh token cannot be rotated', async () => {
+      const u = await newUser();
+      const s = session(u.id, c.id);
+      await store.sessions.create(s);
+      const hash = hashSecret(newSecret('refresh_token'));
+      await store.tokens.createRefresh({ hash, sessionId: s.id, expiresAt: s.expiresAt, createdAt: NOW });
+      assert.equal(await store.tokens.revokeRefresh(hash, NOW), true);
+      assert.equal(await store.tokens.rotateRefresh(hash, NOW), false);
+    });
+
+    test(`the session-limit transaction (lock, count, insert) admits exactly one of ${N} parallel starts`, async () => {
+      const u = await newUser({ maxSessions: 1 });
+      const results = await Promise.all(
+        Array.from({ length: N }, () =>
+          store.transaction(async (tx) => {
+            await tx.users.lock(u.id);
+            if ((await tx.sessions.countActive(u.id, NOW)) >= 1) return false;
+            await tx.sessions.create(session(u.id, c.id));
+            return true;
+          }),
+        ),
+      );
+      assert.equal(results.filter(Boolean).length, 1);
+      assert.equal(await store.sessions.countActive(u.id, NOW), 1);
+    });
+  });
+}

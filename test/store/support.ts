@@ -1,0 +1,96 @@
+/** Fixtures shared by the store contract tests (test/store/*.test.ts). */
+import { hashSecret, newId, newSecret } from '../../src/crypto/secrets.ts';
+import { DEFAULT_ORG_ID } from '../../src/store/migrations.ts';
+import { openStore } from '../../src/store/open-store.ts';
+import type { SqlDriver } from '../../src/store/sql-driver.ts';
+import { SqliteDriver } from '../../src/store/sqlite-driver.ts';
+import type { Client, Session, Store, User } from '../../src/store/store.ts';
+import { freshDatabase, type StoreKind } from '../support/harness.ts';
+
+/** How many callers race in the single-winner tests. */
+export const N = 20;
+export const NOW = Date.UTC(2026, 0, 1);
+
+/** A driver on the store's database without the store: to look at or tamper with its tables. */
+export async function rawDriver(kind: StoreKind, url: string): Promise<SqlDriver> {
+  if (kind === 'sqlite') return new SqliteDriver(url.slice('sqlite:'.length));
+  const { PostgresDriver } = await import('../../src/store/postgres-driver.ts');
+  return new PostgresDriver(url);
+}
+
+export function user(email: string, extra: Partial<User> = {}): User {
+  return {
+    id: newId('usr_'),
+    orgId: DEFAULT_ORG_ID,
+    email,
+    passwordHash: null,
+    maxSessions: null,
+    disabled: false,
+    createdAt: NOW,
+    ...extra,
+  };
+}
+
+export function client(extra: Partial<Client> = {}): Client {
+  return {
+    id: newId('cl_'),
+    name: 'contract',
+    secretHash: hashSecret(newSecret('client_secret')),
+    redirectUrls: ['https://contract.example/cb'],
+    refreshTokens: true,
+    accessTtl: null,
+    refreshTtl: null,
+    tokenType: 'BearerToken',
+    refreshGrace: 0,
+    querySecrets: true,
+    disabled: false,
+    createdAt: NOW,
+    ...extra,
+  };
+}
+
+export function session(userId: string, clientId: string, extra: Partial<Session> = {}): Session {
+  return {
+    id: newId('ses_'),
+    userId,
+    clientId,
+    grantType: 'password',
+    redirectUrl: 'https://contract.example/cb',
+    startedAt: NOW,
+    expiresAt: NOW + 3_600_000,
+    endedAt: null,
+    endReason: null,
+    ...extra,
+  };
+}
+
+export interface ContractStore {
+  store: Store;
+  /** a client registered in the store, for sessions and codes to belong to */
+  client: Client;
+  /** closes the store and drops its database */
+  close(): Promise<void>;
+}
+
+/** A store of `kind` on a fresh database, with one client registered. */
+export async function openContractStore(kind: StoreKind): Promise<ContractStore> {
+  const db = await freshDatabase(kind);
+  const store = await openStore({ databaseUrl: db.url, now: NOW });
+  const c = client();
+  await store.clients.create(c);
+  return {
+    store,
+    client: c,
+    close: async () => {
+      await store.close();
+      await db.drop();
+    },
+  };
+}
+
+/** A new user with a unique email, created in `store`. */
+export async function newUser(store: Store, extra: Partial<User> = {}): Promise<User> {
+  const u = user(`contract-${newId('')}@example.com`, extra);
+  await store.users.create(u);
+  return u;
+}
