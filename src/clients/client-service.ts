@@ -14,6 +14,8 @@ export interface NewClientInput {
   tokenType?: string;
   refreshGrace?: number;
   querySecrets?: boolean;
+  /** RFC 9700 §2.1.1: PKCE is required unless the client opts out (--allow-no-pkce) */
+  allowNoPkce?: boolean;
 }
 
 function checkTtl(name: string, value: number | undefined): number | null {
@@ -51,6 +53,7 @@ export class ClientService {
       tokenType: tokenType as TokenType,
       refreshGrace: grace,
       querySecrets: input.querySecrets ?? true,
+      requirePkce: !input.allowNoPkce,
       disabled: false,
       createdAt: this.clock.now(),
     };

@@ -50,7 +50,7 @@ export function refreshTokenGrant(deps: RefreshTokenGrantDeps): Grant {
     // The family keeps its absolute lifetime: the new token expires when the old one would have.
     const refresh = mintRefreshToken(record.sessionId, record.expiresAt, now);
     const won = await deps.store.transaction(async (tx) => {
-      if (record.rotatedAt === null && (await tx.tokens.rotateRefresh(hash, now))) {
+      if (record.rotatedAt === null && (await tx.tokens.rotateRefresh(hash, now, null))) {
         // This request won the compare-and-swap: the token is rotated, exactly once.
       } else {
         // Already rotated (a grace-window reuse) or lost the race: allowed only inside the grace

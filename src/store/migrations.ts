@@ -149,6 +149,31 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX login_throttle_last_failure ON login_throttle (last_failure_at)`,
     ],
   },
+  {
+    version: 4,
+    name: 'hardening: IdP email domains, idempotent refresh retries, PKCE per client, server secrets, pruning indexes',
+    statements: () => [
+      // Contract §10: a domain belongs to at most one IdP.
+      `CREATE TABLE idp_domains (
+        domain TEXT PRIMARY KEY,
+        idp_id TEXT NOT NULL REFERENCES idps(id)
+      )`,
+      `CREATE INDEX idp_domains_idp ON idp_domains (idp_id)`,
+      // The successor tokens of a rotated refresh token, encrypted with a key derived from that
+      // token (never stored): only a retry presenting it within the grace window can read them.
+      `ALTER TABLE refresh_tokens ADD COLUMN successor TEXT`,
+      // Existing clients keep their behaviour; new clients require PKCE unless created with --allow-no-pkce.
+      `ALTER TABLE clients ADD COLUMN require_pkce INTEGER NOT NULL DEFAULT 0`,
+      `CREATE TABLE server_secrets (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+      )`,
+      `CREATE INDEX sessions_expiry ON sessions (expires_at)`,
+      `CREATE INDEX sessions_ended ON sessions (ended_at)`,
+      `CREATE INDEX authorization_codes_expiry ON authorization_codes (expires_at)`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

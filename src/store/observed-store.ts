@@ -78,6 +78,7 @@ function withEvents(ops: StoreOps, events: EventStore): StoreOps {
     idps: ops.idps,
     replay: ops.replay,
     throttle: ops.throttle,
+    serverSecrets: ops.serverSecrets,
     events,
   };
 }

@@ -6,6 +6,7 @@ import { SqlIdpStore } from './sql/idps-sql.ts';
 import { SqlOrgStore } from './sql/orgs-sql.ts';
 import { SqlReplayStore } from './sql/replay-sql.ts';
 import type { Row } from './sql/rows.ts';
+import { SqlServerSecretStore } from './sql/server-secrets-sql.ts';
 import { SqlSessionStore } from './sql/sessions-sql.ts';
 import { SqlThrottleStore } from './sql/throttle-sql.ts';
 import { SqlTokenStore } from './sql/tokens-sql.ts';
@@ -25,6 +26,7 @@ class SqlStoreOps implements StoreOps {
   readonly replay: SqlReplayStore;
   readonly throttle: SqlThrottleStore;
   readonly events: SqlEventStore;
+  readonly serverSecrets: SqlServerSecretStore;
 
   constructor(db: SqlExecutor, dialect: SqlDialect) {
     this.orgs = new SqlOrgStore(db);
@@ -37,6 +39,7 @@ class SqlStoreOps implements StoreOps {
     this.replay = new SqlReplayStore(db);
     this.throttle = new SqlThrottleStore(db, dialect);
     this.events = new SqlEventStore(db);
+    this.serverSecrets = new SqlServerSecretStore(db);
   }
 }
 

@@ -17,6 +17,7 @@ import type { ClientStore } from './aggregates/clients.ts';
 import type { CodeStore } from './aggregates/codes.ts';
 import type { EventStore } from './aggregates/events.ts';
 import type { IdpStore, ReplayStore } from './aggregates/idps.ts';
+import type { ServerSecretStore } from './aggregates/server-secrets.ts';
 import type { SessionStore, TokenStore } from './aggregates/sessions.ts';
 import type { ThrottleStore } from './aggregates/throttle.ts';
 
@@ -25,6 +26,7 @@ export type * from './aggregates/clients.ts';
 export type * from './aggregates/codes.ts';
 export type * from './aggregates/events.ts';
 export type * from './aggregates/idps.ts';
+export type * from './aggregates/server-secrets.ts';
 export type * from './aggregates/sessions.ts';
 export type * from './aggregates/throttle.ts';
 
@@ -40,6 +42,7 @@ export interface StoreOps {
   readonly replay: ReplayStore;
   readonly throttle: ThrottleStore;
   readonly events: EventStore;
+  readonly serverSecrets: ServerSecretStore;
 }
 
 export interface Store extends StoreOps {

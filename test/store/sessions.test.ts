@@ -115,7 +115,7 @@ for (const kind of storeKinds()) {
       await store.sessions.create(s);
       const hash = hashSecret(newSecret('refresh_token'));
       await store.tokens.createRefresh({ hash, sessionId: s.id, expiresAt: s.expiresAt, createdAt: NOW });
-      const wins = await Promise.all(Array.from({ length: N }, (_, i) => store.tokens.rotateRefresh(hash, NOW + i)));
+      const wins = await Promise.all(Array.from({ length: N }, (_, i) => store.tokens.rotateRefresh(hash, NOW + i, null)));
       assert.equal(wins.filter(Boolean).length, 1);
       assert.notEqual((await store.tokens.findRefresh(hash))?.rotatedAt, null);
     });
@@ -126,7 +126,7 @@ for (const kind of storeKinds()) {
       await store.sessions.create(s);
       const hash = hashSecret(newSecret('refresh_token'));
       await store.tokens.createRefresh({ hash, sessionId: s.id, expiresAt: s.expiresAt, createdAt: NOW });
-      const wins = await Promise.all(Array.from({ length: N }, () => store.transaction((tx) => tx.tokens.rotateRefresh(hash, NOW))));
+      const wins = await Promise.all(Array.from({ length: N }, () => store.transaction((tx) => tx.tokens.rotateRefresh(hash, NOW, null))));
       assert.equal(wins.filter(Boolean).length, 1);
     });
 
@@ -137,7 +137,7 @@ for (const kind of storeKinds()) {
       const hash = hashSecret(newSecret('refresh_token'));
       await store.tokens.createRefresh({ hash, sessionId: s.id, expiresAt: s.expiresAt, createdAt: NOW });
       assert.equal(await store.tokens.revokeRefresh(hash, NOW), true);
-      assert.equal(await store.tokens.rotateRefresh(hash, NOW), false);
+      assert.equal(await store.tokens.rotateRefresh(hash, NOW, null), false);
     });
 
     test(`the session-limit transaction (lock, count, insert) admits exactly one of ${N} parallel starts`, async () => {

@@ -43,6 +43,7 @@ export function client(extra: Partial<Client> = {}): Client {
     tokenType: 'BearerToken',
     refreshGrace: 0,
     querySecrets: true,
+    requirePkce: false,
     disabled: false,
     createdAt: NOW,
     ...extra,

@@ -15,12 +15,15 @@ export interface Client {
   refreshGrace: number;
   /** The seed allows client_secret in the query string; a client may opt out. */
   querySecrets: boolean;
+  /** RFC 9700 §2.1.1: the authorize request must carry a PKCE challenge (new clients unless --allow-no-pkce). */
+  requirePkce: boolean;
   disabled: boolean;
   createdAt: number;
 }
 
 export interface ClientPatch {
   secretHash?: string;
+  requirePkce?: boolean;
   disabled?: boolean;
 }
 

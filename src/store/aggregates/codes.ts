@@ -19,4 +19,6 @@ export interface CodeStore {
   find(hash: string): Promise<AuthorizationCode | undefined>;
   /** Single use: marks the code used only if nobody has; true for the one caller that wins. */
   consume(hash: string, sessionId: string, now: number): Promise<boolean>;
+  /** Deletes at most `limit` codes that expired before `before` (used or not); returns how many. */
+  prune(before: number, limit: number): Promise<number>;
 }

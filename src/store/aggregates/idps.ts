@@ -29,6 +29,13 @@ export interface IdpStore {
   createCertificate(cert: IdpCertificate): Promise<void>;
   listCertificates(idpId: string): Promise<IdpCertificate[]>;
   deleteCertificate(idpId: string, certId: string): Promise<boolean>;
+  /** Throws {@link StoreConflictError} when the domain belongs to an IdP already (contract §10). */
+  createDomain(idpId: string, domain: string): Promise<void>;
+  /** The email domains an IdP vouches for, sorted. */
+  listDomains(idpId: string): Promise<string[]>;
+  /** The IdP that vouches for an email domain (already normalised). */
+  findByDomain(domain: string): Promise<Idp | undefined>;
+  deleteDomain(idpId: string, domain: string): Promise<boolean>;
 }
 
 export interface ReplayStore {

@@ -39,6 +39,11 @@ export interface TokenRecord {
   createdAt: number;
   /** refresh tokens only: when it was exchanged for a new one */
   rotatedAt: number | null;
+  /**
+   * refresh tokens only: the tokens issued when it was rotated, encrypted with a key derived from
+   * this token (so only whoever presents it again can read them); null when not rotated
+   */
+  successor: string | null;
   session: Session;
   email: string;
 }
@@ -56,6 +61,11 @@ export interface SessionStore {
   end(id: string, reason: SessionEndReason, now: number): Promise<boolean>;
   /** Ends every active session of a user; returns the ids ended. */
   endAllOfUser(userId: string, reason: SessionEndReason, now: number): Promise<string[]>;
+  /**
+   * Deletes at most `limit` sessions that ended or expired before `before`, with their tokens;
+   * returns how many sessions were deleted (fewer than `limit`: nothing more to prune).
+   */
+  prune(before: number, limit: number): Promise<number>;
 }
 
 export interface TokenStore {
@@ -64,7 +74,10 @@ export interface TokenStore {
   revokeAccess(hash: string, now: number): Promise<boolean>;
   createRefresh(token: NewToken): Promise<void>;
   findRefresh(hash: string): Promise<TokenRecord | undefined>;
-  /** The rotation compare-and-swap: marks the token rotated only if it is still current. */
-  rotateRefresh(hash: string, now: number): Promise<boolean>;
+  /**
+   * The rotation compare-and-swap: marks the token rotated (keeping the encrypted `successor`)
+   * only if it is still current.
+   */
+  rotateRefresh(hash: string, now: number, successor: string | null): Promise<boolean>;
   revokeRefresh(hash: string, now: number): Promise<boolean>;
 }

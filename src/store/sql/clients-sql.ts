@@ -11,8 +11,8 @@ export class SqlClientStore implements ClientStore {
 
   async create(c: Client): Promise<void> {
     await this.db.run(
-      `INSERT INTO clients (id, name, secret_hash, redirect_urls, refresh_tokens, access_ttl, refresh_ttl, token_type, refresh_grace, query_secrets, disabled, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO clients (id, name, secret_hash, redirect_urls, refresh_tokens, access_ttl, refresh_ttl, token_type, refresh_grace, query_secrets, require_pkce, disabled, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [
         c.id,
         c.name,
@@ -24,6 +24,7 @@ export class SqlClientStore implements ClientStore {
         c.tokenType,
         c.refreshGrace,
         flag(c.querySecrets),
+        flag(c.requirePkce),
         flag(c.disabled),
         c.createdAt,
       ],
@@ -45,6 +46,10 @@ export class SqlClientStore implements ClientStore {
     if (patch.secretHash !== undefined) {
       sets.push('secret_hash = ?');
       params.push(patch.secretHash);
+    }
+    if (patch.requirePkce !== undefined) {
+      sets.push('require_pkce = ?');
+      params.push(flag(patch.requirePkce));
     }
     if (patch.disabled !== undefined) {
       sets.push('disabled = ?');

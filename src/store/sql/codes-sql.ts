@@ -41,4 +41,12 @@ export class SqlCodeStore implements CodeStore {
     ]);
     return changes > 0;
   }
+
+  async prune(before: number, limit: number): Promise<number> {
+    const { changes } = await this.db.run(
+      'DELETE FROM authorization_codes WHERE hash IN (SELECT hash FROM authorization_codes WHERE expires_at < ? LIMIT ?)',
+      [before, limit],
+    );
+    return changes;
+  }
 }

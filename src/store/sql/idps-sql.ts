@@ -62,4 +62,29 @@ export class SqlIdpStore implements IdpStore {
     const { changes } = await this.db.run('DELETE FROM idp_certs WHERE idp_id = ? AND id = ?', [idpId, certId]);
     return changes > 0;
   }
+
+  async createDomain(idpId: string, domain: string): Promise<void> {
+    try {
+      await this.db.run('INSERT INTO idp_domains (domain, idp_id) VALUES (?, ?)', [domain, idpId]);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new StoreConflictError('this email domain belongs to an identity provider already');
+      throw error;
+    }
+  }
+
+  async listDomains(idpId: string): Promise<string[]> {
+    return (await this.db.all<Row>('SELECT domain FROM idp_domains WHERE idp_id = ? ORDER BY domain', [idpId])).map((r) =>
+      String(r.domain),
+    );
+  }
+
+  async findByDomain(domain: string): Promise<Idp | undefined> {
+    const r = await this.db.get<Row>('SELECT i.* FROM idp_domains d JOIN idps i ON i.id = d.idp_id WHERE d.domain = ?', [domain]);
+    return r && toIdp(r);
+  }
+
+  async deleteDomain(idpId: string, domain: string): Promise<boolean> {
+    const { changes } = await this.db.run('DELETE FROM idp_domains WHERE idp_id = ? AND domain = ?', [idpId, domain]);
+    return changes > 0;
+  }
 }

@@ -55,6 +55,7 @@ export function toClient(r: Row): Client {
     tokenType: str(r.token_type!) === 'Bearer' ? 'Bearer' : 'BearerToken',
     refreshGrace: num(r.refresh_grace!),
     querySecrets: bool(r.query_secrets!),
+    requirePkce: bool(r.require_pkce ?? 0),
     disabled: bool(r.disabled!),
     createdAt: num(r.created_at!),
   };

@@ -70,4 +70,20 @@ export class SqlSessionStore implements SessionStore {
     }
     return ids;
   }
+
+  async prune(before: number, limit: number): Promise<number> {
+    const rows = await this.db.all<Row>('SELECT id FROM sessions WHERE (ended_at IS NOT NULL AND ended_at < ?) OR expires_at < ? LIMIT ?', [
+      before,
+      before,
+      limit,
+    ]);
+    if (rows.length === 0) return 0;
+    const ids = rows.map((r) => str(r.id!));
+    const list = ids.map(() => '?').join(', ');
+    // Tokens first: they reference their session.
+    await this.db.run(`DELETE FROM access_tokens WHERE session_id IN (${list})`, ids);
+    await this.db.run(`DELETE FROM refresh_tokens WHERE session_id IN (${list})`, ids);
+    const { changes } = await this.db.run(`DELETE FROM sessions WHERE id IN (${list})`, ids);
+    return changes;
+  }
 }

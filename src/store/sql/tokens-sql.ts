@@ -1,15 +1,15 @@
 import type { SqlExecutor } from '../sql-driver.ts';
 import type { NewToken, TokenRecord, TokenStore } from '../store.ts';
-import { JOINED_SESSION_KEYS, num, numOrNull, type Row, str, toSession } from './rows.ts';
+import { JOINED_SESSION_KEYS, num, numOrNull, type Row, str, strOrNull, toSession } from './rows.ts';
 
 const SESSION_COLUMNS =
   's.id AS s_id, s.user_id AS s_user_id, s.client_id AS s_client_id, s.grant_type AS s_grant_type, s.redirect_url AS s_redirect_url, s.started_at AS s_started_at, s.expires_at AS s_expires_at, s.ended_at AS s_ended_at, s.end_reason AS s_end_reason';
 
 /** A token with its session and user, one query per table: the same text every time (statement cache). */
-const FIND_ACCESS_SQL = findTokenSql('access_tokens', 'NULL');
-const FIND_REFRESH_SQL = findTokenSql('refresh_tokens', 't.rotated_at');
-function findTokenSql(table: string, rotated: string): string {
-  return `SELECT t.hash, t.session_id, t.expires_at, t.revoked_at, t.created_at, ${rotated} AS rotated_at, u.email, ${SESSION_COLUMNS}
+const FIND_ACCESS_SQL = findTokenSql('access_tokens', 'NULL', 'NULL');
+const FIND_REFRESH_SQL = findTokenSql('refresh_tokens', 't.rotated_at', 't.successor');
+function findTokenSql(table: string, rotated: string, successor: string): string {
+  return `SELECT t.hash, t.session_id, t.expires_at, t.revoked_at, t.created_at, ${rotated} AS rotated_at, ${successor} AS successor, u.email, ${SESSION_COLUMNS}
        FROM ${table} t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id
        WHERE t.hash = ?`;
 }
@@ -22,6 +22,7 @@ function toTokenRecord(r: Row): TokenRecord {
     revokedAt: numOrNull(r.revoked_at ?? null),
     createdAt: num(r.created_at!),
     rotatedAt: numOrNull(r.rotated_at ?? null),
+    successor: strOrNull(r.successor ?? null),
     session: toSession(r, JOINED_SESSION_KEYS),
     email: str(r.email!),
   };
@@ -65,10 +66,10 @@ export class SqlTokenStore implements TokenStore {
     return r && toTokenRecord(r);
   }
 
-  async rotateRefresh(hash: string, now: number): Promise<boolean> {
+  async rotateRefresh(hash: string, now: number, successor: string | null): Promise<boolean> {
     const { changes } = await this.db.run(
-      'UPDATE refresh_tokens SET rotated_at = ? WHERE hash = ? AND rotated_at IS NULL AND revoked_at IS NULL',
-      [now, hash],
+      'UPDATE refresh_tokens SET rotated_at = ?, successor = ? WHERE hash = ? AND rotated_at IS NULL AND revoked_at IS NULL',
+      [now, successor, hash],
     );
     return changes > 0;
   }
