@@ -99,6 +99,7 @@ for (const kind of storeKinds()) {
         revokedAt: null,
         createdAt: NOW,
         rotatedAt: null,
+        successor: null,
         session: s,
         email: u.email,
       });
