@@ -5,8 +5,7 @@ import { newId } from '../crypto/secrets.ts';
 import { endSessionsOfUser } from '../sessions/session-ending.ts';
 import { DEFAULT_ORG_ID } from '../store/migrations.ts';
 import { type Org, type Store, StoreConflictError, type User } from '../store/store.ts';
-
-const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
+import { checkNewEmail, EmailRefused } from './email.ts';
 
 function checkMaxSessions(value: number | null | undefined): number | null {
   if (value === undefined || value === null) return null;
@@ -61,8 +60,13 @@ export class AccountService {
     maxSessions?: number | null;
     password?: string;
   }): Promise<{ id: string; email: string }> {
-    const email = input.email.trim();
-    if (!EMAIL.test(email)) throw new AdminError(`not a valid email address: ${email}`);
+    let email: string;
+    try {
+      email = checkNewEmail(input.email);
+    } catch (error) {
+      if (error instanceof EmailRefused) throw new AdminError(`not a valid email address: ${input.email.trim()}: ${error.message}`);
+      throw error;
+    }
     const orgId = input.orgId ?? DEFAULT_ORG_ID;
     if (!(await this.store.orgs.find(orgId))) throw new AdminError(`no organization with id ${orgId}`);
     if (input.password !== undefined) checkPassword(input.password);

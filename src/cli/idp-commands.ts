@@ -16,6 +16,11 @@ function readPem(path: string): string {
   }
 }
 
+/** `--domains a.example,b.example` → the list (each checked by the service). */
+function domainList(value: string): string[] {
+  return value.split(',').map((d) => d.trim());
+}
+
 /** `sei-auth idp …`: the SAML identity providers whose signed assertions the token endpoint accepts. */
 export function registerIdpCommands(program: Command, deps: IdpCommandDeps): void {
   const idp = program
@@ -28,16 +33,55 @@ export function registerIdpCommands(program: Command, deps: IdpCommandDeps): voi
     .option('--org <id>', 'organization whose users this IdP vouches for (default: the default organization)')
     .requiredOption('--entity-id <id>', "the IdP's entity id (the Issuer of its assertions)")
     .requiredOption('--cert <file.pem>', "the IdP's signing certificate, PEM")
-    .option('--jit', 'create unknown users of the organization on their first SSO login')
+    .option(
+      '--domains <a.example,b.example>',
+      'the email domains this IdP vouches for, comma-separated (lower-case ASCII or IDNA A-labels, no wildcards); a domain belongs to one IdP only',
+      domainList,
+    )
+    .option('--jit', 'create unknown users of the organization on their first SSO login, only inside --domains (required with --jit)')
     .option('--json', 'print JSON')
     .addHelpText(
       'after',
-      '\nExample:\n  sei-auth idp create --org org_123 --entity-id https://idp.acme.example/saml --cert acme-signing.pem --jit --json',
+      '\nExample:\n  sei-auth idp create --org org_123 --entity-id https://idp.acme.example/saml --cert acme-signing.pem --domains acme.example,acme-corp.example --jit --json',
     )
-    .action((opts: { org?: string; entityId: string; cert: string; jit?: boolean; json?: boolean }) =>
+    .action((opts: { org?: string; entityId: string; cert: string; domains?: string[]; jit?: boolean; json?: boolean }) =>
       deps.withServices(async ({ idps }) => {
-        const created = await idps.create({ orgId: opts.org, entityId: opts.entityId, certPem: readPem(opts.cert), jit: !!opts.jit });
+        const created = await idps.create({
+          orgId: opts.org,
+          entityId: opts.entityId,
+          certPem: readPem(opts.cert),
+          jit: !!opts.jit,
+          domains: opts.domains ?? [],
+        });
         deps.print(!!opts.json, created, `registered identity provider ${created.id}`);
+      }),
+    );
+
+  idp
+    .command('add-domain')
+    .description('add email domains an IdP vouches for')
+    .requiredOption('--idp <id>', 'IdP id or entity id')
+    .requiredOption('--domains <a.example,b.example>', 'the domains to add, comma-separated', domainList)
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  sei-auth idp add-domain --idp https://idp.acme.example/saml --domains acme-labs.example --json')
+    .action((opts: { idp: string; domains: string[]; json?: boolean }) =>
+      deps.withServices(async ({ idps }) => {
+        const result = await idps.addDomains(opts.idp, opts.domains);
+        deps.print(!!opts.json, result, `domains: ${result.domains.join(', ')}`);
+      }),
+    );
+
+  idp
+    .command('remove-domain')
+    .description('remove an email domain from an IdP: its users can no longer sign in through it')
+    .requiredOption('--idp <id>', 'IdP id or entity id')
+    .requiredOption('--domain <a.example>', 'the domain to remove')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  sei-auth idp remove-domain --idp https://idp.acme.example/saml --domain acme-labs.example --json')
+    .action((opts: { idp: string; domain: string; json?: boolean }) =>
+      deps.withServices(async ({ idps }) => {
+        const result = await idps.removeDomain(opts.idp, opts.domain);
+        deps.print(!!opts.json, result, `domains: ${result.domains.join(', ') || '(none)'}`);
       }),
     );
 
@@ -71,7 +115,7 @@ export function registerIdpCommands(program: Command, deps: IdpCommandDeps): voi
 
   idp
     .command('list')
-    .description('list IdPs and their certificates')
+    .description('list IdPs, their email domains and their certificates')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  sei-auth idp list --json')
     .action((opts: { json?: boolean }) =>
@@ -83,7 +127,7 @@ export function registerIdpCommands(program: Command, deps: IdpCommandDeps): voi
           idps
             .map(
               (i) =>
-                `${i.id}\t${i.entity_id}\t${i.org}${i.jit ? '\tjit' : ''}\n${i.certificates.map((c) => `  ${c.id}\t${c.fingerprint}\tuntil ${c.not_after}`).join('\n')}`,
+                `${i.id}\t${i.entity_id}\t${i.org}${i.jit ? '\tjit' : ''}\tdomains=${i.domains.join(',') || '(none)'}\n${i.certificates.map((c) => `  ${c.id}\t${c.fingerprint}\tuntil ${c.not_after}`).join('\n')}`,
             )
             .join('\n'),
         );

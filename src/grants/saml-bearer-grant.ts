@@ -1,3 +1,4 @@
+import { checkNewEmail, EmailRefused, emailDomain } from '../accounts/email.ts';
 import type { Clock } from '../clock.ts';
 import { OAuthError } from '../common/oauth-error.ts';
 import type { RequestParams } from '../common/request-params.ts';
@@ -24,7 +25,16 @@ export const SEED_SAML_GRANT = 'urn:ietf:params:oauth:client-assertion-type:saml
 export const RFC7522_SAML_GRANT = 'urn:ietf:params:oauth:grant-type:saml2-bearer';
 
 /** Rejections past the signature check that belong to the user mapping, not the document. */
-type MappingReason = 'unknown_user' | 'user_not_in_org' | 'user_disabled';
+type MappingReason =
+  | 'unknown_user'
+  | 'user_not_in_org'
+  | 'user_disabled'
+  /** the email's domain is not one of the IdP's, or belongs to another IdP */
+  | 'email_domain_not_allowed'
+  /** a --jit IdP registered before domains existed: it no longer creates users */
+  | 'jit_without_domains'
+  /** a new user's email fails the creation rules (src/accounts/email.ts) */
+  | 'invalid_email';
 
 class MappingRejection extends Error {
   readonly reason: MappingReason;
@@ -72,6 +82,14 @@ export function samlBearerGrant(deps: SamlBearerGrantDeps): Grant {
   }
 
   async function mapUser(idp: Idp, email: string, context: EventContext): Promise<User> {
+    // Contract §10: an IdP with domains vouches for addresses in those domains only, and a domain
+    // belongs to one IdP. Checked before the user is looked up, for existing users too: an
+    // assertion outside its IdP's domains is a claim no operator authorised, whoever it names.
+    const owner = await deps.store.idps.findByDomain(emailDomain(email));
+    const inDomains = owner !== undefined && owner.id === idp.id;
+    const hasDomains = inDomains || (await deps.store.idps.listDomains(idp.id)).length > 0;
+    if (!inDomains && (owner !== undefined || hasDomains)) throw new MappingRejection('email_domain_not_allowed');
+
     const existing = await deps.store.users.findByEmail(email);
     if (existing) {
       // The IdP vouches only for its own organization's users.
@@ -80,10 +98,20 @@ export function samlBearerGrant(deps: SamlBearerGrantDeps): Grant {
       return existing;
     }
     if (!idp.jit) throw new MappingRejection('unknown_user');
+    // Contract §10: "with --jit, users are created only inside them". An IdP registered with --jit
+    // before domains existed has none, so it creates nobody until `idp add-domain` gives it some.
+    if (!hasDomains) throw new MappingRejection('jit_without_domains');
+    let checked: string;
+    try {
+      checked = checkNewEmail(email);
+    } catch (error) {
+      if (error instanceof EmailRefused) throw new MappingRejection('invalid_email');
+      throw error;
+    }
     const user: User = {
       id: newId('usr_'),
       orgId: idp.orgId,
-      email,
+      email: checked,
       passwordHash: null,
       maxSessions: null,
       disabled: false,
@@ -94,7 +122,7 @@ export function samlBearerGrant(deps: SamlBearerGrantDeps): Grant {
         await tx.users.create(user);
         // Just-in-time provisioning leaves a trace: who was created, by which IdP.
         await tx.events.create(
-          securityEvent('user_provisioned', user.createdAt, { ...context, userId: user.id, email, reason: `jit:${idp.entityId}` }),
+          securityEvent('user_provisioned', user.createdAt, { ...context, userId: user.id, email: checked, reason: `jit:${idp.entityId}` }),
         );
       });
       return user;
@@ -126,6 +154,7 @@ export function samlBearerGrant(deps: SamlBearerGrantDeps): Grant {
           recipient: tokenEndpoint,
           now: deps.clock.now(),
           clockSkewMs: deps.clockSkewMs,
+          maxLifetimeMs: deps.maxAssertionLifetimeMs,
           findIdp: async (issuer): Promise<TrustedIdp | undefined> => {
             idp = await deps.store.idps.findByEntityId(issuer);
             if (!idp) return undefined;
@@ -162,13 +191,14 @@ export function samlBearerGrant(deps: SamlBearerGrantDeps): Grant {
           redirectUrl: client.redirectUrls[0] ?? '',
           issueRefreshToken: false,
           // Spent only if the session really starts: a refused login (session limit) leaves the
-          // assertion usable for a retry with endOtherSessions=true. Kept until the assertion
-          // could no longer be accepted: its expiry plus the allowed skew.
+          // assertion usable for a retry with endOtherSessions=true. Kept until no part of the
+          // assertion could be accepted any more (every confirmation, Conditions, IssueInstant +
+          // the lifetime cap), plus the allowed skew, so pruning never reopens it.
           consume: {
             kind: 'saml_assertion',
             issuer: verified.issuer,
             assertionId: verified.assertionId,
-            keepUntil: verified.notOnOrAfter + deps.clockSkewMs,
+            keepUntil: verified.acceptableUntil + deps.clockSkewMs,
           },
         },
       };

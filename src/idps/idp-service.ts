@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { checkIdpDomain, EmailRefused } from '../accounts/email.ts';
 import type { Clock } from '../clock.ts';
 import { AdminError } from '../common/admin-error.ts';
 import { newId } from '../crypto/secrets.ts';
@@ -52,7 +53,23 @@ export interface IdpView {
   org: string;
   entity_id: string;
   jit: boolean;
+  /** the email domains it vouches for (contract §10); empty for an IdP registered before domains existed */
+  domains: string[];
   certificates: Array<{ id: string; fingerprint: string; not_after: string }>;
+}
+
+/** Checks and de-duplicates `--domains`; the stored form is lower-case ASCII (A-labels). */
+export function parseDomains(domains: readonly string[]): string[] {
+  const checked = new Set<string>();
+  for (const raw of domains) {
+    try {
+      checked.add(checkIdpDomain(raw));
+    } catch (error) {
+      if (error instanceof EmailRefused) throw new AdminError(`--domains: ${error.message}`);
+      throw error;
+    }
+  }
+  return [...checked];
 }
 
 /** The SAML identity-provider registry behind `sei-auth idp …`. */
@@ -65,24 +82,92 @@ export class IdpService {
     this.clock = deps.clock;
   }
 
-  async create(input: { orgId?: string; entityId: string; certPem: string; jit?: boolean }): Promise<{ id: string }> {
+  async create(input: { orgId?: string; entityId: string; certPem: string; jit?: boolean; domains?: readonly string[] }): Promise<{
+    id: string;
+  }> {
     const entityId = input.entityId.trim();
     if (!entityId || entityId.length > 1024) throw new AdminError('--entity-id must be a non-empty IdP entity id');
+    const domains = parseDomains(input.domains ?? []);
+    const jit = input.jit ?? false;
+    // Contract §10: with --jit, users are created only inside the IdP's domains. Without any, a
+    // just-in-time IdP could create users with any address, another company's included.
+    if (jit && domains.length === 0) {
+      throw new AdminError('--jit needs --domains: the email domains this IdP may create users in (e.g. --domains acme.example)');
+    }
     const orgId = input.orgId ?? DEFAULT_ORG_ID;
     if (!(await this.store.orgs.find(orgId))) throw new AdminError(`no organization with id ${orgId}`);
     const now = this.clock.now();
     const cert = parseCertificate(input.certPem, now);
-    const idp: Idp = { id: newId('idp_'), orgId, entityId, jit: input.jit ?? false, createdAt: now };
+    if ((await this.store.idps.findByEntityId(entityId)) !== undefined) {
+      throw new AdminError(`an identity provider with the entity id ${entityId} already exists`);
+    }
+    await this.refuseTakenDomains(domains);
+    const idp: Idp = { id: newId('idp_'), orgId, entityId, jit, createdAt: now };
     try {
       await this.store.transaction(async (tx) => {
         await tx.idps.create(idp);
         await tx.idps.createCertificate({ id: newId('crt_'), idpId: idp.id, ...cert, createdAt: now });
+        for (const domain of domains) await tx.idps.createDomain(idp.id, domain);
       });
     } catch (error) {
-      if (error instanceof StoreConflictError) throw new AdminError(`an identity provider with the entity id ${entityId} already exists`);
+      // Another registration won a race between the checks above and this transaction: name
+      // what it took (the transaction is over, so the store can be asked again).
+      if (error instanceof StoreConflictError) {
+        await this.refuseTakenDomains(domains);
+        throw new AdminError(`an identity provider with the entity id ${entityId} already exists`);
+      }
       throw error;
     }
     return { id: idp.id };
+  }
+
+  /** Contract §10: a domain belongs to at most one IdP; say which one holds it. */
+  private async refuseTakenDomains(domains: readonly string[], exceptIdpId?: string): Promise<void> {
+    for (const domain of domains) {
+      const owner = await this.store.idps.findByDomain(domain);
+      if (owner !== undefined && owner.id !== exceptIdpId) {
+        throw new AdminError(`the email domain ${domain} belongs to the identity provider ${owner.entityId} (${owner.id}) already`);
+      }
+    }
+  }
+
+  /** Adds email domains to an IdP (`idp add-domain`); a domain it already has is left as is. */
+  async addDomains(idpId: string, domains: readonly string[]): Promise<{ domains: string[] }> {
+    const idp = await this.idp(idpId);
+    const checked = parseDomains(domains);
+    if (checked.length === 0) throw new AdminError('--domains must name at least one domain');
+    await this.refuseTakenDomains(checked, idp.id);
+    try {
+      await this.store.transaction(async (tx) => {
+        const current = new Set(await tx.idps.listDomains(idp.id));
+        for (const domain of checked) if (!current.has(domain)) await tx.idps.createDomain(idp.id, domain);
+      });
+    } catch (error) {
+      if (error instanceof StoreConflictError) {
+        await this.refuseTakenDomains(checked, idp.id);
+        throw new AdminError(`one of the domains ${checked.join(', ')} was registered for another identity provider meanwhile`);
+      }
+      throw error;
+    }
+    return { domains: await this.store.idps.listDomains(idp.id) };
+  }
+
+  /**
+   * Removes an email domain from an IdP (`idp remove-domain`). Its users can no longer sign in
+   * through this IdP. A just-in-time IdP keeps at least one domain.
+   */
+  async removeDomain(idpId: string, domain: string): Promise<{ domains: string[] }> {
+    const idp = await this.idp(idpId);
+    const [name] = parseDomains([domain]);
+    await this.store.transaction(async (tx) => {
+      const current = await tx.idps.listDomains(idp.id);
+      if (!current.includes(name!)) throw new AdminError(`the identity provider ${idp.entityId} has no domain ${name}`);
+      if (idp.jit && current.length === 1) {
+        throw new AdminError(`${name} is the only domain of a --jit identity provider; add its replacement first`);
+      }
+      await tx.idps.deleteDomain(idp.id, name!);
+    });
+    return { domains: await this.store.idps.listDomains(idp.id) };
   }
 
   private async idp(idpId: string): Promise<Idp> {
@@ -131,6 +216,7 @@ export class IdpService {
         org: idp.orgId,
         entity_id: idp.entityId,
         jit: idp.jit,
+        domains: await this.store.idps.listDomains(idp.id),
         certificates: certs.map((c) => ({ id: c.id, fingerprint: c.fingerprint, not_after: new Date(c.notAfter).toISOString() })),
       });
     }

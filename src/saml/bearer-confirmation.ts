@@ -7,9 +7,20 @@ import { reject, SamlRejection } from './reject.ts';
 import type { ValidityClock } from './validity-window.ts';
 import { checkWindow } from './validity-window.ts';
 
+/** What {@link checkBearerConfirmation} found (instants in epoch ms). */
+export interface BearerConfirmation {
+  /** NotOnOrAfter of the confirmation honoured now. */
+  notOnOrAfter: number;
+  /**
+   * NotOnOrAfter of every bearer confirmation that has a readable one, usable now or not: another
+   * one may be the one honoured later, so the replay record must outlive the latest of them.
+   */
+  allNotOnOrAfter: number[];
+}
+
 /**
  * Finds a bearer `<saml:SubjectConfirmation>` this token endpoint may honour and returns its
- * SubjectConfirmationData NotOnOrAfter (epoch ms).
+ * SubjectConfirmationData NotOnOrAfter, with those of every bearer confirmation.
  *
  * RFC 7522 §3 (item 5): at least one SubjectConfirmation with Method `...:cm:bearer`; its
  * SubjectConfirmationData MUST carry a Recipient matching the token endpoint URL and a
@@ -25,7 +36,7 @@ export function checkBearerConfirmation(
   recipient: string,
   clock: ValidityClock,
   conditionsNotOnOrAfter: number | undefined,
-): number {
+): BearerConfirmation {
   const confirmations = childrenNamed(subject, NS_ASSERTION, 'SubjectConfirmation');
   const data = confirmations.map((c) => onlyChild(c, NS_ASSERTION, 'SubjectConfirmationData'));
 
@@ -46,13 +57,28 @@ export function checkBearerConfirmation(
   let firstFailure: SamlRejectReason | undefined;
   for (const c of bearer) {
     try {
-      return usableUntil(c.data, recipient, clock);
+      return { notOnOrAfter: usableUntil(c.data, recipient, clock), allNotOnOrAfter: readableExpiries(bearer) };
     } catch (err) {
       if (!(err instanceof SamlRejection)) throw err;
       firstFailure ??= err.reason;
     }
   }
   throw reject(firstFailure ?? 'no_bearer_confirmation');
+}
+
+/** Every bearer NotOnOrAfter that parses; one that does not can never make its confirmation usable. */
+function readableExpiries(bearer: ReadonlyArray<{ data: Element | null | undefined }>): number[] {
+  const expiries: number[] = [];
+  for (const c of bearer) {
+    if (c.data == null) continue;
+    try {
+      const notOnOrAfter = optionalInstant(c.data, 'NotOnOrAfter');
+      if (notOnOrAfter !== undefined) expiries.push(notOnOrAfter);
+    } catch (err) {
+      if (!(err instanceof SamlRejection)) throw err;
+    }
+  }
+  return expiries;
 }
 
 function usableUntil(data: Element | null | undefined, recipient: string, clock: ValidityClock): number {

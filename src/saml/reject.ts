@@ -12,6 +12,7 @@ export type SamlRejectReason =
   | 'signature_missing'
   | 'signature_invalid'
   | 'weak_algorithm'
+  | 'unsupported_algorithm'
   | 'status_not_success'
   | 'destination_mismatch'
   | 'in_response_to_present'
@@ -42,6 +43,7 @@ const MESSAGES: Readonly<Record<SamlRejectReason, string>> = {
   signature_missing: 'SAML document is not signed',
   signature_invalid: 'SAML signature is not valid for a registered certificate',
   weak_algorithm: 'SAML signature uses a refused algorithm',
+  unsupported_algorithm: 'SAML signature uses a signature or digest algorithm this server does not support',
   status_not_success: 'SAML response status is not Success',
   destination_mismatch: 'SAML response destination is not this token endpoint',
   in_response_to_present: 'SAML document answers a request this server did not make',

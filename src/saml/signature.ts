@@ -27,8 +27,8 @@ export interface ApprovedSignature {
 
 /**
  * Checks what a `<ds:Signature>` may look like before any cryptography runs: the shape SAML
- * prescribes and the algorithms this server accepts. Throws `weak_algorithm` or
- * `signature_invalid`.
+ * prescribes and the algorithms this server accepts. Throws `weak_algorithm`,
+ * `unsupported_algorithm` or `signature_invalid`.
  *
  * These are the rules node-saml's `getVerifiedXml` applies (one Reference, to the parent, at most
  * two transforms), made stricter: no `<ds:Object>` (the XSW8 hiding place), one SignedInfo
@@ -181,8 +181,15 @@ function dsigChildren(el: Element): Element[] {
   return children;
 }
 
+/**
+ * An algorithm URI outside the allow-list is refused with the reason that sends the operator to the
+ * right fix: SHA-1 is `weak_algorithm`; any other named algorithm (a SHA-384 digest, ECDSA, HMAC)
+ * is `unsupported_algorithm` — the IdP must be switched to one we verify, the certificate on file
+ * is not at fault. Only a missing Algorithm is a malformed signature (`signature_invalid`).
+ */
 function checkAlgorithm(uri: string, strong: ReadonlySet<string>, weak: ReadonlySet<string>, allowedWeak: string | undefined): void {
   if (strong.has(uri) || (allowedWeak !== undefined && uri === allowedWeak)) return;
+  if (uri === '') throw reject('signature_invalid');
   // Product rule: SHA-1 signatures and digests are refused by default (chosen-prefix collisions).
-  throw reject(weak.has(uri) ? 'weak_algorithm' : 'signature_invalid');
+  throw reject(weak.has(uri) ? 'weak_algorithm' : 'unsupported_algorithm');
 }

@@ -31,7 +31,7 @@ import { reject, SamlRejection } from './reject.ts';
 import { checkResponse } from './response-checks.ts';
 import { planSignatures, verifySignedContent } from './signed-content.ts';
 import { readSubjectEmail } from './subject-email.ts';
-import type { ValidityClock } from './validity-window.ts';
+import { latestAcceptance, type ValidityClock } from './validity-window.ts';
 import { parseStrictXml, refuseMarkupDeclarations } from './xml-guard.ts';
 
 export type { SamlRejectReason } from './reject.ts';
@@ -65,6 +65,11 @@ export interface SamlVerifyInput {
   maxBytes?: number;
   /** Default false: SHA-1 signatures and digests are refused. */
   allowSha1?: boolean;
+  /**
+   * The caller's cap on an assertion's lifetime (ms). Only used to compute `acceptableUntil`
+   * (IssueInstant + this is one of the instants it covers); the cap itself is the caller's policy.
+   */
+  maxLifetimeMs?: number;
 }
 
 export interface VerifiedAssertion {
@@ -75,11 +80,18 @@ export interface VerifiedAssertion {
   /** Subject email from signed content, trimmed. */
   email: string;
   /**
-   * Epoch ms: the earliest NotOnOrAfter that applies (Conditions and the bearer confirmation used).
-   * The assertion is accepted until `notOnOrAfter + clockSkewMs`; keep `assertionId` in the replay
-   * cache at least that long.
+   * Epoch ms: the earliest NotOnOrAfter that applies now (Conditions and the bearer confirmation
+   * used): the assertion's effective expiry, for lifetime policies. Not the replay horizon: see
+   * `acceptableUntil`.
    */
   notOnOrAfter: number;
+  /**
+   * Epoch ms: the latest instant at which any part of the assertion could still be accepted (every
+   * bearer confirmation's NotOnOrAfter, Conditions/@NotOnOrAfter, IssueInstant + `maxLifetimeMs`).
+   * Keep `assertionId` in the replay cache until `acceptableUntil + clockSkewMs`: a later attempt may
+   * be honoured through a confirmation that expires later than the one used now.
+   */
+  acceptableUntil: number;
 }
 
 const DEFAULT_CLOCK_SKEW_MS = 60_000;
@@ -111,6 +123,7 @@ interface Options {
   clock: ValidityClock;
   maxBytes: number;
   allowSha1: boolean;
+  maxLifetimeMs: number | undefined;
 }
 
 function readOptions(input: SamlVerifyInput): Options {
@@ -122,7 +135,11 @@ function readOptions(input: SamlVerifyInput): Options {
   if (input.form !== 'response' && input.form !== 'assertion' && input.form !== 'either') {
     throw new TypeError('form must be response, assertion or either');
   }
-  return { clock: { now: input.now, skewMs }, maxBytes, allowSha1: input.allowSha1 === true };
+  const maxLifetimeMs = input.maxLifetimeMs;
+  if (maxLifetimeMs !== undefined && (!Number.isFinite(maxLifetimeMs) || maxLifetimeMs < 0)) {
+    throw new TypeError('maxLifetimeMs must be a non-negative number');
+  }
+  return { clock: { now: input.now, skewMs }, maxBytes, allowSha1: input.allowSha1 === true, maxLifetimeMs };
 }
 
 class IdpLookupFailure {
@@ -153,7 +170,7 @@ async function verify(input: SamlVerifyInput, options: Options): Promise<Verifie
 
   // ---- From here on, only signed content (plus an unsigned Response envelope, which is only
   // ---- ever a reason to refuse, never a source of identity).
-  const id = checkAssertionHeader(assertion, attr(envelope.assertion, 'ID') ?? '');
+  const { id, issueInstant } = checkAssertionHeader(assertion, attr(envelope.assertion, 'ID') ?? '');
   // The keys were chosen by the unverified Issuer; the signed one must name the same IdP.
   const signedIssuer = readAssertionIssuer(assertion);
   if (signedIssuer !== issuer) throw reject('issuer_mismatch');
@@ -164,14 +181,20 @@ async function verify(input: SamlVerifyInput, options: Options): Promise<Verifie
   // RFC 7522 §3 (item 3): the Assertion MUST contain a Subject (saml-core §2.3.3: at most one).
   if (subject === undefined) throw reject('no_subject');
   if (subject === null) throw reject('invalid');
-  const confirmationExpiry = checkBearerConfirmation(subject, input.recipient, options.clock, conditionsExpiry);
+  const confirmation = checkBearerConfirmation(subject, input.recipient, options.clock, conditionsExpiry);
   const email = readSubjectEmail(assertion, subject);
 
   return {
     issuer: signedIssuer,
     assertionId: id,
     email,
-    notOnOrAfter: Math.min(conditionsExpiry ?? Number.POSITIVE_INFINITY, confirmationExpiry),
+    notOnOrAfter: Math.min(conditionsExpiry ?? Number.POSITIVE_INFINITY, confirmation.notOnOrAfter),
+    acceptableUntil: latestAcceptance({
+      confirmationExpiries: confirmation.allNotOnOrAfter,
+      conditionsNotOnOrAfter: conditionsExpiry,
+      issueInstant,
+      maxLifetimeMs: options.maxLifetimeMs,
+    }),
   };
 }
 

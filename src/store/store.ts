@@ -69,7 +69,12 @@ export class StoreUnavailableError extends Error {
   }
 }
 
-/** Emails are unique case-insensitively: this is the key they are compared by. */
+/**
+ * The one normalisation of an email address, NFKC then lower-case: the key users are stored,
+ * found and kept unique by. For every address that src/accounts/email.ts accepts for a new user
+ * (unchanged by NFKC) it equals the trimmed lower-case key rows were stored with before, so
+ * existing rows keep their keys.
+ */
 export function emailKey(email: string): string {
-  return email.trim().toLowerCase();
+  return email.trim().normalize('NFKC').toLowerCase();
 }

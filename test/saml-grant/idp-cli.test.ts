@@ -29,6 +29,7 @@ interface ListedIdp {
   org: string;
   entity_id: string;
   jit: boolean;
+  domains: string[];
   certificates: Array<{ id: string; fingerprint: string; not_after: string }>;
 }
 
@@ -69,19 +70,127 @@ for (const kind of storeKinds()) {
       assert.equal(idp.entity_id, entityId);
       assert.equal(idp.org, 'org_default', 'without --org, the default organization');
       assert.equal(idp.jit, false);
+      assert.deepEqual(idp.domains, []);
       assert.equal(idp.certificates.length, 1);
     });
 
-    test('idp create --org --jit registers a just-in-time IdP of that organization; without --json it prints text', async () => {
+    test('idp create --org --domains --jit registers a just-in-time IdP of that organization; without --json it prints text', async () => {
       const org = singleJson(await cli(['org', 'create', '--name', 'Initech', '--json'])).id as string;
       const entityId = entity('jit');
-      const result = await cli(['idp', 'create', '--org', org, '--entity-id', entityId, '--cert', certFile('primary'), '--jit']);
+      const domain = `initech-${Date.now().toString(36)}.example`;
+      const result = await cli([
+        'idp',
+        'create',
+        '--org',
+        org,
+        '--entity-id',
+        entityId,
+        '--cert',
+        certFile('primary'),
+        '--domains',
+        domain,
+        '--jit',
+      ]);
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stdout, /idp_/);
       assert.throws(() => JSON.parse(result.stdout));
       const idp = (await listed()).find((i) => i.entity_id === entityId);
       assert.equal(idp?.org, org);
       assert.equal(idp?.jit, true);
+      assert.deepEqual(idp?.domains, [domain]);
+      const text = await cli(['idp', 'list']);
+      assert.ok(text.stdout.includes(`${entityId}\t${org}\tjit\tdomains=${domain}`), text.stdout);
+    });
+
+    test('idp create --domains a,b: stored lower-case, listed sorted; --jit without --domains is refused', async () => {
+      const suffix = Date.now().toString(36);
+      const created = singleJson(
+        await cli([
+          'idp',
+          'create',
+          '--entity-id',
+          entity('domains'),
+          '--cert',
+          certFile('primary'),
+          '--domains',
+          `Zeta-${suffix}.example, alpha-${suffix}.example,xn--bcher-kva.${suffix}.example`,
+          '--json',
+        ]),
+      );
+      const idp = (await listed()).find((i) => i.id === created.id);
+      assert.deepEqual(idp?.domains, [`alpha-${suffix}.example`, `xn--bcher-kva.${suffix}.example`, `zeta-${suffix}.example`]);
+
+      const before = (await listed()).length;
+      const noDomains = await cli(['idp', 'create', '--entity-id', entity('jit-no-domains'), '--cert', certFile('primary'), '--jit']);
+      assertFails(noDomains, /--jit needs --domains/);
+      assert.equal((await listed()).length, before, 'nothing registered');
+    });
+
+    test('a domain held by another IdP is refused, naming the domain and its IdP; nothing is registered', async () => {
+      const domain = `taken-${Date.now().toString(36)}.example`;
+      const firstEntity = entity('first');
+      singleJson(await cli(['idp', 'create', '--entity-id', firstEntity, '--cert', certFile('primary'), '--domains', domain, '--json']));
+      const before = await listed();
+      const second = entity('second');
+      const result = await cli([
+        'idp',
+        'create',
+        '--entity-id',
+        second,
+        '--cert',
+        certFile('secondary'),
+        '--domains',
+        `free-${Date.now().toString(36)}.example,${domain.toUpperCase()}`,
+        '--jit',
+        '--json',
+      ]);
+      assertFails(result);
+      assert.ok(result.stderr.includes(`the email domain ${domain} belongs to the identity provider ${firstEntity}`), result.stderr);
+      assert.deepEqual(await listed(), before, 'neither the IdP nor its free domain was registered');
+      // add-domain is refused the same way.
+      const other = singleJson(await cli(['idp', 'create', '--entity-id', second, '--cert', certFile('secondary'), '--json'])) as {
+        id: string;
+      };
+      assertFails(await cli(['idp', 'add-domain', '--idp', other.id, '--domains', domain]), /belongs to the identity provider/);
+    });
+
+    test('--domains refuses wildcards, U-labels (answering with the A-label), addresses, empty items and mixed-script A-labels', async () => {
+      const create = (domains: string) =>
+        cli(['idp', 'create', '--entity-id', entity('bad-domain'), '--cert', certFile('primary'), '--domains', domains]);
+      assertFails(await create('*.acme.example'), /wildcards are not allowed/);
+      assertFails(await create('bücher.example'), /A-labels: xn--bcher-kva\.example/);
+      assertFails(await create('ada@acme.example'), /domain only/);
+      assertFails(await create('acme.example,,globex.example'), /empty domain/);
+      assertFails(await create('xn--pple-43d.com'), /mixes scripts/);
+      assertFails(await create('localhost'), /not a domain name/);
+    });
+
+    test('idp add-domain and remove-domain; a --jit IdP keeps at least one domain', async () => {
+      const suffix = Date.now().toString(36);
+      const entityId = entity('add-remove');
+      const { id } = singleJson(
+        await cli([
+          'idp',
+          'create',
+          '--entity-id',
+          entityId,
+          '--cert',
+          certFile('primary'),
+          '--domains',
+          `one-${suffix}.example`,
+          '--jit',
+          '--json',
+        ]),
+      ) as { id: string };
+      assert.deepEqual(singleJson(await cli(['idp', 'add-domain', '--idp', entityId, '--domains', `two-${suffix}.example`, '--json'])), {
+        domains: [`one-${suffix}.example`, `two-${suffix}.example`],
+      });
+      assert.deepEqual(singleJson(await cli(['idp', 'remove-domain', '--idp', id, '--domain', `one-${suffix}.example`, '--json'])), {
+        domains: [`two-${suffix}.example`],
+      });
+      assertFails(await cli(['idp', 'remove-domain', '--idp', id, '--domain', `two-${suffix}.example`]), /only domain of a --jit/);
+      assertFails(await cli(['idp', 'remove-domain', '--idp', id, '--domain', `nope-${suffix}.example`]), /has no domain/);
+      assert.deepEqual((await listed()).find((i) => i.id === id)?.domains, [`two-${suffix}.example`]);
     });
 
     test('a file that is not PEM is refused with a clear message', async () => {
@@ -235,7 +344,7 @@ for (const kind of storeKinds()) {
         id: string;
       };
       const idp = (await listed()).find((i) => i.id === id)!;
-      assert.deepEqual(Object.keys(idp).sort(), ['certificates', 'entity_id', 'id', 'jit', 'org']);
+      assert.deepEqual(Object.keys(idp).sort(), ['certificates', 'domains', 'entity_id', 'id', 'jit', 'org']);
       const [cert] = idp.certificates;
       assert.deepEqual(Object.keys(cert!).sort(), ['fingerprint', 'id', 'not_after']);
       assert.match(cert!.id, /^crt_/);

@@ -25,8 +25,14 @@ for (const kind of storeKinds()) {
       const c = await h.services.clients.createClient({ name: 'sso', redirectUrls: ['https://app.example/callback'] });
       client = { clientId: c.client_id, clientSecret: c.client_secret };
       const org = (await h.services.accounts.createOrg({ name: 'Policy org' })).id;
-      entityId = (await registerIdp(h, { entityId: `https://policy-${Date.now().toString(36)}.idp.test/saml`, orgId: org, jit: true }))
-        .entityId;
+      entityId = (
+        await registerIdp(h, {
+          entityId: `https://policy-${Date.now().toString(36)}.idp.test/saml`,
+          orgId: org,
+          jit: true,
+          domains: ['example.com'],
+        })
+      ).entityId;
     });
     after(() => h.close());
 

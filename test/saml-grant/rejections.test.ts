@@ -18,6 +18,7 @@ import {
   DEFAULT_EMAIL,
   type ResponseOptions,
   responseWithSignedAssertion,
+  SHA384_DIGEST,
   signedAssertion,
   signedResponse,
   testIdp,
@@ -240,6 +241,23 @@ for (const kind of storeKinds()) {
 
       test('SHA-1 signature and digests', async () => {
         await refused('SAMLResponse', responseWithSignedAssertion({ now: now(), sha1: true, email: s.email }), 'weak_algorithm');
+      });
+
+      test('RSA-SHA512 with a SHA-384 digest (as Lasso signs): unsupported_algorithm, not signature_invalid', async () => {
+        // Issue #13 item 15: the operator must be sent to the IdP's algorithm settings, not to the certificate.
+        const xml = responseWithSignedAssertion({
+          now: now(),
+          email: s.email,
+          signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512',
+          digestAlgorithm: SHA384_DIGEST,
+        });
+        await refused('SAMLResponse', xml, 'unsupported_algorithm');
+        await refused(
+          'assertion',
+          signedAssertion({ now: now(), email: s.email, digestAlgorithm: SHA384_DIGEST }),
+          'unsupported_algorithm',
+          b64url,
+        );
       });
 
       test('garbage base64', async () => {

@@ -1,10 +1,13 @@
 /**
  * Replay of SAML bearer assertions through POST /oauth/token (issue #4 item 3): each assertion ID
  * is accepted once until it expires — whatever wrapping or grant type name carries it, under
- * concurrency, and after the server restarts on the same database.
+ * concurrency, after the server restarts on the same database, and after the maintenance loop
+ * prunes the replay records (issue #13 item 4: a record lives as long as any part of its
+ * assertion could still be accepted).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { runMaintenance } from '../../src/maintenance/maintenance.ts';
 import { freshDatabase, introspect, type Seeded, storeKinds } from '../support/harness.ts';
 import { b64, b64url, newId, responseWithSignedAssertion, responseXml, signedAssertion, signedResponse } from '../support/test-idp.ts';
 import {
@@ -97,6 +100,59 @@ for (const kind of storeKinds()) {
       } finally {
         h.clock.advance(-(5 * 60_000 + 60_000));
       }
+    });
+  });
+
+  describe(`SAML bearer grant: replay records outlive pruning [${kind}]`, () => {
+    const MINUTE = 60_000;
+    const policy = { eventRetentionDays: 90, throttleWindowMs: 15 * MINUTE };
+    let h: SamlHarness;
+    let s: Seeded;
+    let issuer: string;
+    before(async () => {
+      h = await samlHarness(kind);
+      issuer = (await registerIdp(h)).entityId;
+      s = await h.seed({ email: `saml-prune-${Date.now()}@example.com` });
+    });
+    after(() => h.close());
+
+    test('two bearer confirmations (1 min, 10 min): accepted once; after the prune at minute 2, refused as replayed at minute 3', async () => {
+      const t0 = h.clock.now();
+      const encoded = b64(
+        responseWithSignedAssertion({
+          now: t0,
+          email: s.email,
+          notOnOrAfter: t0 + 10 * MINUTE,
+          confirmationNotOnOrAfter: t0 + MINUTE,
+          extraConfirmations: [{ notOnOrAfter: t0 + 10 * MINUTE }],
+        }),
+      );
+      const first = assertSeedTokenResponse(await samlLogin(h, s, 'SAMLResponse', encoded), s.email);
+      // Just past minute 2: the first confirmation's expiry plus the 60 s skew has passed.
+      h.clock.set(t0 + 2 * MINUTE + 1_000);
+      await runMaintenance(h.store, h.clock, policy);
+      // At minute 3 the second confirmation is the one that would be honoured.
+      h.clock.set(t0 + 3 * MINUTE);
+      await assertSamlRejected(h, await samlLogin(h, s, 'SAMLResponse', encoded), 'replayed');
+      assert.equal((await introspect(h, s, first.access_token)).json().active, true);
+      // The prune is real: once no part of the assertion can be accepted (IssueInstant + the 1 h
+      // lifetime cap + skew is the latest part here), the record goes.
+      h.clock.set(t0 + 62 * MINUTE);
+      const pruned = await runMaintenance(h.store, h.clock, policy);
+      assert.ok((pruned.samlReplay ?? 0) >= 1, JSON.stringify(pruned));
+    });
+
+    test('Conditions later than the confirmations: the record survives a prune until Conditions/@NotOnOrAfter', async () => {
+      const t0 = h.clock.now();
+      const id = newId();
+      const encoded = b64(
+        responseWithSignedAssertion({ now: t0, id, email: s.email, notOnOrAfter: t0 + 90 * MINUTE, confirmationNotOnOrAfter: t0 + MINUTE }),
+      );
+      assertSeedTokenResponse(await samlLogin(h, s, 'SAMLResponse', encoded), s.email);
+      // Past the confirmation (1 min) and past IssueInstant + the 1 h cap, before Conditions (90 min).
+      h.clock.set(t0 + 75 * MINUTE);
+      await runMaintenance(h.store, h.clock, policy);
+      assert.equal(await h.store.replay.claim(issuer, id, t0 + 90 * MINUTE), false, 'the replay record is still there');
     });
   });
 

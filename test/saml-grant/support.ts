@@ -35,10 +35,10 @@ export async function samlHarness(kind: StoreKind, options: { databaseUrl?: stri
   return { ...h, clock };
 }
 
-/** Registers an IdP (default: the primary test IdP in the default organization). */
+/** Registers an IdP (default: the primary test IdP in the default organization, no domains). */
 export async function registerIdp(
   h: Harness,
-  o: { entityId?: string; orgId?: string; jit?: boolean; idp?: TestIdp } = {},
+  o: { entityId?: string; orgId?: string; jit?: boolean; domains?: string[]; idp?: TestIdp } = {},
 ): Promise<{ id: string; entityId: string }> {
   const entityId = o.entityId ?? (o.idp ?? testIdp()).entityId;
   const created = await new IdpService({ store: h.store, clock: h.clock }).create({
@@ -46,6 +46,7 @@ export async function registerIdp(
     orgId: o.orgId,
     certPem: (o.idp ?? testIdp()).certPem,
     jit: o.jit ?? false,
+    domains: o.domains,
   });
   return { id: created.id, entityId };
 }
@@ -85,7 +86,16 @@ export async function eventsOf(h: Harness, res: LightMyRequestResponse): Promise
 export async function assertSamlRejected(
   h: Harness,
   res: LightMyRequestResponse,
-  reason: SamlRejectReason | 'replayed' | 'unknown_user' | 'user_not_in_org' | 'user_disabled' | 'lifetime_too_long',
+  reason:
+    | SamlRejectReason
+    | 'replayed'
+    | 'unknown_user'
+    | 'user_not_in_org'
+    | 'user_disabled'
+    | 'lifetime_too_long'
+    | 'email_domain_not_allowed'
+    | 'jit_without_domains'
+    | 'invalid_email',
 ): Promise<SecurityEvent> {
   assert.equal(res.statusCode, 400, `expected 400 invalid_grant (${reason}), got ${res.statusCode} ${res.body}`);
   assert.equal(res.headers['cache-control'], 'no-store');

@@ -1,9 +1,10 @@
 /**
  * Whose login a verified SAML assertion is (issue #4 items 4 and 5), through POST /oauth/token on
  * every store: the user must belong to the IdP's organization; an unknown user is refused unless
- * the IdP has --jit, which creates a password-less user in that organization; a disabled user is
- * refused. Sessions, the session limit and endOtherSessions apply exactly as for the password
- * login — and a login refused for the session limit does not use the assertion up.
+ * the IdP has --jit (and the address is in its --domains: domains.test.ts), which creates a
+ * password-less user in that organization; a disabled user is refused. Sessions, the session
+ * limit and endOtherSessions apply exactly as for the password login — and a login refused for
+ * the session limit does not use the assertion up.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -14,6 +15,8 @@ import { assertSamlRejected, assertSeedTokenResponse, eventsOf, registerIdp, typ
 
 /** An entity id of its own per IdP, all signing with the primary test key. */
 const entity = (name: string) => `https://${name}-${Date.now().toString(36)}.idp.test.example/saml`;
+/** The email domain of the --jit IdP (contract §10: a --jit IdP creates users only in its domains). */
+const JIT_DOMAIN = 'acme-jit.example';
 
 for (const kind of storeKinds()) {
   describe(`SAML bearer grant: user mapping [${kind}]`, () => {
@@ -31,13 +34,17 @@ for (const kind of storeKinds()) {
       const jitOrg = (await h.services.accounts.createOrg({ name: 'Acme JIT' })).id;
       globex = { orgId: (await h.services.accounts.createOrg({ name: 'Globex' })).id };
       acme = { orgId: acmeOrg, entityId: (await registerIdp(h, { entityId: entity('acme'), orgId: acmeOrg })).entityId };
-      acmeJit = { orgId: jitOrg, entityId: (await registerIdp(h, { entityId: entity('acme-jit'), orgId: jitOrg, jit: true })).entityId };
+      acmeJit = {
+        orgId: jitOrg,
+        entityId: (await registerIdp(h, { entityId: entity('acme-jit'), orgId: jitOrg, jit: true, domains: [JIT_DOMAIN] })).entityId,
+      };
     });
     after(() => h.close());
 
     const now = () => h.clock.now();
     const assertionFrom = (issuer: string, email: string) => b64(responseWithSignedAssertion({ now: now(), issuer, email }));
-    const uniqueEmail = (name: string) => `${name}-${Date.now()}-${Math.random().toString(36).slice(2, 7)}@example.com`;
+    const uniqueEmail = (name: string, domain = 'example.com') =>
+      `${name}-${Date.now()}-${Math.random().toString(36).slice(2, 7)}@${domain}`;
 
     test("an existing user of the IdP's organization is logged in as that user", async () => {
       const email = uniqueEmail('acme-ada');
@@ -63,8 +70,16 @@ for (const kind of storeKinds()) {
         'user_not_in_org',
       );
       assert.equal(event.email, email);
-      await assertSamlRejected(h, await samlLogin(h, client, 'SAMLResponse', assertionFrom(acmeJit.entityId, email)), 'user_not_in_org');
-      assert.equal((await h.store.users.findByEmail(email))?.orgId, globex.orgId, 'the user was not moved');
+      // The same for a globex user inside the --jit IdP's domain: the domain lets the IdP speak for
+      // the address, the organization still decides whose user it is.
+      const inJitDomain = uniqueEmail('globex-dan', JIT_DOMAIN);
+      await h.services.accounts.createUser({ email: inJitDomain, orgId: globex.orgId, password: 'correct horse battery' });
+      await assertSamlRejected(
+        h,
+        await samlLogin(h, client, 'SAMLResponse', assertionFrom(acmeJit.entityId, inJitDomain)),
+        'user_not_in_org',
+      );
+      assert.equal((await h.store.users.findByEmail(inJitDomain))?.orgId, globex.orgId, 'the user was not moved');
       assert.equal((await h.store.users.find(user.id))?.email, email);
     });
 
@@ -85,7 +100,7 @@ for (const kind of storeKinds()) {
     });
 
     test("with --jit an unknown user is created in the IdP's organization, with no password; the second login reuses it", async () => {
-      const email = uniqueEmail('jit-carol');
+      const email = uniqueEmail('jit-carol', JIT_DOMAIN);
       const first = await samlLogin(h, client, 'SAMLResponse', assertionFrom(acmeJit.entityId, email));
       const body = assertSeedTokenResponse(first, email);
       const created = await h.store.users.findByEmail(email);
@@ -111,7 +126,7 @@ for (const kind of storeKinds()) {
     });
 
     test('two simultaneous first logins of a --jit user create it once', async () => {
-      const email = uniqueEmail('jit-race');
+      const email = uniqueEmail('jit-race', JIT_DOMAIN);
       const results = await Promise.all(
         [0, 1, 2, 3].map(() => samlLogin(h, client, 'SAMLResponse', assertionFrom(acmeJit.entityId, email))),
       );
@@ -143,7 +158,7 @@ for (const kind of storeKinds()) {
     });
 
     test('a --jit IdP does not create a user for an assertion it did not sign', async () => {
-      const email = uniqueEmail('jit-forged');
+      const email = uniqueEmail('jit-forged', JIT_DOMAIN);
       const forged = b64(responseWithSignedAssertion({ now: now(), issuer: acmeJit.entityId, email, idp: testIdp('attacker') }));
       await assertSamlRejected(h, await samlLogin(h, client, 'SAMLResponse', forged), 'signature_invalid');
       assert.equal(await h.store.users.findByEmail(email), undefined);

@@ -23,17 +23,35 @@ const EXPIRY = NOW + 5 * 60_000;
 describe('verifySamlBearer accepts', () => {
   it('a signed Response (assertion unsigned inside)', async () => {
     const result = await accepts(signedResponse({ now: NOW, id: '_a1' }));
-    assert.deepEqual(result, { issuer: primary.entityId, assertionId: '_a1', email: DEFAULT_EMAIL, notOnOrAfter: EXPIRY });
+    assert.deepEqual(result, {
+      issuer: primary.entityId,
+      assertionId: '_a1',
+      email: DEFAULT_EMAIL,
+      notOnOrAfter: EXPIRY,
+      acceptableUntil: EXPIRY,
+    });
   });
 
   it('a signed Assertion inside an unsigned Response', async () => {
     const result = await accepts(responseWithSignedAssertion({ now: NOW, id: '_a2' }));
-    assert.deepEqual(result, { issuer: primary.entityId, assertionId: '_a2', email: DEFAULT_EMAIL, notOnOrAfter: EXPIRY });
+    assert.deepEqual(result, {
+      issuer: primary.entityId,
+      assertionId: '_a2',
+      email: DEFAULT_EMAIL,
+      notOnOrAfter: EXPIRY,
+      acceptableUntil: EXPIRY,
+    });
   });
 
   it('a signed Response around a signed Assertion', async () => {
     const result = await accepts(signedResponse({ now: NOW, id: '_a3', signAssertionToo: true }));
-    assert.deepEqual(result, { issuer: primary.entityId, assertionId: '_a3', email: DEFAULT_EMAIL, notOnOrAfter: EXPIRY });
+    assert.deepEqual(result, {
+      issuer: primary.entityId,
+      assertionId: '_a3',
+      email: DEFAULT_EMAIL,
+      notOnOrAfter: EXPIRY,
+      acceptableUntil: EXPIRY,
+    });
   });
 
   it("a bare signed Assertion with form 'assertion'", async () => {
@@ -169,5 +187,48 @@ describe('verifySamlBearer accepts', () => {
   it('a document with an XML declaration and a leading comment', async () => {
     const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<!-- from the IdP -->\n${responseWithSignedAssertion({ now: NOW, id: '_decl' })}`;
     assert.equal((await accepts(xml)).assertionId, '_decl');
+  });
+});
+
+describe('verifySamlBearer: acceptableUntil covers every part that could still be accepted (issue #13 item 4)', () => {
+  const MINUTE = 60_000;
+
+  it('two bearer confirmations: the later one counts, though the earlier one is honoured now', async () => {
+    const xml = responseWithSignedAssertion({
+      now: NOW,
+      notOnOrAfter: NOW + 10 * MINUTE,
+      confirmationNotOnOrAfter: NOW + MINUTE,
+      extraConfirmations: [{ notOnOrAfter: NOW + 10 * MINUTE }],
+    });
+    const first = await accepts(xml);
+    assert.equal(first.notOnOrAfter, NOW + MINUTE);
+    assert.equal(first.acceptableUntil, NOW + 10 * MINUTE);
+    // Why: at minute 3 the first confirmation has expired and the second one is honoured.
+    const later = await accepts(xml, { now: NOW + 3 * MINUTE });
+    assert.equal(later.notOnOrAfter, NOW + 10 * MINUTE);
+    assert.equal(later.acceptableUntil, NOW + 10 * MINUTE);
+  });
+
+  it('Conditions later than the confirmations: Conditions/@NotOnOrAfter counts', async () => {
+    const xml = responseWithSignedAssertion({ now: NOW, notOnOrAfter: NOW + 90 * MINUTE, confirmationNotOnOrAfter: NOW + MINUTE });
+    const result = await accepts(xml, { maxLifetimeMs: 60 * MINUTE });
+    assert.equal(result.notOnOrAfter, NOW + MINUTE);
+    assert.equal(result.acceptableUntil, NOW + 90 * MINUTE);
+  });
+
+  it('IssueInstant + the maximum lifetime counts when it is the latest', async () => {
+    const xml = responseWithSignedAssertion({ now: NOW, notOnOrAfter: NOW + 5 * MINUTE });
+    assert.equal((await accepts(xml)).acceptableUntil, NOW + 5 * MINUTE, 'without maxLifetimeMs: the expiries only');
+    assert.equal((await accepts(xml, { maxLifetimeMs: 60 * MINUTE })).acceptableUntil, NOW + 60 * MINUTE);
+  });
+
+  it('a second bearer confirmation whose NotOnOrAfter does not parse can never be honoured and does not count', async () => {
+    const id = '_unparsable_second';
+    const unsigned = assertionXml({ now: NOW, id, extraConfirmations: [{ notOnOrAfter: NOW + 7 * MINUTE }] }).replace(
+      new Date(NOW + 7 * MINUTE).toISOString(),
+      'next tuesday',
+    );
+    const result = await accepts(responseXml(signElement(unsigned, id), { now: NOW }));
+    assert.equal(result.acceptableUntil, EXPIRY);
   });
 });

@@ -8,6 +8,7 @@ import {
   registry,
   responseWithSignedAssertion,
   responseXml,
+  SHA384_DIGEST,
   signElement,
   signedAssertion,
   signedResponse,
@@ -178,6 +179,22 @@ describe('verifySamlBearer enforces', () => {
         'http://www.w3.org/2000/09/xmldsig#sha1',
       );
       await rejects(xml, 'weak_algorithm');
+    });
+
+    it('RSA-SHA512 over a SHA-384 digest (as Lasso signs) is unsupported_algorithm, not signature_invalid', async () => {
+      const lasso = { now: NOW, signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512', digestAlgorithm: SHA384_DIGEST };
+      await rejects(responseWithSignedAssertion(lasso), 'unsupported_algorithm');
+      await rejects(signedResponse(lasso), 'unsupported_algorithm');
+      // The same document with a digest on the list verifies: only the algorithm was at fault.
+      await accepts(responseWithSignedAssertion({ ...lasso, digestAlgorithm: undefined }));
+    });
+
+    it('a signature method outside the list (ECDSA, HMAC) is unsupported_algorithm; a missing Algorithm is signature_invalid', async () => {
+      const xml = responseWithSignedAssertion({ now: NOW });
+      const rsaSha256 = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256';
+      await rejects(xml.replace(rsaSha256, 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256'), 'unsupported_algorithm');
+      await rejects(xml.replace(rsaSha256, 'http://www.w3.org/2001/04/xmldsig-more#hmac-sha256'), 'unsupported_algorithm');
+      await rejects(xml.replace(`<ds:SignatureMethod Algorithm="${rsaSha256}"/>`, '<ds:SignatureMethod/>'), 'signature_invalid');
     });
   });
 

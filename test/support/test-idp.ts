@@ -10,7 +10,7 @@
  * The XML is built as text on purpose (not through a DOM): attack tests need byte-level control,
  * and a builder that "fixes" its input would hide the very mistakes they look for.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Element } from '@xmldom/xmldom';
 import { DOMParser } from '@xmldom/xmldom';
@@ -115,6 +115,8 @@ export interface AssertionOptions {
   id?: string;
   /** SubjectConfirmation Method (default bearer). */
   method?: string;
+  /** More bearer SubjectConfirmations after the first, each with its own NotOnOrAfter (and Recipient, default DEFAULT_RECIPIENT). */
+  extraConfirmations?: Array<{ notOnOrAfter: number; recipient?: string }>;
   /** SubjectConfirmationData/@InResponseTo. */
   inResponseTo?: string;
   /** Raw XML appended inside `<saml:Conditions>` (e.g. an unknown condition). */
@@ -123,6 +125,8 @@ export interface AssertionOptions {
   sha1?: boolean;
   /** SignatureMethod URI (default rsa-sha256; `sha1` overrides). */
   signatureAlgorithm?: string;
+  /** DigestMethod URI (default sha256; `sha1` overrides); SHA-384 (`SHA384_DIGEST`) is available too, as Lasso uses it. */
+  digestAlgorithm?: string;
   /** Put the signer's certificate in KeyInfo (default true, as real IdPs do). */
   includeKeyInfoCert?: boolean;
 }
@@ -190,7 +194,15 @@ export function assertionXml(o: AssertionOptions = {}): string {
     `<saml:Subject>${nameId}` +
     `<saml:SubjectConfirmation Method="${xmlEscape(o.method ?? BEARER)}">` +
     `<saml:SubjectConfirmationData${confirmationExpiry} Recipient="${xmlEscape(o.recipient ?? DEFAULT_RECIPIENT)}"${inResponseTo}/>` +
-    '</saml:SubjectConfirmation></saml:Subject>' +
+    '</saml:SubjectConfirmation>' +
+    (o.extraConfirmations ?? [])
+      .map(
+        (c) =>
+          `<saml:SubjectConfirmation Method="${BEARER}"><saml:SubjectConfirmationData NotOnOrAfter="${instant(c.notOnOrAfter)}" ` +
+          `Recipient="${xmlEscape(c.recipient ?? DEFAULT_RECIPIENT)}"/></saml:SubjectConfirmation>`,
+      )
+      .join('') +
+    '</saml:Subject>' +
     `<saml:Conditions NotBefore="${instant(notBefore)}"${expiry}>` +
     `<saml:AudienceRestriction><saml:Audience>${xmlEscape(o.audience ?? DEFAULT_AUDIENCE)}</saml:Audience></saml:AudienceRestriction>` +
     `${o.extraConditions ?? ''}</saml:Conditions>` +
@@ -204,7 +216,20 @@ export interface SignOptions {
   idp?: TestIdp;
   sha1?: boolean;
   signatureAlgorithm?: string;
+  digestAlgorithm?: string;
   includeKeyInfoCert?: boolean;
+}
+
+/** XML-DSig more (RFC 6931 §2.1.2): the SHA-384 digest, which xml-crypto does not ship; Lasso signs with it. */
+export const SHA384_DIGEST = 'http://www.w3.org/2001/04/xmldsig-more#sha384';
+
+class Sha384 {
+  getHash(xml: string): string {
+    return createHash('sha384').update(xml, 'utf8').digest('base64');
+  }
+  getAlgorithmName(): string {
+    return SHA384_DIGEST;
+  }
 }
 
 /**
@@ -224,10 +249,13 @@ export function signElement(xml: string, id: string, o: SignOptions = {}): strin
         ? 'http://www.w3.org/2000/09/xmldsig#rsa-sha1'
         : (o.signatureAlgorithm ?? 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256'),
   });
+  // Only the signer learns SHA-384: the verifier under test keeps xml-crypto's own list.
+  sig.HashAlgorithms[SHA384_DIGEST] = Sha384;
   sig.addReference({
     xpath: target,
     transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'],
-    digestAlgorithm: o.sha1 === true ? 'http://www.w3.org/2000/09/xmldsig#sha1' : 'http://www.w3.org/2001/04/xmlenc#sha256',
+    digestAlgorithm:
+      o.sha1 === true ? 'http://www.w3.org/2000/09/xmldsig#sha1' : (o.digestAlgorithm ?? 'http://www.w3.org/2001/04/xmlenc#sha256'),
   });
   sig.computeSignature(xml, {
     prefix: 'ds',
@@ -250,7 +278,13 @@ function firstChildName(xml: string, id: string): string | undefined {
 }
 
 function signOptions(o: AssertionOptions): SignOptions {
-  return { idp: o.idp, sha1: o.sha1, signatureAlgorithm: o.signatureAlgorithm, includeKeyInfoCert: o.includeKeyInfoCert };
+  return {
+    idp: o.idp,
+    sha1: o.sha1,
+    signatureAlgorithm: o.signatureAlgorithm,
+    digestAlgorithm: o.digestAlgorithm,
+    includeKeyInfoCert: o.includeKeyInfoCert,
+  };
 }
 
 /** A bare signed `<saml:Assertion>` (the RFC 7522 `assertion` parameter form). */
