@@ -56,7 +56,7 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
   }
   // The start-up line is written just after the port opens, so /readyz can answer before it
   // reaches this process's pipe: wait for it wherever the log level lets it through.
-  const level = env.LOG_LEVEL ?? process.env.LOG_LEVEL ?? 'warn';
+  const level = env.LOG_LEVEL ?? 'warn';
   if (['info', 'debug', 'trace'].includes(level)) {
     while (!output.includes(' listening on ') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   }
