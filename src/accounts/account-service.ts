@@ -2,6 +2,7 @@ import type { Clock } from '../clock.ts';
 import { AdminError } from '../common/admin-error.ts';
 import { hashPassword, MAX_PASSWORD_LENGTH } from '../crypto/passwords.ts';
 import { newId } from '../crypto/secrets.ts';
+import { securityEvent } from '../events/security-event.ts';
 import { endSessionsOfUser } from '../sessions/session-ending.ts';
 import { DEFAULT_ORG_ID } from '../store/migrations.ts';
 import { type Org, type Store, StoreConflictError, type User } from '../store/store.ts';
@@ -94,10 +95,25 @@ export class AccountService {
     return user;
   }
 
-  async setPassword(email: string, password: string): Promise<void> {
+  /**
+   * A new password ends the user's sessions (whoever knew the old one keeps no access through
+   * tokens obtained with it) unless `keepSessions`; recorded as `password_changed` either way.
+   */
+  async setPassword(email: string, password: string, options: { keepSessions?: boolean } = {}): Promise<{ endedSessions: number }> {
     checkPassword(password);
     const user = await this.userByEmail(email);
-    await this.store.users.update(user.id, { passwordHash: await hashPassword(password) });
+    const passwordHash = await hashPassword(password);
+    const now = this.clock.now();
+    const who = { userId: user.id, email: user.email };
+    return this.store.transaction(async (tx) => {
+      // The user's lock orders this against a login of the same user being issued right now.
+      await tx.users.lock(user.id);
+      await tx.users.update(user.id, { passwordHash });
+      await tx.events.create(securityEvent('password_changed', now, { ...who, reason: options.keepSessions ? 'sessions_kept' : null }));
+      if (options.keepSessions) return { endedSessions: 0 };
+      const ended = await endSessionsOfUser(tx, user.id, 'password_changed', now, who);
+      return { endedSessions: ended.length };
+    });
   }
 
   async setUserMaxSessions(email: string, maxSessions: number | null): Promise<void> {

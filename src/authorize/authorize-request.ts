@@ -79,6 +79,8 @@ export async function checkAuthorizeRequest(store: StoreOps, params: RequestPara
   const method = params.get('code_challenge_method');
   if (challenge === undefined) {
     if (method !== undefined) return redirect('invalid_request', 'code_challenge_method was given without code_challenge.');
+    // RFC 9700 §2.1.1: PKCE is the defence against code injection; clients require it unless created with --allow-no-pkce.
+    if (client.requirePkce) return redirect('invalid_request', 'code_challenge is required (PKCE, S256).');
   } else {
     // RFC 7636 §4.3 makes a missing method mean plain; RFC 9700 §2.1.1: use S256, not plain.
     if (method !== PKCE_METHOD) return redirect('invalid_request', 'code_challenge_method must be S256.');

@@ -41,6 +41,10 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 function sessionView(s: Session) {
   return {
     id: s.id,
@@ -230,15 +234,22 @@ export function buildCli(io: Io): Command {
     .description("replace a user's password (read from standard input)")
     .requiredOption('--email <email>', 'the user')
     .requiredOption('--password-stdin', 'read the password from standard input')
+    .option('--keep-sessions', "keep the user's sessions (by default a new password ends them all)")
     .option('--json', 'print JSON')
     .addHelpText(
       'after',
       '\nExample:\n  printf %s "a new long password" | sei-auth user set-password --email ada@example.com --password-stdin',
     )
-    .action((opts: { email: string; json?: boolean }) =>
+    .action((opts: { email: string; keepSessions?: boolean; json?: boolean }) =>
       withServices(async (services) => {
-        await services.accounts.setPassword(opts.email, await readSecretFromStdin(io.stdin));
-        print(!!opts.json, { email: opts.email }, `password updated for ${opts.email}`);
+        const { endedSessions } = await services.accounts.setPassword(opts.email, await readSecretFromStdin(io.stdin), {
+          keepSessions: !!opts.keepSessions,
+        });
+        print(
+          !!opts.json,
+          { email: opts.email, ended_sessions: endedSessions },
+          `password updated for ${opts.email}; ${plural(endedSessions, 'session')} ended`,
+        );
       }),
     );
   user
@@ -338,6 +349,7 @@ export function buildCli(io: Io): Command {
     .addOption(new Option('--token-type <type>', 'token_type in responses').choices(['BearerToken', 'Bearer']).default('BearerToken'))
     .option('--refresh-grace <seconds>', 'window in which a just-rotated refresh token may be used again', nonNegativeInt)
     .option('--no-query-secrets', 'refuse client_secret in the query string (the seed allows it)')
+    .option('--allow-no-pkce', 'let authorize requests leave out PKCE (required by default, RFC 9700 §2.1.1)')
     .option('--json', 'print JSON')
     .addHelpText(
       'after',
@@ -353,6 +365,7 @@ export function buildCli(io: Io): Command {
         tokenType: string;
         refreshGrace?: number;
         querySecrets: boolean;
+        allowNoPkce?: boolean;
         json?: boolean;
       }) =>
         withServices(async (services) => {
@@ -365,6 +378,7 @@ export function buildCli(io: Io): Command {
             tokenType: opts.tokenType,
             refreshGrace: opts.refreshGrace,
             querySecrets: opts.querySecrets,
+            allowNoPkce: !!opts.allowNoPkce,
           });
           print(
             !!opts.json,
@@ -390,6 +404,7 @@ export function buildCli(io: Io): Command {
           token_type: c.tokenType,
           refresh_grace: c.refreshGrace,
           query_secrets: c.querySecrets,
+          require_pkce: c.requirePkce,
           disabled: c.disabled,
         }));
         print(
@@ -417,14 +432,18 @@ export function buildCli(io: Io): Command {
   ] as const) {
     client
       .command(name)
-      .description(disabled ? 'disable a client (its requests are refused)' : 'enable a disabled client')
+      .description(disabled ? 'disable a client: its requests are refused and its sessions end' : 'enable a disabled client')
       .requiredOption('--client <id>', 'client id')
       .option('--json', 'print JSON')
       .addHelpText('after', `\nExample:\n  sei-auth client ${name} --client cli_123`)
       .action((opts: { client: string; json?: boolean }) =>
         withServices(async (services) => {
-          await services.clients.setClientDisabled(opts.client, disabled);
-          print(!!opts.json, { client_id: opts.client, disabled }, `${name}d ${opts.client}`);
+          const { endedSessions } = await services.clients.setClientDisabled(opts.client, disabled);
+          print(
+            !!opts.json,
+            { client_id: opts.client, disabled, ended_sessions: endedSessions },
+            `${name}d ${opts.client}${disabled ? `; ${plural(endedSessions, 'session')} ended` : ''}`,
+          );
         }),
       );
   }

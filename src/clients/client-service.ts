@@ -2,6 +2,7 @@ import type { Clock } from '../clock.ts';
 import { AdminError } from '../common/admin-error.ts';
 import { hashSecret, newId, newSecret } from '../crypto/secrets.ts';
 import { securityEvent } from '../events/security-event.ts';
+import { endSessionsOfClient } from '../sessions/session-ending.ts';
 import type { Client, Store, TokenType } from '../store/store.ts';
 import { checkRedirectUrl } from './redirect-url.ts';
 
@@ -83,8 +84,18 @@ export class ClientService {
     return { client_id: clientId, client_secret: secret };
   }
 
-  async setClientDisabled(clientId: string, disabled: boolean): Promise<void> {
+  /**
+   * Disabling a client also ends every session it holds, so the tokens it was issued introspect
+   * inactive at once, not only its new requests are refused.
+   */
+  async setClientDisabled(clientId: string, disabled: boolean): Promise<{ endedSessions: number }> {
     await this.clientById(clientId);
-    await this.store.clients.update(clientId, { disabled });
+    const now = this.clock.now();
+    return this.store.transaction(async (tx) => {
+      await tx.clients.update(clientId, { disabled });
+      await tx.events.create(securityEvent(disabled ? 'client_disabled' : 'client_enabled', now, { clientId }));
+      if (!disabled) return { endedSessions: 0 };
+      return { endedSessions: await endSessionsOfClient(tx, clientId, 'client_disabled', now, { clientId }) };
+    });
   }
 }

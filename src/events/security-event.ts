@@ -10,6 +10,9 @@ export type SecurityEventType =
   | 'code_reused'
   | 'saml_rejected'
   | 'client_secret_rotated'
+  | 'client_disabled'
+  | 'client_enabled'
+  | 'password_changed'
   | 'account_locked'
   | 'account_unlocked'
   | 'user_provisioned';

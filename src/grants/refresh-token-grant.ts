@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.ts';
 import { OAuthError } from '../common/oauth-error.ts';
 import { hashSecret } from '../crypto/secrets.ts';
+import { openWithSecret, sealWithSecret } from '../crypto/token-sealing.ts';
 import { type EventContext, securityEvent } from '../events/security-event.ts';
 import type { Client, Store, TokenRecord } from '../store/store.ts';
 import type { IssuedTokens } from '../tokens/issued-tokens.ts';
@@ -14,12 +15,29 @@ export interface RefreshTokenGrantDeps {
   lifetimes: TokenLifetimes;
 }
 
+/** What a rotation issued, as sealed in the rotated token's row (short keys: it is stored per rotation). */
+interface SealedSuccessor {
+  a: string;
+  ae: number;
+  r: string;
+}
+
+function parseSuccessor(text: string): { accessToken: string; accessExpiresAt: number; refreshToken: string } | undefined {
+  try {
+    const value = JSON.parse(text) as Partial<SealedSuccessor>;
+    if (typeof value.a !== 'string' || typeof value.ae !== 'number' || typeof value.r !== 'string') return undefined;
+    return { accessToken: value.a, accessExpiresAt: value.ae, refreshToken: value.r };
+  } catch {
+    return undefined;
+  }
+}
+
 const invalid = () => new OAuthError('invalid_grant', 'The refresh token is invalid, expired or revoked.');
 
 /**
  * RFC 6749 §6, continuing an existing session: rotation as one compare-and-swap in the store,
- * reuse detection (RFC 9700 §4.14.2), an optional grace window for clients that retry, and the
- * family's absolute lifetime.
+ * reuse detection (RFC 9700 §4.14.2), an optional grace window in which a client's retry gets
+ * the same tokens again (never a second branch of the family), and the family's absolute lifetime.
  */
 export function refreshTokenGrant(deps: RefreshTokenGrantDeps): Grant {
   /** RFC 9700 §4.14.2: a rotated token presented again means it leaked; end the whole session. */
@@ -34,6 +52,30 @@ export function refreshTokenGrant(deps: RefreshTokenGrantDeps): Grant {
     return invalid();
   };
 
+  /**
+   * The retry of a rotation inside the grace window: the tokens that rotation issued, exactly,
+   * read from the successor sealed with the presented token. Nothing is written, so a retry never
+   * starts a second branch of the family. Undefined when there is nothing to replay: no successor
+   * (it was forgotten when the family rotated again) or one that no longer works.
+   */
+  const replay = async (record: TokenRecord, presented: string, client: Client, now: number): Promise<IssuedTokens | undefined> => {
+    const opened = record.successor === null ? undefined : openWithSecret(presented, record.successor);
+    const successor = opened === undefined ? undefined : parseSuccessor(opened);
+    if (!successor) return undefined;
+    const current = await deps.store.tokens.findRefresh(hashSecret(successor.refreshToken));
+    if (!current || current.revokedAt !== null || current.session.endedAt !== null || current.expiresAt <= now) return undefined;
+    return {
+      accessToken: successor.accessToken,
+      tokenType: client.tokenType,
+      accessExpiresAt: successor.accessExpiresAt,
+      refreshToken: successor.refreshToken,
+      refreshExpiresAt: current.expiresAt,
+      redirectUrl: record.session.redirectUrl,
+      email: record.email,
+      issuedAt: now,
+    };
+  };
+
   const rotate = async (client: Client, presented: string, context: EventContext): Promise<IssuedTokens> => {
     const now = deps.clock.now();
     const hash = hashSecret(presented);
@@ -43,29 +85,38 @@ export function refreshTokenGrant(deps: RefreshTokenGrantDeps): Grant {
     if (record.revokedAt !== null || record.session.endedAt !== null || record.expiresAt <= now) throw invalid();
 
     const inGrace = (rotatedAt: number) => client.refreshGrace > 0 && now - rotatedAt <= client.refreshGrace * 1000;
-    if (record.rotatedAt !== null && !inGrace(record.rotatedAt)) throw await answerReuse(record, client, context, now);
+    // An already rotated token: inside the grace window a retry gets the same tokens again; after it, it is reuse.
+    const answerRotated = async (rotated: TokenRecord): Promise<IssuedTokens> => {
+      if (rotated.rotatedAt === null || !inGrace(rotated.rotatedAt)) throw await answerReuse(rotated, client, context, now);
+      const again = await replay(rotated, presented, client, now);
+      if (!again) throw invalid();
+      return again;
+    };
+    if (record.rotatedAt !== null) return answerRotated(record);
 
     const accessExpiresAt = now + deps.lifetimes.accessMs(client);
     const access = mintAccessToken(record.sessionId, accessExpiresAt, now);
     // The family keeps its absolute lifetime: the new token expires when the old one would have.
     const refresh = mintRefreshToken(record.sessionId, record.expiresAt, now);
+    // With a grace window, what this rotation issues is kept for the retries, readable only with the presented token.
+    const successor =
+      client.refreshGrace > 0
+        ? sealWithSecret(presented, JSON.stringify({ a: access.secret, ae: accessExpiresAt, r: refresh.secret } satisfies SealedSuccessor))
+        : null;
     const won = await deps.store.transaction(async (tx) => {
-      if (record.rotatedAt === null && (await tx.tokens.rotateRefresh(hash, now, null))) {
-        // This request won the compare-and-swap: the token is rotated, exactly once.
-      } else {
-        // Already rotated (a grace-window reuse) or lost the race: allowed only inside the grace
-        // window, and only while the token and its session are still alive.
-        const again = await tx.tokens.findRefresh(hash);
-        const alive = again && again.revokedAt === null && again.session.endedAt === null;
-        if (!alive || again.rotatedAt === null || !inGrace(again.rotatedAt)) return false;
-      }
+      // The compare-and-swap: exactly one presentation of the token rotates it.
+      if (!(await tx.tokens.rotateRefresh(hash, now, successor))) return false;
       await tx.tokens.createAccess(access.row);
       await tx.tokens.createRefresh(refresh.row);
       await tx.sessions.extend(record.sessionId, accessExpiresAt);
       return true;
     });
-    // Lost the race against another refresh of the same token: it is now a rotated token.
-    if (!won) throw await answerReuse(record, client, context, now);
+    if (!won) {
+      // Lost the race against another presentation of the same token, which has committed by now.
+      const rotated = await deps.store.tokens.findRefresh(hash);
+      if (!rotated || rotated.revokedAt !== null || rotated.session.endedAt !== null) throw invalid();
+      return answerRotated(rotated);
+    }
 
     return {
       accessToken: access.secret,

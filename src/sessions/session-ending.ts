@@ -31,3 +31,20 @@ export async function endSessionsOfUser(
   for (const sessionId of ended) await tx.events.create(securityEvent('session_ended', now, { ...who, userId, sessionId, reason }));
   return ended;
 }
+
+/** Ends every active session of a client (disabled: its tokens must stop working), one event each; returns how many. */
+export async function endSessionsOfClient(
+  tx: StoreOps,
+  clientId: string,
+  reason: SessionEndReason,
+  now: number,
+  who: EventFields,
+): Promise<number> {
+  const ended = await tx.sessions.endAllOfClient(clientId, reason, now);
+  for (const session of ended) {
+    await tx.events.create(
+      securityEvent('session_ended', now, { ...who, clientId, userId: session.userId, sessionId: session.id, reason }),
+    );
+  }
+  return ended.length;
+}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createHarness, type Harness, type Seeded, storeKinds } from '../support/harness.ts';
-import { authorizeQuery, CALLBACK, getAuthorize, openLoginPage, pkcePair, setCookies } from './flow.ts';
+import { authorizeQuery, CALLBACK, getAuthorize, openLoginPage, pkcePair, setCookies, submitLogin } from './flow.ts';
 
 /** An error page: HTML, no redirect, the house headers, the message shown. */
 function assertErrorPage(res: { statusCode: number; headers: Record<string, unknown>; body: string }, message: RegExp) {
@@ -35,8 +35,10 @@ for (const kind of storeKinds()) {
     let multi: Seeded;
     before(async () => {
       h = await createHarness({ kind });
-      s = await h.seed({ client: { name: 'Acme <Reports> & "Co"' } });
-      multi = await h.seed({ client: { redirectUrls: [CALLBACK, 'https://app.example/other?tenant=7'] } });
+      // These clients allow requests without PKCE, so each test varies one parameter at a time;
+      // the default (PKCE required) is tested on its own below.
+      s = await h.seed({ client: { name: 'Acme <Reports> & "Co"', allowNoPkce: true } });
+      multi = await h.seed({ client: { redirectUrls: [CALLBACK, 'https://app.example/other?tenant=7'], allowNoPkce: true } });
     });
     after(() => h.close());
 
@@ -73,16 +75,25 @@ for (const kind of storeKinds()) {
       assert.equal(fields.redirect_uri, undefined, 'only the parameters that were sent are carried');
     });
 
-    test('marks the CSRF cookie Secure when the issuer is https', async () => {
+    test('on an https issuer the CSRF cookie is __Host-: Secure, Path=/, no Domain, and the login works with it', async () => {
       const secure = await createHarness({ kind, issuer: 'https://login.example' });
       try {
         const seeded = await secure.seed();
-        const res = await getAuthorize(secure, authorizeQuery(seeded));
+        const query = authorizeQuery(seeded, { code_challenge: pkcePair().challenge, code_challenge_method: 'S256' });
+        const res = await getAuthorize(secure, query);
         assert.equal(res.statusCode, 200);
-        assert.match(
-          setCookies(res).join('\n'),
-          /sei_authorize_csrf=[^;]+; Max-Age=600; Path=\/oauth\/authorize; HttpOnly; SameSite=Lax; Secure/,
-        );
+        const cookies = setCookies(res);
+        assert.equal(cookies.length, 1);
+        assert.match(cookies[0]!, /^__Host-sei_authorize_csrf=[^;]+; Max-Age=600; Path=\/; HttpOnly; SameSite=Lax; Secure$/);
+        assert.doesNotMatch(cookies[0]!, /Domain=/i);
+        // The browser sends it back under the same name; a plain-named cookie is not read there.
+        const page = await openLoginPage(secure, query);
+        const plain = page.cookie.replace(/^__Host-/, '');
+        const refused = await submitLogin(secure, page, { email: seeded.email, password: seeded.password }, { cookie: plain });
+        assert.equal(refused.statusCode, 403);
+        const res2 = await submitLogin(secure, page, { email: seeded.email, password: seeded.password });
+        assert.equal(res2.statusCode, 303, res2.body);
+        assert.ok(new URL(String(res2.headers.location)).searchParams.get('code'));
       } finally {
         await secure.close();
       }

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { type Harness, type Seeded, storeKinds } from '../support/harness.ts';
-import { exchangeCode, listeningHarness } from './flow.ts';
+import { exchangeCode, listeningHarness, pkcePair } from './flow.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = 'docs/login-page.png';
@@ -69,20 +69,28 @@ for (const [index, kind] of storeKinds().entries()) {
       await new Promise((resolve) => (callback ? callback.close(resolve) : resolve(undefined)));
     });
 
-    async function openLogin(client: Seeded, redirectUri: string, state: string): Promise<Page> {
+    async function openLogin(client: Seeded, redirectUri: string, state: string, challenge: string): Promise<Page> {
       const page = await context.newPage();
       page.on('console', (message) => {
         // The wrong-password page's 400 is logged as a console error too; CSP refusals are what matter.
         if (message.type() === 'error' && /Content Security Policy|Refused to/i.test(message.text())) consoleErrors.push(message.text());
       });
-      const url = `${origin}/oauth/authorize?${new URLSearchParams({ response_type: 'code', client_id: client.clientId, redirect_uri: redirectUri, state })}`;
+      const query = {
+        response_type: 'code',
+        client_id: client.clientId,
+        redirect_uri: redirectUri,
+        state,
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+      };
+      const url = `${origin}/oauth/authorize?${new URLSearchParams(query)}`;
       const response = await page.goto(url);
       assert.equal(response?.status(), 200);
       return page;
     }
 
     test('shows the login page with the client name and labelled fields (and saves the screenshot)', async () => {
-      const page = await openLogin(showcase, 'https://reports.acme.example/callback', 'shot');
+      const page = await openLogin(showcase, 'https://reports.acme.example/callback', 'shot', pkcePair().challenge);
       assert.equal(await page.title(), 'Sign in to Acme Reports – SEI');
       assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Sign in');
       assert.match((await page.locator('.lead').textContent()) ?? '', /Acme Reports/);
@@ -101,7 +109,8 @@ for (const [index, kind] of storeKinds().entries()) {
     });
 
     test('a wrong password shows the error on the page; then, by keyboard only, the right one lands on the redirect URI with code and state', async () => {
-      const page = await openLogin(s, callbackUrl, 'state-123');
+      const pkce = pkcePair();
+      const page = await openLogin(s, callbackUrl, 'state-123', pkce.challenge);
       // autofocus puts the cursor in the email field (wait for it: it applies after load); Tab
       // moves to the password; Enter submits.
       await page.locator('#email:focus').waitFor({ timeout: 5000 });
@@ -129,7 +138,7 @@ for (const [index, kind] of storeKinds().entries()) {
       assert.equal(await page.getByRole('heading').textContent(), 'Signed in');
       assert.equal(callbackHits.length, 1);
 
-      const tokens = await exchangeCode(h, s, code!, { redirect_uri: callbackUrl });
+      const tokens = await exchangeCode(h, s, code!, { redirect_uri: callbackUrl, code_verifier: pkce.verifier });
       assert.equal(tokens.statusCode, 200, 'the code from the browser is a real one');
       assert.equal(tokens.json().redirect_url, callbackUrl);
       assert.deepEqual(consoleErrors, [], 'no CSP violations: the redirect after the POST is allowed by form-action');

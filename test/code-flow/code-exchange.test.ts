@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createHarness, type Harness, ManualClock, passwordLogin, storeKinds } from '../support/harness.ts';
+import { createHarness, type Harness, ManualClock, passwordLogin, type SeedOptions, storeKinds } from '../support/harness.ts';
 import { CALLBACK, exchangeCode, isActive, obtainCode, pkcePair } from './flow.ts';
 
 const INVALID_CODE = { error: 'invalid_grant', error_description: 'The authorization code is invalid, expired or already used.' };
@@ -14,9 +14,12 @@ for (const kind of storeKinds()) {
       h = await createHarness({ kind, clock });
     });
     after(() => h.close());
+    // Most tests here are about the code, its bindings and its session, not PKCE, and obtain codes
+    // without a challenge: their client opts out of PKCE (the PKCE tests use the default client).
+    const seedNoPkce = (options: SeedOptions = {}) => h.seed({ ...options, client: { allowNoPkce: true, ...options.client } });
 
     test('exchanges a code for the seed payload, with the redirect URI the authorize request used', async () => {
-      const s = await h.seed({ client: { redirectUrls: ['https://app.example/first', CALLBACK] } });
+      const s = await seedNoPkce({ client: { redirectUrls: ['https://app.example/first', CALLBACK] } });
       const code = await obtainCode(h, s, { redirect_uri: CALLBACK });
       const res = await exchangeCode(h, s, code, { redirect_uri: CALLBACK });
       assert.equal(res.statusCode, 200, res.body);
@@ -32,7 +35,7 @@ for (const kind of storeKinds()) {
     });
 
     test('a client with refresh tokens also gets refresh_token and refresh_token_expires_in', async () => {
-      const s = await h.seed({ client: { refreshTokens: true } });
+      const s = await seedNoPkce({ client: { refreshTokens: true } });
       const res = await exchangeCode(h, s, await obtainCode(h, s));
       assert.equal(res.statusCode, 200);
       const body = res.json();
@@ -42,7 +45,7 @@ for (const kind of storeKinds()) {
     });
 
     test('rejects a reused authorization code and ends the session issued from it (RFC 6749 §4.1.2)', async () => {
-      const s = await h.seed({ client: { refreshTokens: true } });
+      const s = await seedNoPkce({ client: { refreshTokens: true } });
       const code = await obtainCode(h, s);
       const first = await exchangeCode(h, s, code);
       assert.equal(first.statusCode, 200);
@@ -69,7 +72,7 @@ for (const kind of storeKinds()) {
     });
 
     test('two simultaneous exchanges of one code: one wins, the other is refused and ends its session', async () => {
-      const s = await h.seed();
+      const s = await seedNoPkce();
       const code = await obtainCode(h, s);
       const results = await Promise.all([exchangeCode(h, s, code), exchangeCode(h, s, code)]);
       assert.deepEqual(results.map((r) => r.statusCode).sort(), [200, 400]);
@@ -91,8 +94,8 @@ for (const kind of storeKinds()) {
     });
 
     test('a code issued to another client is invalid_grant, and stays usable by its own client', async () => {
-      const s = await h.seed();
-      const other = await h.seed();
+      const s = await seedNoPkce();
+      const other = await seedNoPkce();
       const code = await obtainCode(h, s);
       const res = await exchangeCode(h, other, code);
       assert.deepEqual(res.json(), INVALID_CODE);
@@ -100,7 +103,7 @@ for (const kind of storeKinds()) {
     });
 
     test('expires after 60 seconds (invalid_grant), with an injected clock', async () => {
-      const s = await h.seed();
+      const s = await seedNoPkce();
       const fresh = await obtainCode(h, s);
       const stale = await obtainCode(h, s);
       clock.advance(59_999);
@@ -111,7 +114,7 @@ for (const kind of storeKinds()) {
     });
 
     test('redirect_uri is required at the exchange when the authorize request had it (RFC 6749 §4.1.3)', async () => {
-      const s = await h.seed();
+      const s = await seedNoPkce();
       const code = await obtainCode(h, s, { redirect_uri: CALLBACK });
       const res = await exchangeCode(h, s, code);
       assert.equal(res.json().error, 'invalid_grant');
@@ -124,7 +127,7 @@ for (const kind of storeKinds()) {
     });
 
     test('a different redirect_uri at the exchange is invalid_grant', async () => {
-      const s = await h.seed({ client: { redirectUrls: [CALLBACK, 'https://app.example/other'] } });
+      const s = await seedNoPkce({ client: { redirectUrls: [CALLBACK, 'https://app.example/other'] } });
       const code = await obtainCode(h, s, { redirect_uri: CALLBACK });
       const res = await exchangeCode(h, s, code, { redirect_uri: 'https://app.example/other' });
       assert.equal(res.json().error, 'invalid_grant');
@@ -132,7 +135,7 @@ for (const kind of storeKinds()) {
     });
 
     test('redirect_uri may be left out at the exchange when the authorize request left it out, and must match if sent', async () => {
-      const s = await h.seed();
+      const s = await seedNoPkce();
       assert.equal((await exchangeCode(h, s, await obtainCode(h, s))).statusCode, 200);
       assert.equal((await exchangeCode(h, s, await obtainCode(h, s), { redirect_uri: CALLBACK })).statusCode, 200);
       const res = await exchangeCode(h, s, await obtainCode(h, s), { redirect_uri: 'https://app.example/elsewhere' });
@@ -175,7 +178,7 @@ for (const kind of storeKinds()) {
     });
 
     test('PKCE downgrade: a code_verifier sent for a code issued without a challenge is refused (RFC 9700 §4.8.2)', async () => {
-      const s = await h.seed();
+      const s = await seedNoPkce();
       const code = await obtainCode(h, s);
       const res = await exchangeCode(h, s, code, { code_verifier: pkcePair().verifier });
       assert.equal(res.statusCode, 400);
@@ -184,7 +187,7 @@ for (const kind of storeKinds()) {
     });
 
     test('the session limit applies at the exchange; the refused code stays usable with endOtherSessions=true', async () => {
-      const s = await h.seed({ maxSessions: 1 });
+      const s = await seedNoPkce({ maxSessions: 1 });
       const earlier = await passwordLogin(h, s);
       assert.equal(earlier.statusCode, 200);
       const code = await obtainCode(h, s);
@@ -203,7 +206,7 @@ for (const kind of storeKinds()) {
     });
 
     test("endOtherSessions=true at the exchange ends the user's other sessions even without a limit", async () => {
-      const s = await h.seed();
+      const s = await seedNoPkce();
       const earlier = await passwordLogin(h, s);
       const res = await exchangeCode(h, s, await obtainCode(h, s), { endOtherSessions: 'true' });
       assert.equal(res.statusCode, 200);
@@ -211,7 +214,7 @@ for (const kind of storeKinds()) {
     });
 
     test('a user disabled between login and exchange gets invalid_grant', async () => {
-      const s = await h.seed();
+      const s = await seedNoPkce();
       const code = await obtainCode(h, s);
       await h.services.accounts.setUserDisabled(s.email, true);
       assert.deepEqual((await exchangeCode(h, s, code)).json(), INVALID_CODE);

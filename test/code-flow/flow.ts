@@ -53,7 +53,8 @@ export interface LoginPage {
 export async function openLoginPage(h: Harness, query: string): Promise<LoginPage> {
   const res = await getAuthorize(h, query);
   assert.equal(res.statusCode, 200, res.body);
-  const cookie = setCookies(res).find((c) => c.startsWith('sei_authorize_csrf='));
+  // `__Host-` prefixed on https issuers.
+  const cookie = setCookies(res).find((c) => /^(__Host-)?sei_authorize_csrf=/.test(c));
   assert.ok(cookie, 'the login page sets the CSRF cookie');
   return { res, cookie: cookie.split(';')[0]!, fields: hiddenFields(res.body) };
 }

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { hashSecret } from '../../src/crypto/secrets.ts';
 import { createHarness, type Harness, type Seeded, storeKinds } from '../support/harness.ts';
-import { authorizeQuery, CALLBACK, openLoginPage, pkcePair, submitLogin } from './flow.ts';
+import { authorizeQuery, CALLBACK, getAuthorize, openLoginPage, pkcePair, setCookies, submitLogin } from './flow.ts';
 
 const BAD_LOGIN = 'The email or password is incorrect.';
 
@@ -12,7 +13,8 @@ for (const kind of storeKinds()) {
     let s: Seeded;
     before(async () => {
       h = await createHarness({ kind });
-      s = await h.seed();
+      // The form is what is tested here, not PKCE: a client that allows requests without it.
+      s = await h.seed({ client: { allowNoPkce: true } });
     });
     after(() => h.close());
 
@@ -63,7 +65,7 @@ for (const kind of storeKinds()) {
     });
 
     test('a wrong password shows the error on the page, keeps the email, issues no code, records login_failed', async () => {
-      const u = await h.seed();
+      const u = await h.seed({ client: { allowNoPkce: true } });
       const page = await openLoginPage(h, authorizeQuery(u));
       const res = await submitLogin(h, page, { email: u.email, password: 'wrong password entirely' });
       assert.equal(res.statusCode, 400);
@@ -101,7 +103,7 @@ for (const kind of storeKinds()) {
     });
 
     test('a disabled user cannot sign in, with the same message', async () => {
-      const other = await h.seed();
+      const other = await h.seed({ client: { allowNoPkce: true } });
       await h.services.accounts.setUserDisabled(other.email, true);
       const page = await openLoginPage(h, authorizeQuery(other));
       const res = await submitLogin(h, page, { email: other.email, password: other.password });
@@ -153,6 +155,74 @@ for (const kind of storeKinds()) {
       const page = await openLoginPage(h, authorizeQuery(s));
       const res = await submitLogin(h, page, { email: s.email, password: s.password }, { fields: { csrf_token: undefined } });
       assert.equal(res.statusCode, 403);
+    });
+
+    test('CSRF: a cookie and field chosen by the caller, equal but without the server\'s MAC, are refused: "expired", no code', async () => {
+      const random = () => randomBytes(32).toString('base64url');
+      const page = await openLoginPage(h, authorizeQuery(s));
+      const before = (await h.store.events.list({ userId: s.userId })).length;
+      // Well-formed nonce.mac pairs, a bare nonce (the old format), and a real nonce with another MAC.
+      const [nonce] = page.fields.csrf_token!.split('.');
+      for (const forged of [`${random()}.${random()}`, random(), `${nonce}.${random()}`]) {
+        const res = await submitLogin(
+          h,
+          page,
+          { email: s.email, password: s.password },
+          { cookie: `sei_authorize_csrf=${forged}`, fields: { csrf_token: forged } },
+        );
+        assert.equal(res.statusCode, 403, forged);
+        assert.equal(res.headers.location, undefined, 'no redirect, so no code');
+        assert.match(res.body, /role="alert">This sign-in form has expired/);
+        const fresh = setCookies(res)[0]!.split(';')[0]!.split('=')[1]!;
+        assert.notEqual(fresh, forged, 'the caller-chosen token is not adopted');
+      }
+      assert.equal((await h.store.events.list({ userId: s.userId })).length, before, 'the password was not even checked');
+    });
+
+    test('CSRF: the login page does not adopt a cookie it did not make', async () => {
+      const random = () => randomBytes(32).toString('base64url');
+      for (const forged of [`${random()}.${random()}`, random()]) {
+        const res = await getAuthorize(h, authorizeQuery(s), { cookie: `sei_authorize_csrf=${forged}` });
+        assert.equal(res.statusCode, 200);
+        assert.equal(res.body.includes(forged), false, 'not in the form');
+        assert.equal(setCookies(res)[0]!.includes(forged), false, 'not set again');
+      }
+    });
+
+    test('CSRF: a token made by another server (another key) is refused', async () => {
+      const other = await createHarness({ kind });
+      try {
+        const foreign = await openLoginPage(other, authorizeQuery(await other.seed({ client: { allowNoPkce: true } })));
+        const page = await openLoginPage(h, authorizeQuery(s));
+        const res = await submitLogin(
+          h,
+          page,
+          { email: s.email, password: s.password },
+          { cookie: foreign.cookie, fields: { csrf_token: foreign.fields.csrf_token } },
+        );
+        assert.equal(res.statusCode, 403);
+        assert.equal(res.headers.location, undefined);
+      } finally {
+        await other.close();
+      }
+    });
+
+    test('CSRF: instances on one database share the key, made once even when they start at the same moment', async () => {
+      const first = await createHarness({ kind });
+      const second = await createHarness({ kind, databaseUrl: first.databaseUrl });
+      try {
+        const seeded = await first.seed({ client: { allowNoPkce: true } });
+        const query = authorizeQuery(seeded);
+        const pages = await Promise.all(Array.from({ length: 10 }, (_, i) => openLoginPage(i % 2 ? second : first, query)));
+        // A page from either instance is accepted by the other.
+        for (const [i, page] of pages.slice(0, 2).entries()) {
+          const res = await submitLogin(i % 2 ? first : second, page, { email: seeded.email, password: seeded.password });
+          assert.equal(res.statusCode, 303, res.body);
+        }
+      } finally {
+        await second.close({ drop: false });
+        await first.close();
+      }
     });
 
     test('CSRF is checked before the password: a forged submit records no login attempt', async () => {

@@ -111,9 +111,16 @@ for (const kind of storeKinds()) {
       const clientAuth = oauth.ClientSecretPost(s.clientSecret);
       const state = oauth.generateRandomState();
       const url = new URL(as.authorization_endpoint!);
-      url.search = new URLSearchParams({ client_id: s.clientId, response_type: 'code', state }).toString();
+      const verifier = oauth.generateRandomCodeVerifier();
+      url.search = new URLSearchParams({
+        client_id: s.clientId,
+        response_type: 'code',
+        state,
+        code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+      }).toString();
       const params = oauth.validateAuthResponse(as, client, await signIn(url), state);
-      const exchange = () => oauth.authorizationCodeGrantRequest(as, client, clientAuth, params, REDIRECT_URI, oauth.nopkce, INSECURE);
+      const exchange = () => oauth.authorizationCodeGrantRequest(as, client, clientAuth, params, REDIRECT_URI, verifier, INSECURE);
       await oauth.processAuthorizationCodeResponse(as, client, await exchange());
       await assert.rejects(oauth.processAuthorizationCodeResponse(as, client, await exchange()), (error: unknown) => {
         assert.ok(error instanceof oauth.ResponseBodyError);

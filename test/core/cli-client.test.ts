@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { hashSecret } from '../../src/crypto/secrets.ts';
-import { createHarness, freshDatabase, type Harness, passwordLogin, storeKinds } from '../support/harness.ts';
+import { exchangeCode, obtainCode, pkcePair, refresh } from '../code-flow/flow.ts';
+import { createHarness, freshDatabase, type Harness, introspect, passwordLogin, storeKinds } from '../support/harness.ts';
 import { assertFails, assertOAuthError, runBin, runCliInProcess, singleJson, uniqueEmail } from './support.ts';
 
 for (const kind of storeKinds()) {
@@ -134,13 +135,46 @@ for (const kind of storeKinds()) {
       assert.deepEqual(singleJson(await cli(['client', 'disable', '--client', s.clientId, '--json'])), {
         client_id: s.clientId,
         disabled: true,
+        ended_sessions: 0,
       });
       assertOAuthError(await passwordLogin(h, s), 400, 'invalid_client');
       assert.deepEqual(singleJson(await cli(['client', 'enable', '--client', s.clientId, '--json'])), {
         client_id: s.clientId,
         disabled: false,
+        ended_sessions: 0,
       });
       assert.equal((await passwordLogin(h, s)).statusCode, 200);
+    });
+
+    test("client disable ends the client's sessions: its access and refresh tokens introspect inactive at once, with events", async () => {
+      const s = await h.seed({ client: { refreshTokens: true } });
+      const other = await h.services.accounts.createUser({ email: uniqueEmail('second'), password: 'second-password-1' });
+      // A resource server (another client) introspects: the disabled client itself is refused.
+      const rs = await h.seed();
+      const pkce = pkcePair();
+      const code = await obtainCode(h, s, { code_challenge: pkce.challenge, code_challenge_method: 'S256' });
+      const codeTokens = (await exchangeCode(h, s, code, { code_verifier: pkce.verifier })).json();
+      const passwordToken = (await passwordLogin(h, { ...s, email: other.email, password: 'second-password-1' })).json().access_token;
+      const untouched = (await passwordLogin(h, rs)).json().access_token;
+      const tokens = [codeTokens.access_token, codeTokens.refresh_token, passwordToken];
+      for (const token of tokens) assert.equal((await introspect(h, rs, token)).json().active, true);
+
+      const result = await cli(['client', 'disable', '--client', s.clientId]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /2 sessions ended/);
+      for (const token of tokens) assert.deepEqual((await introspect(h, rs, token)).json(), { active: false });
+      assert.equal((await introspect(h, rs, untouched)).json().active, true, "another client's session lives on");
+
+      const events = (await h.store.events.list({ limit: 100_000 })).filter((e) => e.clientId === s.clientId);
+      assert.equal(events.filter((e) => e.type === 'client_disabled').length, 1);
+      const ended = events.filter((e) => e.type === 'session_ended' && e.reason === 'client_disabled');
+      assert.deepEqual(ended.map((e) => e.userId).sort(), [s.userId, other.id].sort(), 'one session_ended per session, naming its user');
+
+      // Enabling the client again does not bring the ended sessions back.
+      assert.equal(singleJson(await cli(['client', 'enable', '--client', s.clientId, '--json'])).ended_sessions, 0);
+      assertOAuthError(await refresh(h, s, codeTokens.refresh_token), 400, 'invalid_grant');
+      assert.equal((await introspect(h, rs, codeTokens.access_token)).json().active, false);
+      assert.ok((await h.store.events.list({ limit: 100_000 })).some((e) => e.type === 'client_enabled' && e.clientId === s.clientId));
     });
 
     test('events --json lists security events without secrets', async () => {

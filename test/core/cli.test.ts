@@ -197,10 +197,49 @@ for (const kind of storeKinds()) {
       const s = await h.seed();
       assert.deepEqual(
         singleJson(await cli(['user', 'set-password', '--email', s.email, '--password-stdin', '--json'], 'brand-new-password-7\n')),
-        { email: s.email },
+        { email: s.email, ended_sessions: 0 },
       );
       assertOAuthError(await passwordLogin(h, s), 400, 'invalid_grant');
       assert.equal((await passwordLogin(h, { ...s, password: 'brand-new-password-7' })).statusCode, 200);
+    });
+
+    test("user set-password ends the user's sessions: its tokens introspect inactive at once, with events", async () => {
+      const s = await h.seed();
+      const tokens = [];
+      for (let i = 0; i < 2; i++) tokens.push((await passwordLogin(h, s)).json().access_token as string);
+      for (const token of tokens) assert.equal((await introspect(h, s, token)).json().active, true);
+
+      const result = await cli(['user', 'set-password', '--email', s.email, '--password-stdin'], 'brand-new-password-8');
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /2 sessions ended/);
+      for (const token of tokens) assert.deepEqual((await introspect(h, s, token)).json(), { active: false });
+      assert.equal((await passwordLogin(h, { ...s, password: 'brand-new-password-8' })).statusCode, 200, 'the new password works');
+
+      const events = await h.store.events.list({ userId: s.userId });
+      const changed = events.filter((e) => e.type === 'password_changed');
+      assert.equal(changed.length, 1);
+      assert.equal(changed[0]!.reason, null);
+      assert.equal(events.filter((e) => e.type === 'session_ended' && e.reason === 'password_changed').length, 2);
+      assert.equal(JSON.stringify(events).includes('brand-new-password-8'), false, 'the password is in no event');
+    });
+
+    test('user set-password --keep-sessions changes the password and keeps the sessions', async () => {
+      const s = await h.seed();
+      const token = (await passwordLogin(h, s)).json().access_token as string;
+      assert.deepEqual(
+        singleJson(
+          await cli(['user', 'set-password', '--email', s.email, '--password-stdin', '--keep-sessions', '--json'], 'kept-password-9'),
+        ),
+        { email: s.email, ended_sessions: 0 },
+      );
+      assert.equal((await introspect(h, s, token)).json().active, true, 'the session lives on');
+      assertOAuthError(await passwordLogin(h, s), 400, 'invalid_grant');
+      const events = await h.store.events.list({ userId: s.userId });
+      assert.deepEqual(
+        events.filter((e) => e.type === 'password_changed').map((e) => e.reason),
+        ['sessions_kept'],
+      );
+      assert.equal(events.filter((e) => e.type === 'session_ended').length, 0);
     });
 
     test('user set-max-sessions sets and clears the limit', async () => {

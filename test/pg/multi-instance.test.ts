@@ -92,6 +92,43 @@ describe('two instances on one PostgreSQL database', { skip }, () => {
     assert.ok(results.filter((r) => r.status !== 200).every((r) => r.status === 400 && r.json.error === 'invalid_grant'));
   });
 
+  test('with a grace window, 50 parallel refreshes of one token split across A and B all get the same new tokens', async () => {
+    const graceful = await services.clients.createClient({
+      name: 'graceful',
+      redirectUrls: ['https://app.example/cb'],
+      refreshTokens: true,
+      refreshGrace: 60,
+    });
+    const user = await services.accounts.createUser({ email: 'grace@example.com', password: 'correct horse battery' });
+    const logins = new LoginIssuer({
+      store,
+      clock: systemClock,
+      lifetimes: new TokenLifetimes({ accessTokenTtl: 3600, refreshTokenTtl: 86400 }),
+    });
+    const issued = await logins.issue(
+      {
+        user: (await store.users.find(user.id))!,
+        client: (await store.clients.find(graceful.client_id))!,
+        grantType: 'authorization_code',
+        endOtherSessions: false,
+        redirectUrl: 'https://app.example/cb',
+        issueRefreshToken: true,
+      },
+      {},
+    );
+    const form = { grant_type: 'refresh_token', ...graceful, refresh_token: issued.refreshToken! };
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => postForm(`${(i % 2 ? a : b).url}/oauth/token`, form)));
+    const statuses = results.map((r) => r.status);
+    assert.ok(
+      statuses.every((st) => st === 200),
+      `statuses: ${statuses.join(',')}`,
+    );
+    assert.equal(new Set(results.map((r) => r.json.access_token)).size, 1, 'one access token');
+    assert.equal(new Set(results.map((r) => r.json.refresh_token)).size, 1, 'one refresh token');
+    const introspected = await postForm(`${b.url}/oauth/introspect`, { ...graceful, token: String(results[0]!.json.refresh_token) });
+    assert.equal(introspected.json.active, true, 'the one branch is alive');
+  });
+
   test('parallel logins of a user limited to one session, split across A and B, give exactly one success', async () => {
     const user = await services.accounts.createUser({ email: 'limited@example.com', password: 'correct horse battery', maxSessions: 1 });
     const results = await Promise.all(

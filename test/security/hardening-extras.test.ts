@@ -34,7 +34,7 @@ for (const kind of storeKinds()) {
     });
 
     test('the login form submit is rate limited per IP (429, Retry-After)', async () => {
-      const s = await limited.seed();
+      const s = await limited.seed({ client: { allowNoPkce: true } });
       const page = await openLoginPage(limited, authorizeQuery(s));
       const body = new URLSearchParams({ ...page.fields, email: s.email, password: 'wrong-password-1' }).toString();
       const submit = () =>

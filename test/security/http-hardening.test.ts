@@ -126,7 +126,7 @@ for (const kind of storeKinds()) {
     });
 
     test('every HTML page carries CSP with frame-ancestors none, X-Frame-Options DENY, nosniff and no-store', async () => {
-      const s = await h.seed();
+      const s = await h.seed({ client: { allowNoPkce: true } });
       const pages: Array<[string, LightMyRequestResponse]> = [];
       const page = await openLoginPage(h, authorizeQuery(s));
       pages.push(['login page', page.res]);

@@ -225,7 +225,7 @@ for (const kind of storeKinds()) {
     });
 
     test('failed logins on the login page count toward the same lock, and the page says so with 429', async () => {
-      const s = await h.seed();
+      const s = await h.seed({ client: { allowNoPkce: true } });
       const ip = freshIp();
       const page = await openLoginPage(h, authorizeQuery(s));
       for (let i = 0; i < 3; i++) assertWrongPassword(await login(h, s, { password: WRONG }, ip));
@@ -245,7 +245,7 @@ for (const kind of storeKinds()) {
     });
 
     test('five failures on the login page lock the token endpoint too', async () => {
-      const s = await h.seed();
+      const s = await h.seed({ client: { allowNoPkce: true } });
       const ip = freshIp();
       const page = await openLoginPage(h, authorizeQuery(s));
       for (let i = 0; i < 5; i++) assert.equal((await submitLoginFrom(h, page, { email: s.email, password: WRONG }, ip)).statusCode, 400);

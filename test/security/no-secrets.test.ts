@@ -99,6 +99,7 @@ for (const kind of storeKinds()) {
       keep(verifier);
       const page = await openLoginPage(h, authorizeQuery(s, { code_challenge: challenge, code_challenge_method: 'S256' }));
       keep(page.cookie.split('=')[1]!);
+      keep((await h.store.serverSecrets.find('csrf_hmac_key'))!); // the key that MACs the CSRF tokens
       keep('Wr0ng-On-The-Login-Page!');
       assert.equal((await submitLogin(h, page, { email: s.email, password: 'Wr0ng-On-The-Login-Page!' })).statusCode, 400);
       const redirected = await submitLogin(h, page, { email: s.email, password: s.password });
@@ -111,7 +112,10 @@ for (const kind of storeKinds()) {
       const refreshed = await refresh(h, s, first.refresh_token);
       keep(refreshed.json().access_token, refreshed.json().refresh_token);
       await refresh(h, s, first.refresh_token); // refresh-token reuse
-      const second = await exchangeCode(h, s, await obtainCode(h, s, {}));
+      const again = pkcePair();
+      keep(again.verifier);
+      const secondCode = await obtainCode(h, s, { code_challenge: again.challenge, code_challenge_method: 'S256' });
+      const second = await exchangeCode(h, s, secondCode, { code_verifier: again.verifier });
       keep(second.json().access_token, second.json().refresh_token);
       await h.post(
         '/oauth/introspect',

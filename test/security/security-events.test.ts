@@ -8,7 +8,7 @@ import { ManualClock } from '../../src/clock.ts';
 import { IdpService } from '../../src/idps/idp-service.ts';
 import { runMaintenance } from '../../src/maintenance/maintenance.ts';
 import type { SecurityEvent } from '../../src/store/store.ts';
-import { exchangeCode, obtainCode, refresh } from '../code-flow/flow.ts';
+import { exchangeCode, obtainCode, pkcePair, refresh } from '../code-flow/flow.ts';
 import { runBin } from '../core/support.ts';
 import { createHarness, type Harness, type Seeded, storeKinds } from '../support/harness.ts';
 import { b64, DEFAULT_AUDIENCE, responseWithSignedAssertion, signedAssertion, testIdp } from '../support/test-idp.ts';
@@ -200,7 +200,9 @@ for (const kind of storeKinds()) {
 
     test('a reused refresh token records refresh_token_reused and session_ended with reason refresh_token_reuse', async () => {
       const s = await h.seed({ client: { refreshTokens: true } });
-      const issued = (await exchangeCode(h, s, await obtainCode(h, s))).json();
+      const { verifier, challenge } = pkcePair();
+      const pkceCode = await obtainCode(h, s, { code_challenge: challenge, code_challenge_method: 'S256' });
+      const issued = (await exchangeCode(h, s, pkceCode, { code_verifier: verifier })).json();
       const sid = await sessionOf(h, s, issued.access_token);
       assert.equal((await refresh(h, s, issued.refresh_token)).statusCode, 200);
       const id = requestId();
@@ -222,8 +224,9 @@ for (const kind of storeKinds()) {
 
     test('a reused authorization code records code_reused and session_ended with reason code_reuse', async () => {
       const s = await h.seed();
-      const code = await obtainCode(h, s);
-      const issued = await exchangeCode(h, s, code);
+      const { verifier, challenge } = pkcePair();
+      const code = await obtainCode(h, s, { code_challenge: challenge, code_challenge_method: 'S256' });
+      const issued = await exchangeCode(h, s, code, { code_verifier: verifier });
       assert.equal(issued.statusCode, 200);
       const sid = await sessionOf(h, s, issued.json().access_token);
       const id = requestId();

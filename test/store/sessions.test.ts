@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { hashSecret, newSecret } from '../../src/crypto/secrets.ts';
 import type { Client, Store, User } from '../../src/store/store.ts';
 import { storeKinds } from '../support/harness.ts';
-import { newUser as addUser, N, NOW, openContractStore, session } from './support.ts';
+import { newUser as addUser, client, N, NOW, openContractStore, session } from './support.ts';
 
 for (const kind of storeKinds()) {
   describe(`store sessions and tokens [${kind}]`, () => {
@@ -84,6 +84,46 @@ for (const kind of storeKinds()) {
       assert.deepEqual((await store.sessions.endAllOfUser(u.id, 'end_other_sessions', NOW)).sort(), [a.id, b.id].sort());
       assert.deepEqual(await store.sessions.endAllOfUser(u.id, 'end_other_sessions', NOW), []);
       assert.equal(await store.sessions.countActive(other.id, NOW), 1);
+    });
+
+    test("sessions.endAllOfClient ends exactly the client's active sessions, revokes their tokens, and returns them with their users", async () => {
+      const other = client();
+      const mine = client();
+      for (const x of [other, mine]) await store.clients.create(x);
+      const u = await newUser();
+      const v = await newUser();
+      const a = session(u.id, mine.id);
+      const b = session(v.id, mine.id);
+      const done = session(u.id, mine.id);
+      const theirs = session(u.id, other.id);
+      for (const s of [a, b, done, theirs]) await store.sessions.create(s);
+      await store.sessions.end(done.id, 'logout', NOW);
+      const tokens = [a, b, theirs].map((s) => ({
+        s,
+        access: hashSecret(newSecret('access_token')),
+        refresh: hashSecret(newSecret('refresh_token')),
+      }));
+      for (const t of tokens) {
+        await store.tokens.createAccess({ hash: t.access, sessionId: t.s.id, expiresAt: NOW + 60_000, createdAt: NOW });
+        await store.tokens.createRefresh({ hash: t.refresh, sessionId: t.s.id, expiresAt: NOW + 60_000, createdAt: NOW });
+      }
+      const ended = await store.sessions.endAllOfClient(mine.id, 'client_disabled', NOW + 1);
+      assert.deepEqual(
+        ended.sort((x, y) => x.id.localeCompare(y.id)),
+        [
+          { id: a.id, userId: u.id },
+          { id: b.id, userId: v.id },
+        ].sort((x, y) => x.id.localeCompare(y.id)),
+      );
+      assert.deepEqual(await store.sessions.endAllOfClient(mine.id, 'client_disabled', NOW + 2), []);
+      assert.equal((await store.sessions.find(a.id))?.endReason, 'client_disabled');
+      assert.equal((await store.sessions.find(done.id))?.endReason, 'logout', 'an ended session keeps its reason');
+      for (const t of tokens) {
+        const revoked = t.s.clientId === mine.id ? NOW + 1 : null;
+        assert.equal((await store.tokens.findAccess(t.access))?.revokedAt, revoked);
+        assert.equal((await store.tokens.findRefresh(t.refresh))?.revokedAt, revoked);
+      }
+      assert.equal((await store.sessions.find(theirs.id))?.endedAt, null, "another client's session lives on");
     });
 
     test('tokens are found with their session and user; an access token is revoked once', async () => {

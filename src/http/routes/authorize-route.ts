@@ -13,7 +13,7 @@ import { OAuthError } from '../../common/oauth-error.ts';
 import { RequestParams, rawQuery } from '../../common/request-params.ts';
 import type { Store } from '../../store/store.ts';
 import type { LoginThrottle } from '../../throttle/login-throttle.ts';
-import { CSRF_FIELD, csrfCookie, csrfMatches, newCsrfToken, readCsrfCookie } from '../csrf.ts';
+import { CSRF_FIELD, CsrfProtection } from '../csrf.ts';
 import { publicError } from '../render-error.ts';
 import { renderErrorPage } from '../views/error-page.ts';
 import { formActionSource, sendHtml } from '../views/html.ts';
@@ -68,8 +68,8 @@ function sendCheckFailure(
 }
 
 export function registerAuthorizeRoute(app: FastifyInstance, deps: AuthorizeRouteDeps): void {
-  // Behind an https issuer the CSRF cookie must never travel over plain http.
-  const secureCookie = deps.issuer.startsWith('https:');
+  // Behind an https issuer the CSRF cookie must never travel over plain http, nor be set by a sibling domain.
+  const csrf = new CsrfProtection({ secrets: deps.store.serverSecrets, clock: deps.clock, secure: deps.issuer.startsWith('https:') });
 
   const showLoginPage = (
     reply: FastifyReply,
@@ -84,7 +84,7 @@ export function registerAuthorizeRoute(app: FastifyInstance, deps: AuthorizeRout
       return value === undefined ? [] : [[name, value] as const];
     });
     const formAction = formActionSource(request.redirectUri);
-    reply.header('set-cookie', csrfCookie(csrfToken, secureCookie));
+    reply.header('set-cookie', csrf.setCookie(csrfToken));
     return sendHtml(
       reply,
       status,
@@ -106,8 +106,8 @@ export function registerAuthorizeRoute(app: FastifyInstance, deps: AuthorizeRout
     const check = await checkAuthorizeRequest(deps.store, params);
     if (check.kind !== 'ok') return sendCheckFailure(request, reply, check, 302, deps.issuer);
     request.audit.clientId = check.request.client.id;
-    // Reuse a token already set, so two open login tabs both keep working.
-    const csrfToken = readCsrfCookie(request.headers.cookie) ?? newCsrfToken();
+    // Reuse a token this server set, so two open login tabs both keep working.
+    const csrfToken = (await csrf.fromCookie(request.headers.cookie)) ?? (await csrf.newToken());
     return showLoginPage(reply, 200, check.request, params, csrfToken);
   });
 
@@ -121,11 +121,12 @@ export function registerAuthorizeRoute(app: FastifyInstance, deps: AuthorizeRout
     const client = authorize.client;
     request.audit.clientId = client.id;
 
-    const cookieToken = readCsrfCookie(request.headers.cookie);
-    if (!csrfMatches(cookieToken, params.get(CSRF_FIELD))) {
+    // A cookie this server did not make counts as no cookie.
+    const cookieToken = await csrf.fromCookie(request.headers.cookie);
+    if (!csrf.matches(cookieToken, params.get(CSRF_FIELD))) {
       // A forged submit, or a form older than its cookie: nothing is checked, the user starts over.
       request.audit.outcome = 'csrf_failed';
-      return showLoginPage(reply, 403, authorize, params, newCsrfToken(), { error: MESSAGES.staleForm });
+      return showLoginPage(reply, 403, authorize, params, await csrf.newToken(), { error: MESSAGES.staleForm });
     }
 
     const email = params.get('email');

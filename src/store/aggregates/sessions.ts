@@ -7,7 +7,9 @@ export type SessionEndReason =
   | 'admin'
   | 'refresh_token_reuse'
   | 'code_reuse'
-  | 'user_disabled';
+  | 'user_disabled'
+  | 'client_disabled'
+  | 'password_changed';
 
 export interface Session {
   id: string;
@@ -48,6 +50,12 @@ export interface TokenRecord {
   email: string;
 }
 
+/** A session just ended, and whose it was. */
+export interface EndedSession {
+  id: string;
+  userId: string;
+}
+
 export interface SessionStore {
   create(session: Session): Promise<void>;
   find(id: string): Promise<Session | undefined>;
@@ -61,6 +69,8 @@ export interface SessionStore {
   end(id: string, reason: SessionEndReason, now: number): Promise<boolean>;
   /** Ends every active session of a user; returns the ids ended. */
   endAllOfUser(userId: string, reason: SessionEndReason, now: number): Promise<string[]>;
+  /** Ends every active session of a client, revoking their tokens; returns the sessions ended. */
+  endAllOfClient(clientId: string, reason: SessionEndReason, now: number): Promise<EndedSession[]>;
   /**
    * Deletes at most `limit` sessions that ended or expired before `before`, with their tokens;
    * returns how many sessions were deleted (fewer than `limit`: nothing more to prune).
@@ -76,7 +86,8 @@ export interface TokenStore {
   findRefresh(hash: string): Promise<TokenRecord | undefined>;
   /**
    * The rotation compare-and-swap: marks the token rotated (keeping the encrypted `successor`)
-   * only if it is still current.
+   * only if it is still current. A successor replaces those of the family's earlier tokens, so a
+   * family holds at most one.
    */
   rotateRefresh(hash: string, now: number, successor: string | null): Promise<boolean>;
   revokeRefresh(hash: string, now: number): Promise<boolean>;

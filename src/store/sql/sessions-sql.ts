@@ -1,6 +1,9 @@
 import type { SqlExecutor } from '../sql-driver.ts';
-import type { Session, SessionEndReason, SessionStore } from '../store.ts';
+import type { EndedSession, Session, SessionEndReason, SessionStore } from '../store.ts';
 import { num, type Row, str, toSession } from './rows.ts';
+
+/** Session ids per token-revoking statement: well under every driver's parameter limit. */
+const REVOKE_BATCH = 500;
 
 export class SqlSessionStore implements SessionStore {
   private readonly db: SqlExecutor;
@@ -64,11 +67,31 @@ export class SqlSessionStore implements SessionStore {
       [now, reason, userId],
     );
     const ids = rows.map((r) => str(r.id!));
-    for (const id of ids) {
-      await this.db.run('UPDATE access_tokens SET revoked_at = ? WHERE session_id = ? AND revoked_at IS NULL', [now, id]);
-      await this.db.run('UPDATE refresh_tokens SET revoked_at = ? WHERE session_id = ? AND revoked_at IS NULL', [now, id]);
-    }
+    await this.revokeTokensOf(ids, now);
     return ids;
+  }
+
+  async endAllOfClient(clientId: string, reason: SessionEndReason, now: number): Promise<EndedSession[]> {
+    const rows = await this.db.all<Row>(
+      'UPDATE sessions SET ended_at = ?, end_reason = ? WHERE client_id = ? AND ended_at IS NULL RETURNING id, user_id',
+      [now, reason, clientId],
+    );
+    const ended = rows.map((r) => ({ id: str(r.id!), userId: str(r.user_id!) }));
+    await this.revokeTokensOf(
+      ended.map((e) => e.id),
+      now,
+    );
+    return ended;
+  }
+
+  /** Revokes the tokens of ended sessions, a bounded list of ids per statement (a client may hold many). */
+  private async revokeTokensOf(ids: readonly string[], now: number): Promise<void> {
+    for (let i = 0; i < ids.length; i += REVOKE_BATCH) {
+      const batch = ids.slice(i, i + REVOKE_BATCH);
+      const list = batch.map(() => '?').join(', ');
+      await this.db.run(`UPDATE access_tokens SET revoked_at = ? WHERE session_id IN (${list}) AND revoked_at IS NULL`, [now, ...batch]);
+      await this.db.run(`UPDATE refresh_tokens SET revoked_at = ? WHERE session_id IN (${list}) AND revoked_at IS NULL`, [now, ...batch]);
+    }
   }
 
   async prune(before: number, limit: number): Promise<number> {

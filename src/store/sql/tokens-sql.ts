@@ -71,6 +71,13 @@ export class SqlTokenStore implements TokenStore {
       'UPDATE refresh_tokens SET rotated_at = ?, successor = ? WHERE hash = ? AND rotated_at IS NULL AND revoked_at IS NULL',
       [now, successor, hash],
     );
+    if (changes > 0 && successor !== null) {
+      // Only the latest rotation can be retried: the family's earlier successors are forgotten.
+      await this.db.run(
+        'UPDATE refresh_tokens SET successor = NULL WHERE session_id = (SELECT session_id FROM refresh_tokens WHERE hash = ?) AND hash <> ? AND successor IS NOT NULL',
+        [hash, hash],
+      );
+    }
     return changes > 0;
   }
 
