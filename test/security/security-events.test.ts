@@ -351,6 +351,29 @@ for (const kind of storeKinds()) {
       }
     });
 
+    test('sei-auth events --limit N lists the newest N events, oldest first within them', async () => {
+      const s = await h.seed();
+      // Six failed logins a minute apart: six login_failed events of this user, at known times.
+      const times: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        clock.advance(60_000);
+        times.push(clock.now());
+        assert.equal((await login(h, s, { password: `wrong password ${i}` }, freshIp())).statusCode, 400);
+      }
+      const all = await h.store.events.list({ userId: s.userId, limit: 10_000 });
+      assert.ok(all.length >= 6, `${all.length} events`);
+      const result = await runBin(['events', '--user', s.email, '--limit', '3', '--json'], { env: { DATABASE_URL: h.databaseUrl } });
+      assert.equal(result.code, 0, result.stderr);
+      const { events } = JSON.parse(result.stdout) as { events: Array<{ id: string; at: string }> };
+      assert.deepEqual(
+        events.map((e) => e.id),
+        all.slice(-3).map((e) => e.id),
+        'the last three, in time order',
+      );
+      assert.equal(events.at(-1)?.at, new Date(times.at(-1)!).toISOString());
+      assert.ok(events[0]!.at >= new Date(times[3]!).toISOString(), 'nothing older than the fourth login');
+    });
+
     test('maintenance prunes security events older than EVENT_RETENTION_DAYS and keeps the newer ones', async () => {
       const s = await h.seed();
       const ip = freshIp();

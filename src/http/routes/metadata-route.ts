@@ -35,4 +35,9 @@ export function authorizationServerMetadata(deps: MetadataDeps): Record<string, 
 export function registerMetadataRoute(app: FastifyInstance, deps: MetadataDeps): void {
   const document = authorizationServerMetadata(deps);
   app.get('/.well-known/oauth-authorization-server', async () => document);
+  // RFC 8414 §3.1: for an issuer with a path, the well-known segment goes between the host and
+  // the path (https://host/.well-known/oauth-authorization-server/sei); clients such as Authlib
+  // look only there.
+  const path = new URL(deps.issuer).pathname.replace(/\/+$/, '');
+  if (path !== '') app.get(`/.well-known/oauth-authorization-server${path}`, async () => document);
 }

@@ -16,7 +16,10 @@ export interface SecurityEvent {
 export interface EventFilter {
   userId?: string;
   since?: number;
+  /** at most this many (default 1000) */
   limit?: number;
+  /** the newest `limit` events instead of the oldest (still listed oldest first) */
+  newest?: boolean;
 }
 
 export interface EventStore {

@@ -28,10 +28,13 @@ export class SqlEventStore implements EventStore {
       params.push(filter.since);
     }
     const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const rows = await this.db.all<Row>(`SELECT * FROM security_events ${clause} ORDER BY at, id LIMIT ?`, [
-      ...params,
-      filter.limit ?? 1000,
-    ]);
+    const limit = filter.limit ?? 1000;
+    if (filter.newest) {
+      // The last page: the newest rows, then back into time order.
+      const rows = await this.db.all<Row>(`SELECT * FROM security_events ${clause} ORDER BY at DESC, id DESC LIMIT ?`, [...params, limit]);
+      return rows.reverse().map(toEvent);
+    }
+    const rows = await this.db.all<Row>(`SELECT * FROM security_events ${clause} ORDER BY at, id LIMIT ?`, [...params, limit]);
     return rows.map(toEvent);
   }
 
