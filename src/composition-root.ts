@@ -17,6 +17,7 @@ import { IdpService } from './idps/idp-service.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import { LoginIssuer } from './sessions/login-issuer.ts';
 import { SessionService } from './sessions/session-service.ts';
+import type { AvailabilityObserver } from './store/availability.ts';
 import { observeEvents } from './store/observed-store.ts';
 import { openStore } from './store/open-store.ts';
 import type { Store } from './store/store.ts';
@@ -122,7 +123,10 @@ export interface OpenPlatform extends Platform {
  * before the store so that queries are timed from the first one.
  * @throws ConfigError naming the variable with a bad value
  */
-export async function openPlatform(env: Env, options: { clock?: Clock; metrics?: Metrics } = {}): Promise<OpenPlatform> {
+export async function openPlatform(
+  env: Env,
+  options: { clock?: Clock; metrics?: Metrics; onStoreAvailability?: AvailabilityObserver } = {},
+): Promise<OpenPlatform> {
   const config = loadConfig(env);
   const clock = options.clock ?? systemClock;
   const { metrics } = options;
@@ -132,6 +136,8 @@ export async function openPlatform(env: Env, options: { clock?: Clock; metrics?:
     sqliteSynchronous: config.sqliteSynchronous,
     poolSize: config.databasePoolSize,
     onQuery: metrics && ((operation, seconds, ok) => metrics.observeQuery(operation, seconds, ok)),
+    onAvailability: options.onStoreAvailability,
+    createFolder: config.databaseUrlIsDefault,
   });
   const platform = composePlatform({ store, clock, settings: settingsFromConfig(config), metrics });
   return { ...platform, config, close: () => store.close() };

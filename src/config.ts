@@ -9,6 +9,8 @@ export interface Config {
   port: number;
   host: string;
   databaseUrl: string;
+  /** DATABASE_URL was not set: the embedded default, whose folder is created on first start */
+  databaseUrlIsDefault: boolean;
   issuer: string;
   accessTokenTtl: number;
   refreshTokenTtl: number;
@@ -134,6 +136,7 @@ export function loadConfig(env: Env): Config {
     port,
     host,
     databaseUrl,
+    databaseUrlIsDefault: !env.DATABASE_URL?.trim(),
     issuer,
     accessTokenTtl,
     refreshTokenTtl,

@@ -6,6 +6,7 @@ import type { Services } from '../composition-root.ts';
 export interface IdpCommandDeps {
   withServices<T>(fn: (services: Services) => Promise<T>): Promise<T>;
   print(json: boolean, value: object, text: string): void;
+  sayIfNone(count: number, what: string): void;
 }
 
 function readPem(path: string): string {
@@ -121,6 +122,7 @@ export function registerIdpCommands(program: Command, deps: IdpCommandDeps): voi
     .action((opts: { json?: boolean }) =>
       deps.withServices(async (services) => {
         const idps = await services.idps.list();
+        deps.sayIfNone(idps.length, 'identity providers');
         deps.print(
           !!opts.json,
           { idps },

@@ -4,6 +4,7 @@ import { AdminError } from '../common/admin-error.ts';
 import { openPlatform, type Services } from '../composition-root.ts';
 import { ConfigError, type Env } from '../config.ts';
 import { SchemaTooNewError } from '../store/migrations.ts';
+import { describeDatabaseUrl, StoreOpenError } from '../store/open-store.ts';
 import type { Session } from '../store/store.ts';
 import { VERSION } from '../version.ts';
 import { registerIdpCommands } from './idp-commands.ts';
@@ -60,14 +61,22 @@ function sessionView(s: Session) {
  * composition root, configured from the environment exactly as the server is.
  */
 export function buildCli(io: Io): Command {
+  /** Which database the last command opened, as the start-up line names it (never credentials). */
+  let opened = '';
   const withServices = async <T>(fn: (services: Services) => Promise<T>): Promise<T> => {
     const platform = await openPlatform(io.env);
+    opened = describeDatabaseUrl(platform.config.databaseUrl);
     try {
       return await fn(platform.services);
     } finally {
       await platform.close();
     }
   };
+  /** An empty listing says on stderr which database it read, so a wrong DATABASE_URL shows at once. */
+  const sayIfNone = (count: number, what: string) => {
+    if (count === 0) io.err(`sei-auth: no ${what} in ${opened} (DATABASE_URL)`);
+  };
+
   /** One JSON object with --json, readable text otherwise. */
   const print = (json: boolean, value: object, text: string) => io.out(json ? JSON.stringify(value) : text);
 
@@ -220,6 +229,7 @@ export function buildCli(io: Io): Command {
           disabled: u.disabled,
           has_password: u.passwordHash !== null,
         }));
+        sayIfNone(users.length, opts.org ? `users in organization ${opts.org}` : 'users');
         print(
           !!opts.json,
           { users },
@@ -407,6 +417,7 @@ export function buildCli(io: Io): Command {
           require_pkce: c.requirePkce,
           disabled: c.disabled,
         }));
+        sayIfNone(clients.length, 'clients');
         print(
           !!opts.json,
           { clients },
@@ -448,7 +459,7 @@ export function buildCli(io: Io): Command {
       );
   }
 
-  registerIdpCommands(program, { withServices, print });
+  registerIdpCommands(program, { withServices, print, sayIfNone });
 
   program
     .command('events')
@@ -470,6 +481,7 @@ export function buildCli(io: Io): Command {
           ...e,
           at: new Date(e.at).toISOString(),
         }));
+        sayIfNone(events.length, 'events');
         print(
           !!opts.json,
           { events },
@@ -495,7 +507,12 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       // Help and --version exit 0; usage errors were already printed by commander.
       return e.exitCode ?? 2;
     }
-    if (error instanceof AdminError || error instanceof ConfigError || error instanceof SchemaTooNewError) {
+    if (
+      error instanceof AdminError ||
+      error instanceof ConfigError ||
+      error instanceof SchemaTooNewError ||
+      error instanceof StoreOpenError
+    ) {
       io.err(`sei-auth: ${error.message}`);
       return 1;
     }

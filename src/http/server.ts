@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import { type OpenPlatform, openPlatform } from '../composition-root.ts';
-import type { Config, Env } from '../config.ts';
+import { type Config, type Env, loadConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { runMaintenance } from '../maintenance/maintenance.ts';
 import { createMetrics } from '../metrics/metrics.ts';
@@ -29,9 +29,21 @@ export interface StartOptions {
 /** Starts the server from environment variables (the `serve` command and tests). */
 export async function startServer(env: Env, options: StartOptions = {}): Promise<RunningServer> {
   const metrics = createMetrics({ version: VERSION });
-  const platform: OpenPlatform = await openPlatform(env, { clock: options.clock, metrics });
+  // The logger exists before the store, so that an outage from the first query on is reported.
+  const logger = options.logger ?? createLogger(loadConfig(env).logLevel);
+  const platform: OpenPlatform = await openPlatform(env, {
+    clock: options.clock,
+    metrics,
+    onStoreAvailability: (change) => {
+      if (!change.available) logger.warn({ store: 'unavailable', cause: change.cause }, `store unavailable: ${change.cause}`);
+      else
+        logger.info(
+          { store: 'available', down_ms: change.downForMs },
+          `store available again after ${Math.round(change.downForMs / 1000)} s`,
+        );
+    },
+  });
   const { config, clock, store, services } = platform;
-  const logger = options.logger ?? createLogger(config.logLevel);
   const app = buildApp({
     platform,
     logger,

@@ -1,4 +1,6 @@
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { type AvailabilityObserver, watchAvailability } from './availability.ts';
 import type { SqlDriver } from './sql-driver.ts';
 import { SqlStore } from './sql-store.ts';
 import { SqliteDriver } from './sqlite-driver.ts';
@@ -12,6 +14,13 @@ export interface OpenStoreOptions {
   poolSize?: number;
   /** Told the duration of every statement and transaction (the store-latency metric). */
   onQuery?: QueryObserver;
+  /** Told once when the database stops answering, and once when it answers again (PostgreSQL). */
+  onAvailability?: AvailabilityObserver;
+  /**
+   * Create a missing folder for a SQLite file: only for the default DATABASE_URL, so that a
+   * mistyped path is an error rather than a new, empty database somewhere else.
+   */
+  createFolder?: boolean;
 }
 
 /** The one place that turns DATABASE_URL into a store: `sqlite:<path>` or `postgres://…`. */
@@ -21,15 +30,31 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length);
     const file = path === ':memory:' ? path : resolve(path);
+    if (file !== ':memory:' && !existsSync(dirname(file))) {
+      if (!options.createFolder) {
+        throw new StoreOpenError(`DATABASE_URL: the folder ${dirname(file)} does not exist; create it, or correct the path`);
+      }
+      mkdirSync(dirname(file), { recursive: true });
+    }
     return retryWhileBusy(() =>
       SqlStore.open(timed(new SqliteDriver(file, { synchronous: options.sqliteSynchronous ?? 'FULL' })), options.now),
     );
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     const { PostgresDriver } = await import('./postgres-driver.ts');
-    return SqlStore.open(timed(new PostgresDriver(url, { poolSize: options.poolSize })), options.now);
+    const driver = new PostgresDriver(url, { poolSize: options.poolSize });
+    const watched = options.onAvailability ? watchAvailability(driver, options.onAvailability) : driver;
+    return SqlStore.open(timed(watched), options.now);
   }
   throw new Error('DATABASE_URL must start with sqlite: or postgres://');
+}
+
+/** The store cannot be opened as configured; the message says why, for the operator. */
+export class StoreOpenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreOpenError';
+  }
 }
 
 const OPEN_RETRY_MS = 5000;

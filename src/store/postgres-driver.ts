@@ -30,8 +30,28 @@ function isUnavailable(error: unknown): boolean {
   return /timeout|Connection terminated|connection error|Client has encountered a connection error|not queryable/i.test(message);
 }
 
-function translate(error: unknown): unknown {
-  return isUnavailable(error) ? new StoreUnavailableError('the database is unavailable', { cause: error }) : error;
+/** host:port of a PostgreSQL URL, never its credentials: what an operator needs to find the database. */
+export function postgresHost(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || '5432'}`;
+  } catch {
+    return 'an unparsable address';
+  }
+}
+
+/** The cause's error code (ECONNREFUSED, 57P01 …) or, failing that, a short kind of failure. */
+function failureCode(error: unknown): string {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  if (typeof e?.code === 'string' && e.code !== '') return e.code;
+  const message = typeof e?.message === 'string' ? e.message : '';
+  return /timeout/i.test(message) ? 'timeout' : 'connection lost';
+}
+
+function translate(error: unknown, host: string): unknown {
+  if (!isUnavailable(error)) return error;
+  // The message names the host and the code, never the URL's user or password; clients never see it.
+  return new StoreUnavailableError(`PostgreSQL at ${host} is unavailable (${failureCode(error)})`, { cause: error });
 }
 
 /** `?` placeholders become `$1, $2 …` (the store never puts a literal ? in its SQL). */
@@ -40,7 +60,7 @@ function numbered(sql: string): string {
   return sql.replace(/\?/g, () => `$${++n}`);
 }
 
-function executor(client: pg.Pool | pg.PoolClient, cache: Map<string, string>): SqlExecutor {
+function executor(client: pg.Pool | pg.PoolClient, cache: Map<string, string>, host: string): SqlExecutor {
   const text = (sql: string): string => {
     let converted = cache.get(sql);
     if (converted === undefined) {
@@ -53,7 +73,7 @@ function executor(client: pg.Pool | pg.PoolClient, cache: Map<string, string>): 
     try {
       return await client.query(text(sql), params as SqlValue[]);
     } catch (error) {
-      throw translate(error);
+      throw translate(error, host);
     }
   };
   return {
@@ -74,8 +94,11 @@ export class PostgresDriver implements SqlDriver {
   private readonly cache = new Map<string, string>();
   private readonly direct: SqlExecutor;
   private readonly maxRetries: number;
+  /** host:port, for error messages */
+  readonly host: string;
 
   constructor(url: string, options: PostgresOptions = {}) {
+    this.host = postgresHost(url);
     this.pool = new pg.Pool({
       connectionString: url,
       max: options.poolSize ?? 10,
@@ -86,7 +109,7 @@ export class PostgresDriver implements SqlDriver {
     });
     // An idle client losing its connection must not crash the process; the next query reconnects.
     this.pool.on('error', () => {});
-    this.direct = executor(this.pool, this.cache);
+    this.direct = executor(this.pool, this.cache, this.host);
     this.maxRetries = options.maxRetries ?? 5;
   }
 
@@ -106,12 +129,12 @@ export class PostgresDriver implements SqlDriver {
       try {
         client = await this.pool.connect();
       } catch (error) {
-        throw translate(error);
+        throw translate(error, this.host);
       }
       let broken = false;
       try {
         await client.query('BEGIN');
-        const result = await fn(executor(client, this.cache));
+        const result = await fn(executor(client, this.cache, this.host));
         await client.query('COMMIT');
         return result;
       } catch (error) {
@@ -123,7 +146,7 @@ export class PostgresDriver implements SqlDriver {
         const code = (error as { code?: string } | null)?.code;
         const cause = (error as { cause?: { code?: string } } | null)?.cause?.code;
         if ((RETRYABLE.has(code ?? '') || RETRYABLE.has(cause ?? '')) && attempt < this.maxRetries) continue;
-        throw translate(error);
+        throw translate(error, this.host);
       } finally {
         client.release(broken);
       }
