@@ -31,14 +31,19 @@ export interface Config {
     baseLockMs: number;
     maxLockMs: number;
   };
-  /** Requests per second on the OAuth endpoints, per instance; 0 turns a limit off. */
+  /**
+   * Requests per second on the OAuth endpoints, per instance; 0 turns a limit off. perIp counts
+   * requests that did not authenticate a client; perClient those of an authenticated client.
+   */
   rateLimits: { perIp: number; perClient: number };
   /** Days security events are kept (EVENT_RETENTION_DAYS, default 90). */
   eventRetentionDays: number;
   /** fastify trustProxy: false, true, a hop count, or comma-separated addresses/CIDRs (TRUST_PROXY). */
   trustProxy: boolean | number | string;
-  /** Bearer token GET /metrics requires (METRICS_TOKEN); undefined leaves /metrics open. */
+  /** Bearer token GET /metrics on the main port requires (METRICS_TOKEN); unset, it answers 401 there. */
   metricsToken: string | undefined;
+  /** A second listener on 127.0.0.1 serving only GET /metrics, without a token (METRICS_PORT); unset: none. */
+  metricsPort: number | undefined;
   /** Seconds in-flight requests get to finish on SIGTERM/SIGINT (SHUTDOWN_TIMEOUT, default 10). */
   shutdownTimeout: number;
 }
@@ -128,10 +133,14 @@ export function loadConfig(env: Env): Config {
   if (throttle.maxLockMs < throttle.baseLockMs) throw new ConfigError('LOGIN_MAX_LOCK_SECONDS', 'must be at least LOGIN_LOCK_SECONDS');
   const rateLimits = {
     perIp: integer(env, 'RATE_LIMIT_PER_IP', 200, 0, 1_000_000),
-    perClient: integer(env, 'RATE_LIMIT_PER_CLIENT', 1000, 0, 1_000_000),
+    // From a measurement: several times what one client can get from one instance (docs/security.md, item 5).
+    perClient: integer(env, 'RATE_LIMIT_PER_CLIENT', 100_000, 0, 1_000_000),
   };
   const eventRetentionDays = integer(env, 'EVENT_RETENTION_DAYS', 90, 1, 36_500);
   const trustProxy = parseTrustProxy(env.TRUST_PROXY?.trim() ?? '');
+  const metricsPort = env.METRICS_PORT?.trim() ? integer(env, 'METRICS_PORT', 0, 1, 65535) : undefined;
+  // Both on 127.0.0.1 by default: the second listener would fail with EADDRINUSE after the first.
+  if (metricsPort !== undefined && metricsPort === port) throw new ConfigError('METRICS_PORT', `must differ from PORT (${port})`);
   return {
     port,
     host,
@@ -150,6 +159,7 @@ export function loadConfig(env: Env): Config {
     eventRetentionDays,
     trustProxy,
     metricsToken: parseMetricsToken(env.METRICS_TOKEN),
+    metricsPort,
     shutdownTimeout: integer(env, 'SHUTDOWN_TIMEOUT', 10, 0, 3600),
   };
 }

@@ -101,7 +101,11 @@ export function buildCli(io: Io): Command {
     .option('--access-token-ttl <seconds>', 'ACCESS_TOKEN_TTL')
     .option('--refresh-token-ttl <seconds>', 'REFRESH_TOKEN_TTL')
     .option('--log-level <level>', 'LOG_LEVEL')
-    .addHelpText('after', '\nExample:\n  PORT=9000 DATABASE_URL=sqlite:./data/auth.db sei-auth serve')
+    .option('--metrics-port <port>', 'METRICS_PORT: serve GET /metrics on 127.0.0.1:<port> only, without a token')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  PORT=9000 DATABASE_URL=sqlite:./data/auth.db sei-auth serve\n  sei-auth serve --metrics-port 9464   # metrics at http://127.0.0.1:9464/metrics',
+    )
     .action(async (opts: Record<string, string | undefined>) => {
       const env: Record<string, string | undefined> = { ...io.env };
       const flags: Record<string, string> = {
@@ -112,6 +116,7 @@ export function buildCli(io: Io): Command {
         accessTokenTtl: 'ACCESS_TOKEN_TTL',
         refreshTokenTtl: 'REFRESH_TOKEN_TTL',
         logLevel: 'LOG_LEVEL',
+        metricsPort: 'METRICS_PORT',
       };
       for (const [flag, variable] of Object.entries(flags)) if (opts[flag] !== undefined) env[variable] = opts[flag];
       if (!io.serve) throw new AdminError('serve runs only from the sei-auth command');

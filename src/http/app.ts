@@ -14,7 +14,7 @@ import { registerAuthorizeRoute } from './routes/authorize-route.ts';
 import { registerHealthRoutes } from './routes/health-routes.ts';
 import { registerIntrospectionRoute } from './routes/introspection-route.ts';
 import { registerMetadataRoute } from './routes/metadata-route.ts';
-import { registerMetricsRoute } from './routes/metrics-route.ts';
+import { installHttpMetrics, registerMetricsRoute } from './routes/metrics-route.ts';
 import { registerOpenApiRoute } from './routes/openapi-route.ts';
 import { registerRevocationRoute } from './routes/revocation-route.ts';
 import { registerTokenRoute } from './routes/token-route.ts';
@@ -23,12 +23,14 @@ export interface AppDeps {
   /** services, grants and settings, built once by the composition root (with metrics) */
   platform: Platform;
   logger: Logger;
-  /** Requests per second per IP and per client on the OAuth endpoints (defaults 200 and 1000). */
+  /** Rate limits of the OAuth endpoints (rate-limiter.ts; DEFAULT_RATE_LIMITS when absent). */
   rateLimits?: RateLimitSettings;
   /** Trust X-Forwarded-For from this proxy setting (fastify's trustProxy); off by default. */
   trustProxy?: boolean | number | string;
-  /** Bearer token GET /metrics requires (METRICS_TOKEN); open when absent. */
+  /** Bearer token GET /metrics requires (METRICS_TOKEN); without it /metrics answers 401 here. */
   metricsToken?: string;
+  /** Whether a METRICS_PORT listener serves the metrics (only changes what the 401 says). */
+  metricsPort?: boolean;
 }
 
 /** A body over 256 KiB is refused with 413 before it is read further. */
@@ -62,7 +64,14 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   installRequestLog(app);
   closeConnectionsWhenDraining(app);
-  registerMetricsRoute(app, { metrics, store, clock, token: deps.metricsToken });
+  installHttpMetrics(app, { metrics, store, clock });
+  registerMetricsRoute(app, {
+    metrics,
+    access:
+      deps.metricsToken !== undefined
+        ? { kind: 'token', token: deps.metricsToken }
+        : { kind: 'closed', metricsPort: deps.metricsPort ?? false },
+  });
 
   // Only form bodies exist here. JSON, multipart and the rest are refused (415) rather than parsed.
   app.removeAllContentTypeParsers();
@@ -89,12 +98,13 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     renderError(error, request, reply);
   });
 
-  installRateLimits(app, new RateLimits(deps.rateLimits ?? DEFAULT_RATE_LIMITS, clock));
+  const rateLimits = new RateLimits(deps.rateLimits ?? DEFAULT_RATE_LIMITS, clock);
+  installRateLimits(app, rateLimits);
 
-  registerTokenRoute(app, { store, grants: platform.grants, logins: services.logins });
+  registerTokenRoute(app, { store, grants: platform.grants, logins: services.logins, rateLimits });
   registerAuthorizeRoute(app, { store, clock, issuer, throttle: services.throttle });
-  registerIntrospectionRoute(app, { store, clock, issuer });
-  registerRevocationRoute(app, { store, revocation: services.revocation });
+  registerIntrospectionRoute(app, { store, clock, issuer, rateLimits });
+  registerRevocationRoute(app, { store, revocation: services.revocation, rateLimits });
   registerMetadataRoute(app, { issuer, grantTypes: [...platform.grants.keys()], authorizationEndpoint: true });
   registerHealthRoutes(app, { store });
   registerOpenApiRoute(app, { issuer, version: VERSION });

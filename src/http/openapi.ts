@@ -288,12 +288,17 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
           tags: ['operations'],
           operationId: 'metrics',
           summary: 'Prometheus metrics (text exposition format 0.0.4).',
-          description: 'Open unless METRICS_TOKEN is set; then a bearer token is required.',
-          security: [{ metricsBearer: [] }, {}],
+          description:
+            'Needs the METRICS_TOKEN bearer token; without METRICS_TOKEN set on the server it always answers 401. ' +
+            'METRICS_PORT serves the same text without a token on 127.0.0.1 only.',
+          security: [{ metricsBearer: [] }],
           responses: {
             '200': { description: 'The metrics.', content: { 'text/plain': { schema: { type: 'string' } } } },
             '401': {
-              ...json(ref('OAuthError'), 'METRICS_TOKEN is set and the request did not carry it.'),
+              ...json(
+                ref('OAuthError'),
+                'No valid METRICS_TOKEN bearer token, or METRICS_TOKEN is not set (the body says how to enable metrics).',
+              ),
               headers: { 'WWW-Authenticate': { schema: { type: 'string' }, description: 'Bearer realm="metrics"' } },
             },
           },

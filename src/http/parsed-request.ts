@@ -2,12 +2,14 @@ import type { FastifyRequest } from 'fastify';
 import { authenticateClient, presentedCredentials } from '../clients/client-auth.ts';
 import { RequestParams, rawQuery } from '../common/request-params.ts';
 import type { Client, Store } from '../store/store.ts';
+import { addressBucket } from '../throttle/login-throttle.ts';
+import type { RateLimits } from './rate-limiter.ts';
 
 const parsed = new WeakMap<FastifyRequest, RequestParams>();
 
 /**
  * Parameters of a POST from both places (seed: "either be in the query string or
- * x-www-urlencoded-form"), parsed once per request (the rate limiter reads client_id early).
+ * x-www-urlencoded-form"), parsed once per request (the rate limiter may read client_id early).
  */
 export function requestParams(request: FastifyRequest): RequestParams {
   let params = parsed.get(request);
@@ -18,10 +20,19 @@ export function requestParams(request: FastifyRequest): RequestParams {
   return params;
 }
 
-/** The request's parameters and its authenticated client (the token, introspection and revocation endpoints). */
-export async function authenticatedRequest(request: FastifyRequest, store: Store): Promise<{ params: RequestParams; client: Client }> {
+/**
+ * The request's parameters and its authenticated client (the token, introspection and revocation
+ * endpoints). Only here does a request spend its client's rate-limit budget: a request that
+ * merely claims a client id, with a wrong secret, never does (it counts against its address).
+ */
+export async function authenticatedRequest(
+  request: FastifyRequest,
+  store: Store,
+  limits: RateLimits,
+): Promise<{ params: RequestParams; client: Client }> {
   const params = requestParams(request);
   const client = await authenticateClient(store, presentedCredentials(params, request.headers.authorization));
   request.audit.clientId = client.id;
+  limits.clientAuthenticated(() => addressBucket(request.ip), client.id);
   return { params, client };
 }

@@ -1,16 +1,17 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { addressBucket } from '../throttle/login-throttle.ts';
 import { requestParams } from './parsed-request.ts';
 import type { RateLimits } from './rate-limiter.ts';
 
+/** The client-authenticated endpoints. */
 const LIMITED = new Set(['/oauth/token', '/oauth/introspect', '/oauth/revoke']);
-/** The login form's submit is limited per IP too (it runs a password check); it has no client secret. */
-const LIMITED_BY_IP = new Set([...LIMITED, '/oauth/authorize']);
+/** The login form's submit runs a password check and has no client secret: per IP, on arrival. */
+const LOGIN_FORM = '/oauth/authorize';
 
 /**
  * The client id a request claims (HTTP Basic or client_id), before it is authenticated. The Basic
- * user-id is form-decoded as client authentication does (RFC 6749 Appendix B), so that one client
- * cannot spread its requests over many buckets by spelling its id in different encodings.
+ * user-id is form-decoded as client authentication does (RFC 6749 Appendix B), so that the id
+ * compared with the clients known at an address is the one authentication will look up.
  */
 function claimedClientId(authorization: string | undefined, fallback: () => string | undefined): string | undefined {
   if (authorization && /^Basic /i.test(authorization)) {
@@ -21,42 +22,68 @@ function claimedClientId(authorization: string | undefined, fallback: () => stri
     try {
       return decodeURIComponent(raw.replace(/\+/g, ' '));
     } catch {
-      return raw; // malformed: client authentication refuses it; it still counts under this key
+      return raw; // malformed: client authentication refuses it
     }
   }
   return fallback();
 }
 
+/** Requests from an address over its budget that only a client known at that address may make. */
+const knownClientsOnly = new WeakSet<FastifyRequest>();
+
 /**
- * Rate limits on the OAuth endpoints: per client IP as soon as the request arrives (before the
- * body is read), and per claimed client id once the body is parsed (before any database work
- * or hashing). Both answer 429 with Retry-After.
+ * The per-IP rate limit of the OAuth endpoints: a budget of requests that did not authenticate a
+ * client (failed or missing client authentication, or refused before it), checked as soon as a
+ * request arrives (before the body is read) and charged when its response is sent. An address
+ * over it gets 429 before its secret is checked, so guessing stays bounded. (The per-client limit
+ * is charged in authenticatedRequest, parsed-request.ts, once the secret matched.)
  */
 export function installRateLimits(app: FastifyInstance, limits: RateLimits): void {
-  // A limit set to 0 registers no hook at all, and the hooks are synchronous: each hook pass
+  // RATE_LIMIT_PER_IP=0 registers no hook at all, and the hooks are synchronous: each hook pass
   // and each promise costs every request (docs/benchmarks.md).
-  if (limits.perIpEnabled) {
-    app.addHook('onRequest', (request, _reply, done) => {
-      try {
+  if (!limits.perIpEnabled) return;
+  app.addHook('onRequest', (request, _reply, done) => {
+    try {
+      if (request.method === 'POST') {
+        const route = request.routeOptions.url ?? '';
         // IPv6 clients are counted by their /64, like the login throttle's per-IP counters.
-        if (request.method === 'POST' && LIMITED_BY_IP.has(request.routeOptions.url ?? '')) limits.checkIp(addressBucket(request.ip));
-      } catch (error) {
-        return done(error as Error);
-      }
-      done();
-    });
-  }
-  if (limits.perClientEnabled) {
-    app.addHook('preHandler', (request, _reply, done) => {
-      try {
-        if (request.method === 'POST' && LIMITED.has(request.routeOptions.url ?? '')) {
-          const clientId = claimedClientId(request.headers.authorization, () => requestParams(request).get('client_id'));
-          if (clientId !== undefined) limits.checkClient(clientId);
+        if (LIMITED.has(route)) {
+          if (!limits.admitAddress(addressBucket(request.ip))) knownClientsOnly.add(request);
+        } else if (route === LOGIN_FORM) {
+          limits.takeAddress(addressBucket(request.ip));
         }
-      } catch (error) {
-        return done(error as Error);
       }
-      done();
-    });
-  }
+    } catch (error) {
+      return done(error as Error);
+    }
+    done();
+  });
+  app.addHook('preHandler', (request, _reply, done) => {
+    try {
+      if (knownClientsOnly.has(request)) {
+        const clientId = claimedClientId(request.headers.authorization, () => requestParams(request).get('client_id'));
+        limits.admitKnownClient(addressBucket(request.ip), clientId);
+      }
+    } catch (error) {
+      return done(error as Error);
+    }
+    done();
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    // No client authenticated (authenticatedRequest sets audit.clientId only once the secret
+    // matched): a failed or missing client authentication, or a request refused before it (bad
+    // media type, unknown grant type…). Not counted: this limit's own 429s (they cost nothing;
+    // every other 429 here comes after authentication) and 5xx answers (the server's failure).
+    const status = reply.statusCode;
+    if (
+      request.method === 'POST' &&
+      request.audit?.clientId === undefined &&
+      status < 500 &&
+      status !== 429 &&
+      LIMITED.has(request.routeOptions.url ?? '')
+    ) {
+      limits.chargeAddress(addressBucket(request.ip));
+    }
+    done();
+  });
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import { type OpenPlatform, openPlatform } from '../composition-root.ts';
-import { type Config, type Env, loadConfig } from '../config.ts';
+import { type Config, ConfigError, type Env, loadConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { runMaintenance } from '../maintenance/maintenance.ts';
 import { createMetrics } from '../metrics/metrics.ts';
@@ -10,12 +10,15 @@ import { describeDatabaseUrl } from '../store/open-store.ts';
 import type { Store } from '../store/store.ts';
 import { VERSION } from '../version.ts';
 import { buildApp } from './app.ts';
+import { buildMetricsApp } from './metrics-app.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
   store: Store;
   config: Config;
   url: string;
+  /** The METRICS_PORT listener's /metrics URL (always on 127.0.0.1); undefined without METRICS_PORT. */
+  metricsUrl: string | undefined;
   /** Stops accepting, lets in-flight requests finish (bounded), then closes the store. */
   close(): Promise<void>;
 }
@@ -50,23 +53,42 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
     rateLimits: config.rateLimits,
     trustProxy: config.trustProxy,
     metricsToken: config.metricsToken,
+    metricsPort: config.metricsPort !== undefined,
   });
+  const metricsApp = config.metricsPort !== undefined ? buildMetricsApp({ metrics, logger }) : undefined;
   // Fastify would log its own "Server listening at" line(s) (one per address for `localhost`);
   // the one start-up line below says that and more, so fastify's are held back.
   const level = app.log.level;
-  if (logger.isLevelEnabled('info')) app.log.level = 'warn';
+  const metricsLevel = metricsApp?.log.level;
+  if (logger.isLevelEnabled('info')) {
+    app.log.level = 'warn';
+    if (metricsApp) metricsApp.log.level = 'warn';
+  }
+  const restoreLevels = () => {
+    app.log.level = level;
+    if (metricsApp && metricsLevel) metricsApp.log.level = metricsLevel;
+  };
   try {
     await app.listen({ port: config.port, host: config.host });
+    // Loopback only, whatever HOST is: without a token, only this host may scrape.
+    await metricsApp?.listen({ port: config.metricsPort, host: '127.0.0.1' }).catch((error: NodeJS.ErrnoException) => {
+      throw new ConfigError('METRICS_PORT', `cannot listen on 127.0.0.1:${config.metricsPort} (${error.code ?? error.message})`);
+    });
   } catch (error) {
-    app.log.level = level;
+    restoreLevels();
+    await metricsApp?.close();
     await app.close();
     await store.close();
     throw error;
   }
-  app.log.level = level;
+  restoreLevels();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const metricsUrl = metricsApp ? `http://127.0.0.1:${config.metricsPort}/metrics` : undefined;
+  // Where the metrics are, so an operator who sees 401 on /metrics knows why.
+  const metricsWhere =
+    metricsUrl ?? (config.metricsToken !== undefined ? `${url}/metrics with METRICS_TOKEN` : 'off (set METRICS_TOKEN or METRICS_PORT)');
   logger.info(
     {
       version: VERSION,
@@ -75,9 +97,10 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
       issuer: config.issuer,
       access_token_ttl: config.accessTokenTtl,
       refresh_token_ttl: config.refreshTokenTtl,
+      metrics: metricsWhere,
     },
     `sei-auth ${VERSION} listening on ${url}, store ${describeDatabaseUrl(config.databaseUrl)}, issuer ${config.issuer}, ` +
-      `access TTL ${config.accessTokenTtl}s, refresh TTL ${config.refreshTokenTtl}s`,
+      `access TTL ${config.accessTokenTtl}s, refresh TTL ${config.refreshTokenTtl}s, metrics ${metricsWhere}`,
   );
   if ((await store.clients.list()).length === 0) {
     logger.info(
@@ -131,8 +154,10 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
         await app.close();
       } finally {
         clearTimeout(timer);
+        // Scrapes are short: the metrics listener closes after the main one, then the store.
+        await metricsApp?.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the metrics listener failed'));
         await store.close();
       }
     })());
-  return { app, store, config, url, close };
+  return { app, store, config, url, metricsUrl, close };
 }

@@ -1,7 +1,8 @@
 /**
  * GET /metrics (issue #7): Prometheus text with token requests by grant type and outcome,
  * latency per route pattern, active sessions, sessions ended by reason, SAML rejections, refresh
- * reuse, store latency, login throttling and event-loop lag; optionally behind METRICS_TOKEN.
+ * reuse, store latency, login throttling and event-loop lag; behind METRICS_TOKEN (closed without
+ * it: test/ops/metrics-access.test.ts).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -10,7 +11,7 @@ import { hashSecret, newId, newSecret } from '../../src/crypto/secrets.ts';
 import { createMetrics } from '../../src/metrics/metrics.ts';
 import { queryOperation } from '../../src/store/timed-driver.ts';
 import { storeKinds } from '../support/harness.ts';
-import { createOpsApp, type OpsApp, parseMetrics, sampleValue } from './support.ts';
+import { createOpsApp, OPS_SCRAPE_HEADERS, type OpsApp, parseMetrics, sampleValue } from './support.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const METRICS_TOKEN = 'mt_0123456789abcdefghij';
@@ -31,7 +32,7 @@ function post(o: OpsApp, url: string, form: Record<string, string>) {
   });
 }
 
-async function scrape(o: OpsApp, headers: Record<string, string> = {}) {
+async function scrape(o: OpsApp, headers: Record<string, string> = OPS_SCRAPE_HEADERS) {
   const res = await o.app.inject({ method: 'GET', url: '/metrics', headers });
   assert.equal(res.statusCode, 200, res.body);
   return { text: res.body, samples: parseMetrics(res.body), contentType: String(res.headers['content-type']) };

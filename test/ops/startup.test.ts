@@ -15,6 +15,8 @@ import { parseMetrics, sampleValue } from './support.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const SECRET_PASSWORD = 's3cret';
+const METRICS_TOKEN = 'mt_startup-0123456789';
+const SCRAPE = { authorization: `Bearer ${METRICS_TOKEN}` };
 
 function jsonLines(output: string): Record<string, unknown>[] {
   return output
@@ -42,6 +44,7 @@ describe('start-up', () => {
         LOG_LEVEL: 'info',
         ACCESS_TOKEN_TTL: '900',
         REFRESH_TOKEN_TTL: '86400',
+        METRICS_TOKEN,
       });
       const line = startupLine(server.output());
       assert.equal(line.version, VERSION);
@@ -61,7 +64,7 @@ describe('start-up', () => {
       assert.match(String(next.msg), /sei-auth user create .*--password-stdin/);
 
       // The served /metrics: store queries timed from the first one (migrations, /readyz), build info.
-      const samples = parseMetrics(await (await fetch(`${server.url}/metrics`)).text());
+      const samples = parseMetrics(await (await fetch(`${server.url}/metrics`, { headers: SCRAPE })).text());
       assert.ok((sampleValue(samples, 'sei_auth_store_query_duration_seconds_count', { operation: 'select', outcome: 'ok' }) ?? 0) > 0);
       assert.equal(sampleValue(samples, 'sei_auth_build_info', { version: VERSION }), 1);
       assert.equal(await server.stop(), 0);
@@ -87,11 +90,11 @@ describe('start-up', () => {
       const url = new URL(db.url);
       // The CI cluster trusts local connections, so any password is accepted; it must still never be printed.
       url.password = SECRET_PASSWORD;
-      const server = await startServerProcess({ DATABASE_URL: url.toString(), LOG_LEVEL: 'debug' });
+      const server = await startServerProcess({ DATABASE_URL: url.toString(), LOG_LEVEL: 'debug', METRICS_TOKEN });
       const line = startupLine(server.output());
       assert.equal(line.store, `postgres (${url.hostname}${url.port ? `:${url.port}` : ''}${url.pathname})`);
       await fetch(`${server.url}/readyz`);
-      await fetch(`${server.url}/metrics`);
+      assert.equal((await fetch(`${server.url}/metrics`, { headers: SCRAPE })).status, 200);
       assert.equal(await server.stop(), 0);
       assert.ok(!server.output().includes(SECRET_PASSWORD), `the password appears in the output:\n${server.output()}`);
     } finally {

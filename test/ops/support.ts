@@ -22,7 +22,11 @@ export interface OpsApp {
   close(): Promise<void>;
 }
 
-export async function createOpsApp(kind: StoreKind, options: { metricsToken?: string } = {}): Promise<OpsApp> {
+/** The METRICS_TOKEN of ops apps unless a test asks for another (or none): /metrics is closed without one. */
+export const OPS_METRICS_TOKEN = 'mt_ops-0123456789abcdef';
+export const OPS_SCRAPE_HEADERS = { authorization: `Bearer ${OPS_METRICS_TOKEN}` } as const;
+
+export async function createOpsApp(kind: StoreKind, options: { metricsToken?: string | null } = {}): Promise<OpsApp> {
   const db = await freshDatabase(kind);
   const logs: string[] = [];
   const sink = new Writable({
@@ -44,7 +48,8 @@ export async function createOpsApp(kind: StoreKind, options: { metricsToken?: st
     metrics,
     settings: { issuer: 'http://localhost:8080', lifetimes: { accessTokenTtl: 3600, refreshTokenTtl: 86_400 } },
   });
-  const app = buildApp({ platform, logger: createLogger('info', sink), metricsToken: options.metricsToken });
+  const metricsToken = options.metricsToken === null ? undefined : (options.metricsToken ?? OPS_METRICS_TOKEN);
+  const app = buildApp({ platform, logger: createLogger('info', sink), metricsToken });
   await app.ready();
   return {
     app,

@@ -1,6 +1,8 @@
 /**
  * Issue #6 §2: rate limits per client IP and per client on /oauth/token, /oauth/introspect and
- * /oauth/revoke; 429 slow_down with Retry-After; 0 turns a limit off.
+ * /oauth/revoke; 429 slow_down with Retry-After; 0 turns a limit off. Issue #13 items 5 and 11:
+ * the per-client budget is spent only by requests whose client authenticated; the per-IP budget
+ * only by requests that did not authenticate a client (failed authentications included).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -19,10 +21,19 @@ const ENDPOINTS = ['/oauth/token', '/oauth/introspect', '/oauth/revoke'] as cons
 type Endpoint = (typeof ENDPOINTS)[number];
 
 /** A cheap, well-formed request to each endpoint (no password hashing): a 400 or a 200. */
-function cheapForm(endpoint: Endpoint, s: Seeded): Record<string, string> {
-  const client = { client_id: s.clientId, client_secret: s.clientSecret };
+function cheapForm(endpoint: Endpoint, s: Seeded, secret = s.clientSecret): Record<string, string> {
+  const client = { client_id: s.clientId, client_secret: secret };
   if (endpoint === '/oauth/token') return { grant_type: 'refresh_token', refresh_token: 'srt_not-a-real-token', ...client };
   return { token: 'sat_not-a-real-token', ...client };
+}
+
+/** The same request with a wrong client secret: a failed client authentication. */
+const WRONG_SECRET = 'not-the-secret-0123456789';
+const failedAuthForm = (endpoint: Endpoint, s: Seeded) => cheapForm(endpoint, s, WRONG_SECRET);
+
+function assertInvalidClient(res: LightMyRequestResponse): void {
+  assert.ok(res.statusCode === 400 || res.statusCode === 401, `invalid_client: ${res.statusCode} ${res.body}`);
+  assert.equal(res.json().error, 'invalid_client');
 }
 
 function assertRateLimited(res: LightMyRequestResponse): void {
@@ -44,29 +55,65 @@ for (const kind of storeKinds()) {
     const clock = new ManualClock();
     let perIp: Harness;
     let perClient: Harness;
+    let both: Harness;
     let off: Harness;
     before(async () => {
       // rate 1/s, burst 2: the third request in the same instant is refused.
       perIp = await createHarness({ kind, clock, rateLimits: { perIp: 1, perClient: 0 } });
       perClient = await createHarness({ kind, clock, rateLimits: { perIp: 0, perClient: 1 } });
+      // rate 10/s per client (burst 20); a per-IP budget too, as by default.
+      both = await createHarness({ kind, clock, rateLimits: { perIp: 1, perClient: 10 } });
       off = await createHarness({ kind, clock, rateLimits: { perIp: 0, perClient: 0 } });
     });
     after(async () => {
-      for (const h of [perIp, perClient, off]) await h?.close();
+      for (const h of [perIp, perClient, both, off]) await h?.close();
     });
 
     for (const endpoint of ENDPOINTS) {
-      test(`${endpoint}: over the per-IP limit is 429 slow_down with Retry-After; another IP is unaffected`, async () => {
+      test(`${endpoint}: failed client authentications over the per-IP budget get 429 slow_down with Retry-After; another IP is unaffected`, async () => {
         const s = await perIp.seed();
         const ip = freshIp();
-        assertServed(await postFrom(perIp, ip, endpoint, cheapForm(endpoint, s)));
-        assertServed(await postFrom(perIp, ip, endpoint, cheapForm(endpoint, s)));
+        assertInvalidClient(await postFrom(perIp, ip, endpoint, failedAuthForm(endpoint, s)));
+        assertInvalidClient(await postFrom(perIp, ip, endpoint, failedAuthForm(endpoint, s)));
+        assertRateLimited(await postFrom(perIp, ip, endpoint, failedAuthForm(endpoint, s)));
+        // Refused before the secret is checked: the right one from that address is refused too.
         assertRateLimited(await postFrom(perIp, ip, endpoint, cheapForm(endpoint, s)));
-        assertServed(await postFrom(perIp, freshIp(), endpoint, cheapForm(endpoint, s)));
-        // The bucket refills at the configured rate.
+        assertInvalidClient(await postFrom(perIp, freshIp(), endpoint, failedAuthForm(endpoint, s)));
+        // The budget refills at the configured rate.
         clock.advance(1_000);
-        assertServed(await postFrom(perIp, ip, endpoint, cheapForm(endpoint, s)));
-        assertRateLimited(await postFrom(perIp, ip, endpoint, cheapForm(endpoint, s)));
+        assertInvalidClient(await postFrom(perIp, ip, endpoint, failedAuthForm(endpoint, s)));
+        assertRateLimited(await postFrom(perIp, ip, endpoint, failedAuthForm(endpoint, s)));
+      });
+
+      test(`${endpoint}: authenticated requests never spend the per-IP budget: 40 from one IP at a per-IP limit of 1/s are all served`, async () => {
+        const s = await perIp.seed();
+        const ip = freshIp();
+        const answers = await Promise.all(Array.from({ length: 40 }, () => postFrom(perIp, ip, endpoint, cheapForm(endpoint, s))));
+        for (const res of answers) assertServed(res);
+        // The address's budget is untouched: failures (for another client id) still get the full burst.
+        const other = await perIp.seed();
+        assertInvalidClient(await postFrom(perIp, ip, endpoint, failedAuthForm(endpoint, other)));
+        assertInvalidClient(await postFrom(perIp, ip, endpoint, failedAuthForm(endpoint, other)));
+        assertRateLimited(await postFrom(perIp, ip, endpoint, failedAuthForm(endpoint, other)));
+      });
+
+      test(`${endpoint}: a flood of 2× the per-client limit with client X's id and a wrong secret does not spend X's budget`, async () => {
+        const x = await both.seed();
+        // From many addresses, so that no per-IP budget stops the flood: every attempt is checked.
+        const flood = await Promise.all(Array.from({ length: 40 }, () => postFrom(both, freshIp(), endpoint, failedAuthForm(endpoint, x))));
+        for (const res of flood) assertInvalidClient(res);
+        // HTTP Basic with X's id and a wrong secret: the same.
+        for (let i = 0; i < 5; i++) {
+          const res = await postFrom(both, freshIp(), endpoint, cheapForm(endpoint, x, ''), {
+            authorization: basicAuth(x.clientId, WRONG_SECRET),
+          });
+          assertInvalidClient(res);
+        }
+        // X's own requests get X's whole burst (20 at 10/s), then 429: only they count.
+        const ip = freshIp();
+        const mine = await Promise.all(Array.from({ length: 20 }, () => postFrom(both, ip, endpoint, cheapForm(endpoint, x))));
+        for (const res of mine) assertServed(res);
+        assertRateLimited(await postFrom(both, ip, endpoint, cheapForm(endpoint, x)));
       });
 
       test(`${endpoint}: over the per-client limit is 429 slow_down with Retry-After; another client is unaffected`, async () => {
@@ -83,10 +130,48 @@ for (const kind of storeKinds()) {
     test('IPv6 clients share a per-IP bucket per /64; another /64 has its own', async () => {
       const s = await perIp.seed();
       const prefix = `2001:db8:${(++ipCounter).toString(16)}:7`;
-      assertServed(await postFrom(perIp, `${prefix}::1`, '/oauth/revoke', cheapForm('/oauth/revoke', s)));
-      assertServed(await postFrom(perIp, `${prefix}::2`, '/oauth/revoke', cheapForm('/oauth/revoke', s)));
-      assertRateLimited(await postFrom(perIp, `${prefix}:abcd::3`, '/oauth/revoke', cheapForm('/oauth/revoke', s)));
-      assertServed(await postFrom(perIp, `2001:db8:${ipCounter.toString(16)}:8::1`, '/oauth/revoke', cheapForm('/oauth/revoke', s)));
+      assertInvalidClient(await postFrom(perIp, `${prefix}::1`, '/oauth/revoke', failedAuthForm('/oauth/revoke', s)));
+      assertInvalidClient(await postFrom(perIp, `${prefix}::2`, '/oauth/revoke', failedAuthForm('/oauth/revoke', s)));
+      assertRateLimited(await postFrom(perIp, `${prefix}:abcd::3`, '/oauth/revoke', failedAuthForm('/oauth/revoke', s)));
+      assertInvalidClient(
+        await postFrom(perIp, `2001:db8:${ipCounter.toString(16)}:8::1`, '/oauth/revoke', failedAuthForm('/oauth/revoke', s)),
+      );
+    });
+
+    test('failures let in together still count: after 20 parallel wrong secrets at 1/s the address waits them off', async () => {
+      const s = await perIp.seed();
+      const ip = freshIp();
+      // All 20 arrive before the first answer, so all are checked; the 18 over the burst are a debt.
+      const burst = await Promise.all(
+        Array.from({ length: 20 }, () => postFrom(perIp, ip, '/oauth/introspect', failedAuthForm('/oauth/introspect', s))),
+      );
+      for (const res of burst) assertInvalidClient(res);
+      const refused = await postFrom(perIp, ip, '/oauth/introspect', failedAuthForm('/oauth/introspect', s));
+      assert.equal(refused.statusCode, 429);
+      assert.ok(Number(refused.headers['retry-after']) >= 18, `Retry-After ${refused.headers['retry-after']}`);
+      clock.advance(10_000);
+      assert.equal((await postFrom(perIp, ip, '/oauth/introspect', failedAuthForm('/oauth/introspect', s))).statusCode, 429);
+      clock.advance(10_000);
+      assertInvalidClient(await postFrom(perIp, ip, '/oauth/introspect', failedAuthForm('/oauth/introspect', s)));
+    });
+
+    test('an address over its budget still lets in the clients that authenticated from it lately, and no other', async () => {
+      const known = await perIp.seed();
+      const stranger = await perIp.seed();
+      const ip = freshIp();
+      // A resource server behind a NAT authenticates; then someone behind the same NAT fails.
+      assertServed(await postFrom(perIp, ip, '/oauth/introspect', cheapForm('/oauth/introspect', known)));
+      for (let i = 0; i < 2; i++)
+        assertInvalidClient(await postFrom(perIp, ip, '/oauth/introspect', failedAuthForm('/oauth/introspect', stranger)));
+      assertRateLimited(await postFrom(perIp, ip, '/oauth/introspect', failedAuthForm('/oauth/introspect', stranger)));
+      // The resource server keeps working, with its id in the form or in HTTP Basic.
+      for (let i = 0; i < 5; i++) assertServed(await postFrom(perIp, ip, '/oauth/introspect', cheapForm('/oauth/introspect', known)));
+      assertServed(
+        await postFrom(perIp, ip, '/oauth/introspect', { token: 'x' }, { authorization: basicAuth(known.clientId, known.clientSecret) }),
+      );
+      // A client never seen at this address is refused while it is over budget, even with its right secret.
+      assertRateLimited(await postFrom(perIp, ip, '/oauth/introspect', cheapForm('/oauth/introspect', stranger)));
+      assertRateLimited(await postFrom(perIp, ip, '/oauth/introspect', { token: 'x' }));
     });
 
     test('the per-IP limit applies before the body is read: a refused request is 429 even when it would be 415', async () => {
@@ -96,7 +181,7 @@ for (const kind of storeKinds()) {
       assertRateLimited(await postFrom(perIp, ip, '/oauth/token', '{}', { 'content-type': 'application/json' }));
     });
 
-    test('a client is counted by the id it claims however it sends it: form, HTTP Basic, or percent-encoded Basic', async () => {
+    test('an authenticated client is counted once however it sends its credentials: form, HTTP Basic, or percent-encoded Basic', async () => {
       const s = await perClient.seed();
       const refresh = { grant_type: 'refresh_token', refresh_token: 'srt_not-a-real-token' };
       assertServed(

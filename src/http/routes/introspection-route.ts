@@ -3,18 +3,20 @@ import type { Clock } from '../../clock.ts';
 import type { Store } from '../../store/store.ts';
 import { findPresentedToken, isActive } from '../../tokens/token-lookup.ts';
 import { authenticatedRequest } from '../parsed-request.ts';
+import type { RateLimits } from '../rate-limiter.ts';
 
 export interface IntrospectionDeps {
   store: Store;
   clock: Clock;
   issuer: string;
+  rateLimits: RateLimits;
 }
 
 /** RFC 7662 token introspection, for resource servers (any authenticated client). */
 export function registerIntrospectionRoute(app: FastifyInstance, deps: IntrospectionDeps): void {
   app.post('/oauth/introspect', async (request) => {
     // Any authenticated client may introspect: resource servers check tokens issued to others.
-    const { params, client } = await authenticatedRequest(request, deps.store);
+    const { params, client } = await authenticatedRequest(request, deps.store, deps.rateLimits);
     const token = params.require('token');
 
     const found = await findPresentedToken(deps.store, token, params.get('token_type_hint'));

@@ -4,12 +4,14 @@ import type { Grant } from '../../grants/grant.ts';
 import type { LoginIssuer } from '../../sessions/login-issuer.ts';
 import type { Store } from '../../store/store.ts';
 import { authenticatedRequest, requestParams } from '../parsed-request.ts';
+import type { RateLimits } from '../rate-limiter.ts';
 import { tokenResponse } from '../token-response.ts';
 
 export interface TokenRouteDeps {
   store: Store;
   grants: ReadonlyMap<string, Grant>;
   logins: LoginIssuer;
+  rateLimits: RateLimits;
 }
 
 /** seed: endOtherSessions is "true or false with false as the default value"; nothing else. */
@@ -28,7 +30,7 @@ export function registerTokenRoute(app: FastifyInstance, deps: TokenRouteDeps): 
     request.audit.grantType = grantType;
     const endOtherSessions = parseEndOtherSessions(params.get('endOtherSessions'));
 
-    const { client } = await authenticatedRequest(request, deps.store);
+    const { client } = await authenticatedRequest(request, deps.store, deps.rateLimits);
 
     const context = { ip: request.ip, requestId: request.id, clientId: client.id };
     const decision = await grant.decide({ params, client, endOtherSessions, context });
