@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config.ts';
-import { runBin, startServerProcess } from './support.ts';
+import { BIN, runBin, startServerProcess } from './support.ts';
 
 describe('configuration from environment variables', () => {
   test('the defaults are the contract table', () => {
@@ -134,15 +134,15 @@ describe('sei-auth serve refuses a bad configuration', () => {
     }
   });
 
-  test('serve with a good configuration creates the database folder, and the metadata names the ISSUER', async () => {
-    const file = join(dir, 'nested', 'deeper', 'sei-auth.db');
+  test('serve with a good configuration creates the database file, and the metadata names the ISSUER', async () => {
+    const file = join(dir, 'sei-auth.db');
     const server = await startServerProcess({
       DATABASE_URL: `sqlite:${file}`,
       ISSUER: 'https://issuer.example.test',
       ACCESS_TOKEN_TTL: '77',
     });
     try {
-      assert.ok(existsSync(file), 'the SQLite file (and its folders) were created');
+      assert.ok(existsSync(file), 'the SQLite file was created');
       const doc = (await (await fetch(`${server.url}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
       assert.equal(doc.issuer, 'https://issuer.example.test');
       assert.equal(doc.token_endpoint, 'https://issuer.example.test/oauth/token');
@@ -150,5 +150,33 @@ describe('sei-auth serve refuses a bad configuration', () => {
       await server.stop();
     }
     assert.equal(server.child.exitCode, 0, 'SIGTERM shuts the server down cleanly');
+  });
+
+  // Issue #13 item 13: a mistyped path must not silently start an empty database somewhere else.
+  test('a sqlite: path into a missing folder is refused with one line naming the folder, by serve and the CLI alike', async () => {
+    const missing = join(dir, 'nested', 'deeper');
+    for (const args of [['serve'], ['user', 'list', '--json']]) {
+      const result = await runBin(args, { env: { DATABASE_URL: `sqlite:${join(missing, 'sei-auth.db')}`, PORT: '0' } });
+      assert.notEqual(result.code, 0, `${args.join(' ')} must fail`);
+      assert.equal(result.stdout.trim(), '');
+      const lines = result.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, result.stderr);
+      assert.match(lines[0]!, /^sei-auth: DATABASE_URL: the folder .*nested\/deeper does not exist/);
+      assert.ok(!existsSync(join(dir, 'nested')), 'nothing was created');
+    }
+  });
+
+  test('the default DATABASE_URL creates ./data on first use (npm start on a fresh clone)', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'sei-auth-default-db-'));
+    try {
+      const { spawnSync } = await import('node:child_process');
+      const env: Record<string, string> = {};
+      for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== 'DATABASE_URL') env[k] = v;
+      const result = spawnSync(process.execPath, [BIN, 'org', 'list', '--json'], { cwd, env, encoding: 'utf8' });
+      assert.equal(result.status, 0, result.stderr);
+      assert.ok(existsSync(join(cwd, 'data', 'sei-auth.db')), 'the default database was created in ./data');
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
   });
 });

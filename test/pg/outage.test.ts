@@ -4,45 +4,11 @@
  * back the same server recovers on its own, and nothing issued before is lost.
  */
 import assert from 'node:assert/strict';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { createHarness, freshDatabase, type Harness, introspect, passwordLogin, type Seeded } from '../support/harness.ts';
+import { Relay } from '../support/tcp-relay.ts';
 
 const skip = process.env.TEST_DATABASE_URL ? false : 'TEST_DATABASE_URL is not set (PostgreSQL suite skipped)';
-
-/** A TCP relay in front of PostgreSQL that can be cut and restored. */
-class Relay {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-  private readonly target: { host: string; port: number };
-
-  constructor(target: { host: string; port: number }) {
-    this.target = target;
-  }
-
-  async up(): Promise<void> {
-    if (this.server) return;
-    this.server = createServer((downstream) => {
-      const upstream = connect(this.target.port, this.target.host);
-      for (const s of [downstream, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => {});
-      }
-      downstream.pipe(upstream).pipe(downstream);
-    });
-    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
-    const address = this.server.address();
-    this.port = typeof address === 'object' && address ? address.port : 0;
-  }
-
-  async down(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    this.server = undefined;
-  }
-}
 
 describe('PostgreSQL outage and recovery', { skip }, () => {
   let db: { url: string; drop: () => Promise<void> };
