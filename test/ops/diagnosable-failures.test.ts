@@ -24,8 +24,14 @@ function flakyDriver(state: { down: boolean }): SqlDriver {
   return {
     dialect: 'postgres',
     all: query as SqlDriver['all'],
-    get: (async () => (await query(), undefined)) as SqlDriver['get'],
-    run: async () => (await query(), { changes: 0 }),
+    get: (async () => {
+      await query();
+      return undefined;
+    }) as SqlDriver['get'],
+    run: async () => {
+      await query();
+      return { changes: 0 };
+    },
     transaction: async (fn) =>
       fn({ all: query as SqlDriver['all'], get: (async () => undefined) as SqlDriver['get'], run: async () => ({ changes: 0 }) }),
     withMigrationLock: async (fn) =>
