@@ -132,7 +132,11 @@ describe('a PostgreSQL outage under a running server', { skip }, () => {
     const server = await startServerProcess({ DATABASE_URL: proxied.toString(), LOG_LEVEL: 'info' });
     try {
       const form = { grant_type: 'client_credentials', client_id: 'cl_none', client_secret: 'x', email: 'a@example.com', password: 'x' };
-      assert.equal((await postForm(`${server.url}/oauth/token`, form)).status, 400, 'the store answers: an unknown client (invalid_client)');
+      assert.equal(
+        (await postForm(`${server.url}/oauth/token`, form)).status,
+        400,
+        'the store answers: an unknown client (invalid_client)',
+      );
       await relay.down();
       for (let i = 0; i < 5; i++) assert.equal((await postForm(`${server.url}/oauth/token`, form)).status, 503);
       await relay.up();
