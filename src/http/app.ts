@@ -92,7 +92,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   installRateLimits(app, new RateLimits(deps.rateLimits ?? DEFAULT_RATE_LIMITS, clock));
 
   registerTokenRoute(app, { store, grants: platform.grants, logins: services.logins });
-  registerAuthorizeRoute(app, { store, clock, issuer, throttle: services.throttle });
+  registerAuthorizeRoute(app, { store, clock, issuer, passwordLogin: platform.passwordLogin });
   registerIntrospectionRoute(app, { store, clock, issuer });
   registerRevocationRoute(app, { store, revocation: services.revocation });
   registerMetadataRoute(app, { issuer, grantTypes: [...platform.grants.keys()], authorizationEndpoint: true });
