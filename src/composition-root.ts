@@ -4,6 +4,7 @@
  * receives a {@link Platform} and never builds a service of its own.
  */
 import { AccountService } from './accounts/account-service.ts';
+import type { PasswordLoginDeps, PasswordVerifier } from './accounts/password-login.ts';
 import { ClientService } from './clients/client-service.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { type Config, type Env, loadConfig } from './config.ts';
@@ -59,6 +60,8 @@ export interface Platform {
   services: Services;
   /** grant_type → grant, for the token endpoint */
   grants: ReadonlyMap<string, Grant>;
+  /** the one password check's dependencies, for the password grant and the login page alike */
+  passwordLogin: PasswordLoginDeps;
 }
 
 export function settingsFromConfig(config: Config): PlatformSettings {
@@ -72,7 +75,14 @@ export function settingsFromConfig(config: Config): PlatformSettings {
 }
 
 /** Builds the services and grants over an open store. */
-export function composePlatform(input: { store: Store; clock: Clock; settings: PlatformSettings; metrics?: Metrics }): Platform {
+export function composePlatform(input: {
+  store: Store;
+  clock: Clock;
+  settings: PlatformSettings;
+  metrics?: Metrics;
+  /** replaces the argon2id verify of password logins (tests count the verifications with it) */
+  verifyPassword?: PasswordVerifier;
+}): Platform {
   const { clock, settings } = input;
   const { metrics } = input;
   const store = metrics ? observeEvents(input.store, (event) => metrics.observeEvent(event)) : input.store;
@@ -96,8 +106,9 @@ export function composePlatform(input: { store: Store; clock: Clock; settings: P
     logins: new LoginIssuer({ store, clock, lifetimes }),
     revocation: new TokenRevocation({ store, clock }),
   };
+  const passwordLogin: PasswordLoginDeps = { store, clock, throttle, verify: input.verifyPassword };
   const grants = grantRegistry([
-    passwordGrant({ store, clock, throttle }),
+    passwordGrant(passwordLogin),
     refreshTokenGrant({ store, clock, lifetimes }),
     authorizationCodeGrant({ store, clock }),
     samlBearerGrant({
@@ -108,7 +119,7 @@ export function composePlatform(input: { store: Store; clock: Clock; settings: P
       maxAssertionLifetimeMs: settings.samlMaxAssertionLifetimeMs ?? 3_600_000,
     }),
   ]);
-  return { settings, clock, store, metrics, services, grants };
+  return { settings, clock, store, metrics, services, grants, passwordLogin };
 }
 
 export interface OpenPlatform extends Platform {

@@ -102,7 +102,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   installRateLimits(app, rateLimits);
 
   registerTokenRoute(app, { store, grants: platform.grants, logins: services.logins, rateLimits });
-  registerAuthorizeRoute(app, { store, clock, issuer, throttle: services.throttle });
+  registerAuthorizeRoute(app, { store, clock, issuer, passwordLogin: platform.passwordLogin });
   registerIntrospectionRoute(app, { store, clock, issuer, rateLimits });
   registerRevocationRoute(app, { store, revocation: services.revocation, rateLimits });
   registerMetadataRoute(app, { issuer, grantTypes: [...platform.grants.keys()], authorizationEndpoint: true });

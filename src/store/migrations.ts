@@ -174,6 +174,18 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX authorization_codes_expiry ON authorization_codes (expires_at)`,
     ],
   },
+  {
+    version: 5,
+    name: 'login throttling: attempts reserved before the password check',
+    statements: () => [
+      // A password attempt is charged before its verify; these say how many are still being
+      // verified, whether one of them failed, and when the latest was let in (to write off
+      // attempts whose process died mid-verify).
+      `ALTER TABLE login_throttle ADD COLUMN in_flight INTEGER NOT NULL DEFAULT 0`,
+      `ALTER TABLE login_throttle ADD COLUMN run_failed INTEGER NOT NULL DEFAULT 0`,
+      `ALTER TABLE login_throttle ADD COLUMN claimed_at BIGINT NOT NULL DEFAULT 0`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -9,17 +9,24 @@ import { emailKey, type Store, type StoreOps, type ThrottleState } from '../stor
  * Brute-force protection for every password check (the token endpoint's password login and the
  * login page). Counters live in the store, so a limit holds across instances and restarts.
  *
- * - Per account and per client IP, only failures count (a busy office's or a batch job's
- *   successful logins never lock anything). A success clears the account's counter.
+ * - An attempt is charged to its account and its client IP *before* its password is verified:
+ *   one store transaction locks both rows (account first, then IP, on every instance), refuses
+ *   while either is locked, and otherwise counts the attempt as a failure — starting the lock
+ *   when that uses up the budget. So however many guesses arrive at once, at most
+ *   `accountMaxFailures` of them (and `ipMaxFailures` per IP) reach the argon2 verify; the rest
+ *   are refused with 429 without it.
+ * - Only failures count in the end. A right password gives its attempt back: to the IP at once;
+ *   to the account when no other attempt on it is still being verified, and then, if none of
+ *   those attempts failed, the account's counter and the lock they started are cleared — as after
+ *   any lone successful login. A right password among wrong ones that overlap it (a burst)
+ *   keeps its place in the budget and leaves their lock running: the burst gets the same answers
+ *   as one without it, save the 200 of the right password itself.
  * - Reaching the limit locks for `baseLockMs`, doubling with each further lock up to `maxLockMs`;
  *   a quiet `windowMs` after the last failure or lock forgets the history.
- * - While locked, attempts are refused with 429 without checking the password, and the answer
- *   is the same whether or not the email exists.
- * - Guesses fired in parallel all pass the first check before any of them fails, so the lock is
- *   checked again after the verify, under the counter's row lock: a wrong guess that raced past
- *   the lock is answered 429 like the refused ones (so a burst gets at most `accountMaxFailures`
- *   honest answers, not one per request) and is not counted again; a right password found by
- *   such a guess is refused all the same, and the attacker learns nothing from either.
+ * - While locked, attempts are refused with 429 without checking the password and without a
+ *   write, and the answer is the same whether or not the email exists.
+ * - An attempt whose process dies mid-verify is counted as a failure once it is `claimTimeoutMs`
+ *   old, so it cannot keep an account's budget in use for longer.
  * - Account keys are a hash of the normalized email, so what someone typed into the email field
  *   (sometimes a password) is never stored in the throttle table.
  */
@@ -29,6 +36,8 @@ export interface ThrottlePolicy {
   windowMs: number;
   baseLockMs: number;
   maxLockMs: number;
+  /** an attempt not settled this long after it was let in is written off as a failure */
+  claimTimeoutMs: number;
 }
 
 export const DEFAULT_THROTTLE_POLICY: ThrottlePolicy = {
@@ -37,6 +46,7 @@ export const DEFAULT_THROTTLE_POLICY: ThrottlePolicy = {
   windowMs: 15 * 60_000,
   baseLockMs: 60_000,
   maxLockMs: 15 * 60_000,
+  claimTimeoutMs: 60_000,
 };
 
 export interface ThrottleObserver {
@@ -45,10 +55,34 @@ export interface ThrottleObserver {
   onRefused?(): void;
 }
 
-export interface ThrottleTicket {
-  accountKey: string;
-  ip: string;
+/** What letting one attempt in did to one counter (the account's or the IP's). */
+interface CounterClaim {
+  key: string;
+  /** the lock in force before, restored if this attempt's lock is lifted */
+  lockedBefore: number;
+  /** this attempt started a lock that stands whatever it turns out to be: its settle reports it */
+  reportLock: boolean;
 }
+
+/** An attempt let in by {@link LoginThrottle.begin}, to be settled once its password is checked. */
+export interface ThrottleTicket {
+  claimedAt: number;
+  account: CounterClaim;
+  ip: CounterClaim;
+}
+
+/** How one kind of counter treats a right password. */
+interface CounterRules {
+  max: number;
+  /**
+   * Accounts hold a success's attempt until no attempt on them is in flight (so a right password
+   * inside a burst frees nothing the burst could use); IPs give it back at once (a busy office's
+   * successful logins must never add up to a lock).
+   */
+  holdsSuccesses: boolean;
+}
+
+type Outcome = 'failed' | 'succeeded' | 'cancelled';
 
 /**
  * The address a per-IP limit counts: an IPv4 address as is (also when written IPv4-mapped,
@@ -87,20 +121,78 @@ export class LoginThrottle {
     this.observer = deps.observer ?? {};
   }
 
-  /** One more failure on a counter, at `now`; true when this failure starts a lock. */
-  private charge(state: ThrottleState, max: number, now: number): boolean {
-    const quietSince = Math.max(state.lastFailureAt, state.lockedUntil);
-    if (now - quietSince > this.policy.windowMs) {
-      state.failures = 0;
+  private get accountRules(): CounterRules {
+    return { max: this.policy.accountMaxFailures, holdsSuccesses: true };
+  }
+
+  private get ipRules(): CounterRules {
+    return { max: this.policy.ipMaxFailures, holdsSuccesses: false };
+  }
+
+  /** Forgets what has expired, at `now`: in-flight attempts past the claim timeout, then a quiet window's history. */
+  private refresh(state: ThrottleState, rules: CounterRules, now: number): void {
+    if (state.inFlight > 0 && now - state.claimedAt > this.policy.claimTimeoutMs) {
+      // Never settled (their process died mid-verify): they stay charged, as failures.
+      state.lastFailureAt = Math.max(state.lastFailureAt, state.claimedAt);
+      state.inFlight = 0;
+      state.runFailed = false;
+    }
+    // An account's run in progress may hold successes' attempts, which a reset must not drop.
+    const running = rules.holdsSuccesses && state.inFlight > 0 ? state.claimedAt : 0;
+    if (now - Math.max(state.lastFailureAt, state.lockedUntil, running) > this.policy.windowMs) {
+      state.failures = state.inFlight;
       state.locks = 0;
     }
+  }
+
+  /** Lets one attempt in, charged as a failure; starts the lock when that uses up the budget. */
+  private claim(state: ThrottleState, rules: CounterRules, now: number): CounterClaim {
+    const claim = { key: state.key, lockedBefore: state.lockedUntil, reportLock: false };
     state.failures += 1;
-    state.lastFailureAt = now;
-    if (state.failures < max) return false;
-    const lockMs = Math.min(this.policy.maxLockMs, this.policy.baseLockMs * 2 ** Math.min(state.locks, 30));
-    state.lockedUntil = now + lockMs;
+    state.inFlight += 1;
+    state.claimedAt = now;
+    if (state.failures < rules.max) return claim;
+    state.lockedUntil = now + Math.min(this.policy.maxLockMs, this.policy.baseLockMs * 2 ** Math.min(state.locks, 30));
     state.locks += 1;
-    return true;
+    // A failure already settled in this run, so the lock stands whatever this attempt turns out to be.
+    claim.reportLock = state.runFailed;
+    return claim;
+  }
+
+  /**
+   * Settles one attempt on one counter. Returns whether a lock is to be reported now, and
+   * whether the counter is to be cleared (an account whose run of attempts all succeeded).
+   */
+  private settle(
+    state: ThrottleState,
+    claim: CounterClaim,
+    claimedAt: number,
+    rules: CounterRules,
+    outcome: Outcome,
+    now: number,
+  ): { report: boolean; clear: boolean } {
+    // Written off by the claim timeout, or cleared by an operator meanwhile: nothing left to settle.
+    if (state.inFlight === 0) return { report: false, clear: false };
+    state.inFlight -= 1;
+    // A lock started by this run's attempts (none was running when this one was let in) that no
+    // failure has confirmed yet.
+    const unconfirmedLock = !state.runFailed && state.lockedUntil > claimedAt;
+    let report = outcome !== 'cancelled' && claim.reportLock;
+    if (outcome === 'failed') {
+      report ||= unconfirmedLock;
+      state.runFailed = true;
+      state.lastFailureAt = now;
+    } else if (outcome === 'succeeded' && rules.holdsSuccesses) {
+      if (state.inFlight === 0 && !state.runFailed) return { report, clear: true };
+    } else {
+      state.failures = Math.max(0, state.failures - 1);
+      if (unconfirmedLock && state.failures < rules.max) {
+        state.lockedUntil = claim.lockedBefore;
+        state.locks = Math.max(0, state.locks - 1);
+      }
+    }
+    if (state.inFlight === 0) state.runFailed = false;
+    return { report, clear: false };
   }
 
   private refusal(until: number, now: number): OAuthError {
@@ -109,66 +201,90 @@ export class LoginThrottle {
     return new OAuthError('slow_down', 'Too many failed logins. Try again later.', { headers: { 'Retry-After': String(seconds) } });
   }
 
-  /** The later lock of an account and an IP, 0 when neither is locked at `now`. */
-  private async lockedUntil(accountKey: string, ip: string, now: number): Promise<number> {
-    const [account, address] = await Promise.all([this.store.throttle.find(accountKey), this.store.throttle.find(ipKeyOf(ip))]);
-    const until = Math.max(account?.lockedUntil ?? 0, address?.lockedUntil ?? 0);
-    return until > now ? until : 0;
-  }
-
   /**
-   * Before a password check: refuses while the account or the IP is locked.
+   * Before a password check: lets the attempt in, charged to the account and the IP, or refuses
+   * it while either is locked (including by the attempt that just used up the budget).
    * @throws OAuthError slow_down (429, Retry-After)
    */
   async begin(email: string, ip: string): Promise<ThrottleTicket> {
     const now = this.clock.now();
     const accountKey = accountKeyOf(email);
-    const until = await this.lockedUntil(accountKey, ip, now);
-    if (until) throw this.refusal(until, now);
-    return { accountKey, ip };
-  }
+    const ipKey = ipKeyOf(ip);
+    // Refused without a write while a lock is visible: a flood of refused guesses costs two reads each.
+    const [seenAccount, seenIp] = await Promise.all([this.store.throttle.find(accountKey), this.store.throttle.find(ipKey)]);
+    const seen = Math.max(seenAccount?.lockedUntil ?? 0, seenIp?.lockedUntil ?? 0);
+    if (seen > now) throw this.refusal(seen, now);
 
-  /**
-   * The password was right. If the account or IP got locked while this attempt was being
-   * verified, it is refused all the same; otherwise the account's history is forgotten.
-   * @throws OAuthError slow_down (429, Retry-After)
-   */
-  async succeeded(ticket: ThrottleTicket): Promise<void> {
-    const now = this.clock.now();
-    const until = await this.lockedUntil(ticket.accountKey, ticket.ip, now);
-    if (until) throw this.refusal(until, now);
-    await this.store.throttle.delete(ticket.accountKey);
-  }
-
-  /**
-   * The password was wrong (or the user unknown or disabled): one failure for the account and the
-   * IP — unless either got locked while this attempt was being verified (a parallel burst): then
-   * the attempt is refused like those the lock stopped at the door, and not counted.
-   * @throws OAuthError slow_down (429, Retry-After) when the attempt raced past a lock
-   */
-  async failed(ticket: ThrottleTicket, context: EventContext, user: { id: string; email: string } | null): Promise<void> {
-    const now = this.clock.now();
-    const userId = user?.id ?? null;
-    const email = user?.email ?? null;
     const outcome = await this.store.transaction(async (tx: StoreOps) => {
       // Always the account row first, then the IP row: one lock order, no deadlock between instances.
-      const account = await tx.throttle.lock(ticket.accountKey);
-      const address = await tx.throttle.lock(ipKeyOf(ticket.ip));
+      const account = await tx.throttle.lock(accountKey);
+      const address = await tx.throttle.lock(ipKey);
+      this.refresh(account, this.accountRules, now);
+      this.refresh(address, this.ipRules, now);
       const lockedUntil = Math.max(account.lockedUntil, address.lockedUntil);
-      if (lockedUntil > now) return { refusedUntil: lockedUntil, accountLocked: false, ipLocked: false };
-      const accountLocked = this.charge(account, this.policy.accountMaxFailures, now);
+      if (lockedUntil > now) return { refusedUntil: lockedUntil };
+      const ticket: ThrottleTicket = {
+        claimedAt: now,
+        account: this.claim(account, this.accountRules, now),
+        ip: this.claim(address, this.ipRules, now),
+      };
       await tx.throttle.save(account);
-      const ipLocked = this.charge(address, this.policy.ipMaxFailures, now);
       await tx.throttle.save(address);
-      if (accountLocked)
-        await tx.events.create(securityEvent('account_locked', now, { ...context, userId, email, reason: 'too_many_failures' }));
-      if (ipLocked)
-        await tx.events.create(securityEvent('account_locked', now, { ...context, userId: null, reason: 'ip_too_many_failures' }));
-      return { refusedUntil: 0, accountLocked, ipLocked };
+      return { ticket };
     });
-    if (outcome.accountLocked) this.observer.onLock?.('account');
-    if (outcome.ipLocked) this.observer.onLock?.('ip');
-    if (outcome.refusedUntil) throw this.refusal(outcome.refusedUntil, now);
+    if (!outcome.ticket) throw this.refusal(outcome.refusedUntil, now);
+    return outcome.ticket;
+  }
+
+  /** Settles an attempt on both counters in one transaction, and records the locks it confirms. */
+  private async finish(
+    ticket: ThrottleTicket,
+    outcome: Outcome,
+    context: EventContext,
+    user: { id: string; email: string } | null,
+  ): Promise<void> {
+    const now = this.clock.now();
+    // Past the claim timeout the attempt has been (or is about to be) written off as a failure.
+    if (now - ticket.claimedAt > this.policy.claimTimeoutMs) return;
+    const reports = await this.store.transaction(async (tx: StoreOps) => {
+      const account = await tx.throttle.lock(ticket.account.key);
+      const address = await tx.throttle.lock(ticket.ip.key);
+      const a = this.settle(account, ticket.account, ticket.claimedAt, this.accountRules, outcome, now);
+      const i = this.settle(address, ticket.ip, ticket.claimedAt, this.ipRules, outcome, now);
+      if (a.clear) await tx.throttle.delete(account.key);
+      else await tx.throttle.save(account);
+      await tx.throttle.save(address);
+      if (a.report) {
+        const who = { userId: user?.id ?? null, email: user?.email ?? null };
+        await tx.events.create(securityEvent('account_locked', now, { ...context, ...who, reason: 'too_many_failures' }));
+      }
+      if (i.report)
+        await tx.events.create(securityEvent('account_locked', now, { ...context, userId: null, reason: 'ip_too_many_failures' }));
+      return { account: a.report, ip: i.report };
+    });
+    if (reports.account) this.observer.onLock?.('account');
+    if (reports.ip) this.observer.onLock?.('ip');
+  }
+
+  /**
+   * The password was right: the attempt is given back (see the class comment for when, and when
+   * the account's counter is cleared). Never refuses: the attempt was within the budget.
+   */
+  succeeded(ticket: ThrottleTicket, context: EventContext, user: { id: string; email: string }): Promise<void> {
+    return this.finish(ticket, 'succeeded', context, user);
+  }
+
+  /**
+   * The password was wrong (or the user unknown or disabled): the attempt was charged when it
+   * was let in, so this only settles it, and records the lock it confirms (`account_locked`).
+   */
+  failed(ticket: ThrottleTicket, context: EventContext, user: { id: string; email: string } | null): Promise<void> {
+    return this.finish(ticket, 'failed', context, user);
+  }
+
+  /** The check could not be carried out (the store failed): the attempt is given back, as if never let in. */
+  cancelled(ticket: ThrottleTicket): Promise<void> {
+    return this.finish(ticket, 'cancelled', {}, null);
   }
 
   /**

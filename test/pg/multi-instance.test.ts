@@ -37,7 +37,9 @@ describe('two instances on one PostgreSQL database', { skip }, () => {
     services = servicesFor(store, systemClock);
     client = await services.clients.createClient({ name: 'multi', redirectUrls: ['https://app.example/cb'], refreshTokens: true });
     // Start both at once against the migrated database; the advisory lock is exercised by the migration test.
-    const env = { DATABASE_URL: db.url, ISSUER: SHARED_ISSUER };
+    // LOGIN_MAX_FAILURES above the parallel logins below: more would be refused 429 before the
+    // password check (attempts are reserved before it), and these tests are about sessions.
+    const env = { DATABASE_URL: db.url, ISSUER: SHARED_ISSUER, LOGIN_MAX_FAILURES: '100' };
     [a, b] = await Promise.all([startServerProcess(env), startServerProcess(env)]);
   });
 

@@ -4,7 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import type { PasswordVerifier } from '../../src/accounts/password-login.ts';
 import { ManualClock } from '../../src/clock.ts';
+import { verifyPassword } from '../../src/crypto/passwords.ts';
+import { LoginThrottle } from '../../src/throttle/login-throttle.ts';
 import { authorizeQuery, type LoginPage, openLoginPage } from '../code-flow/flow.ts';
 import { runBin } from '../core/support.ts';
 import { createHarness, freshDatabase, type Harness, storeKinds } from '../support/harness.ts';
@@ -29,6 +32,36 @@ function submitLoginFrom(h: Harness, page: LoginPage, credentials: { email: stri
   });
 }
 
+/**
+ * Counts the argon2 verifications an app runs (the real verify, by password), and holds each
+ * until `hold` of them have started (or 2 s have passed): the burst lands within one verify, as
+ * it does on a busy server.
+ */
+class VerifyCounter {
+  readonly passwords: string[] = [];
+  private hold = 0;
+  private held: Array<() => void> = [];
+
+  readonly verify: PasswordVerifier = async (storedHash, password) => {
+    this.passwords.push(password);
+    if (this.passwords.length >= this.hold) for (const go of this.held.splice(0)) go();
+    else await new Promise<void>((resolve) => this.held.push(resolve) && setTimeout(resolve, 2_000).unref());
+    return verifyPassword(storedHash, password);
+  };
+
+  /** Starts a new count; returns the passwords verified from now on. */
+  start(hold: number): string[] {
+    this.passwords.length = 0;
+    this.hold = hold;
+    return this.passwords;
+  }
+
+  /** Resolves once `password` is being verified. */
+  async started(password: string): Promise<void> {
+    while (!this.passwords.includes(password)) await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
 for (const kind of storeKinds()) {
   describe(`login throttling [${kind}]`, () => {
     // One app per policy, shared by the tests: each test has its own accounts and its own client
@@ -36,13 +69,18 @@ for (const kind of storeKinds()) {
     const clock = new ManualClock();
     let h: Harness;
     let small: Harness;
+    /** an app whose argon2 verifications are counted */
+    let counted: Harness;
+    const verifications = new VerifyCounter();
     before(async () => {
       h = await createHarness({ kind, clock, rateLimits: { perIp: 0, perClient: 0 } });
       small = await createHarness({ kind, clock, throttle: { ipMaxFailures: 3 }, rateLimits: { perIp: 0, perClient: 0 } });
+      counted = await createHarness({ kind, clock, rateLimits: { perIp: 0, perClient: 0 }, verifyPassword: verifications.verify });
     });
     after(async () => {
       await h?.close();
       await small?.close();
+      await counted?.close();
     });
     /** The events of one type that concern this test's user or IP. */
     const eventsFor = async (harness: Harness, type: string, who: { userId?: string; ip?: string }) =>
@@ -287,7 +325,7 @@ for (const kind of storeKinds()) {
       assert.equal(unlocked[0]!.reason, 'admin');
     });
 
-    test('30 parallel wrong guesses on a listening server get at most 5 honest answers; a right password racing them is refused once the lock exists', async () => {
+    test('30 parallel wrong guesses on a listening server: at most 5 are checked; a right password being checked when they arrive is accepted and does not lift their lock', async () => {
       const s = await h.seed();
       const origin = await listen(h);
       const form = (email: string, password: string) => ({
@@ -299,7 +337,7 @@ for (const kind of storeKinds()) {
       });
 
       // The right password, spelled with another case (the same account), is held just after it
-      // passed the first lock check, until the burst has locked the account.
+      // was let in, until the burst has been answered.
       const racingEmail = s.email.toUpperCase();
       let entered!: () => void;
       const inFlight = new Promise<void>((resolve) => (entered = resolve));
@@ -329,32 +367,227 @@ for (const kind of storeKinds()) {
           statuses.every((st) => st === 400 || st === 429),
           `only 400 and 429: ${statuses.join(',')}`,
         );
+        // The right password took one of the five places: four wrong guesses were checked.
         const honest = statuses.filter((st) => st === 400).length;
-        assert.ok(honest <= 5, `at most LOGIN_MAX_FAILURES honest answers, got ${honest}`);
+        assert.equal(honest, 4, 'the budget of LOGIN_MAX_FAILURES attempts, the right password included');
+        assert.equal((await eventsFor(h, 'login_failed', { userId: s.userId })).length, 4, 'only those were checked');
         for (const r of burst.filter((b) => b.status === 429)) {
           assert.equal(r.json.error, 'slow_down');
           assert.match(String(r.headers.get('retry-after')), /^\d+$/);
         }
-        assert.equal(raced.status, 429, `the racing right password is refused: ${raced.text}`);
-        assert.equal(raced.json.error, 'slow_down');
-        assert.equal((await eventsFor(h, 'login_succeeded', { userId: s.userId })).length, 0);
-        assert.equal((await fetchForm(`${origin}/oauth/token`, form(s.email, s.password))).status, 429);
-        // The correct password refused during a lock is on record (a guess that may have found it).
-        const refusedRight = (await eventsFor(h, 'login_failed', { userId: s.userId })).filter((e) => e.reason === 'throttled');
-        assert.equal(refusedRight.length, 1);
+        // It was let in within the budget, so it is answered as checked; the lock stops what came after.
+        assert.equal(raced.status, 200, raced.text);
+        assert.ok(raced.json.access_token);
+        assert.equal((await eventsFor(h, 'login_succeeded', { userId: s.userId })).length, 1);
+        // The wrong guesses that overlapped it keep their lock: the right password is refused now.
+        const after = await fetchForm(`${origin}/oauth/token`, form(s.email, s.password));
+        assert.equal(after.status, 429);
+        assert.equal(after.headers.get('retry-after'), '60');
+        assert.equal((await eventsFor(h, 'account_locked', { userId: s.userId })).length, 1);
       } finally {
         if (original) Object.defineProperty(store, 'findByEmail', original);
         else delete (store as { findByEmail?: unknown }).findByEmail;
       }
     });
 
-    test('500 wrong passwords against one account leave it throttled, most refused unchecked, and the right password refused until the lock passes', async () => {
+    /**
+     * Every answer of a burst against one account: a password that was verified gets its honest
+     * answer (`right` the success, any other the failure); every other request is refused with
+     * 429 before any verify.
+     */
+    function assertBurst<R>(
+      passwords: string[],
+      answers: R[],
+      verified: string[],
+      expect: { status: (r: R) => number; refused: (r: R) => void; failed: (r: R) => void; succeeded: (r: R) => void; right?: string },
+    ): void {
+      assert.ok(verified.length >= 1 && verified.length <= 5, `at most LOGIN_MAX_FAILURES argon2 verifications, got ${verified.length}`);
+      assert.equal(new Set(verified).size, verified.length, 'each password verified once');
+      answers.forEach((answer, i) => {
+        const password = passwords[i]!;
+        if (!verified.includes(password)) expect.refused(answer);
+        else if (password === expect.right) expect.succeeded(answer);
+        else expect.failed(answer);
+      });
+    }
+
+    type Fetched = Awaited<ReturnType<typeof fetchForm>>;
+    const tokenExpect = {
+      status: (r: Fetched) => r.status,
+      refused: (r: Fetched) => {
+        assert.equal(r.status, 429, r.text);
+        assert.equal(r.json.error, 'slow_down');
+        assert.match(String(r.headers.get('retry-after')), /^\d+$/);
+      },
+      failed: (r: Fetched) => {
+        assert.equal(r.status, 400, r.text);
+        assert.equal(r.json.error, 'invalid_grant');
+      },
+      succeeded: (r: Fetched) => {
+        assert.equal(r.status, 200, r.text);
+        assert.ok(r.json.access_token);
+      },
+    };
+
+    test('100 parallel wrong guesses plus the right password at the token endpoint: at most 5 argon2 verifications, every other request 429 slow_down, and no answer but the 200 differs from a burst without it', async () => {
+      const origin = await listen(counted);
+      const s = await counted.seed();
+      const control = await counted.seed();
+      const ghost = `nobody-${Date.now()}@example.com`;
+      const token = (email: string, password: string) =>
+        fetchForm(`${origin}/oauth/token`, {
+          grant_type: 'client_credentials',
+          client_id: s.clientId,
+          client_secret: s.clientSecret,
+          email,
+          password,
+        });
+      const wrong = (tag: string) => Array.from({ length: 100 }, (_, i) => `${WRONG} ${tag} #${i}`);
+
+      /** `first` is sent and being verified when the other 100 arrive, all at once. */
+      const burst = async (email: string, first: string, rest: string[]) => {
+        const verified = verifications.start(5);
+        const head = token(email, first);
+        await verifications.started(first);
+        const answers = await Promise.all([head, ...rest.map((p) => token(email, p))]);
+        return { passwords: [first, ...rest], answers, verified: [...verified] };
+      };
+
+      // The right password first; then the same burst shape with a wrong password first, against
+      // another account and against an email that does not exist.
+      const withRight = await burst(s.email, s.password, wrong('a'));
+      assertBurst(withRight.passwords, withRight.answers, withRight.verified, { ...tokenExpect, right: s.password });
+      assert.ok(withRight.verified.includes(s.password), 'the right password was let in (it arrived first)');
+      assert.equal(withRight.answers[0]!.status, 200, 'and accepted: the lock only stops further verifications');
+      const without = await burst(control.email, `${WRONG} b first`, wrong('b'));
+      assertBurst(without.passwords, without.answers, without.verified, tokenExpect);
+      const unknown = await burst(ghost, `${WRONG} c first`, wrong('c'));
+      assertBurst(unknown.passwords, unknown.answers, unknown.verified, tokenExpect);
+
+      // The same answers, but for the right password's 200 (which a wrong one gets as 400).
+      const shape = (b: { answers: Fetched[] }) =>
+        b.answers
+          .map((r) => (r.status === 200 ? 400 : r.status))
+          .sort((x, y) => x - y)
+          .join(',');
+      assert.equal(shape(withRight), shape(without));
+      assert.equal(shape(unknown), shape(without));
+      // And the same state after it: the right password did not lift the lock the burst started.
+      const next = await Promise.all([token(s.email, s.password), token(control.email, control.password), token(ghost, WRONG)]);
+      for (const r of next) {
+        assert.equal(r.status, 429, r.text);
+        assert.equal(r.headers.get('retry-after'), '60');
+      }
+      // One security event per verified password (an honest count of the checks), one lock each.
+      const byUser = async (type: string, userId: string) => (await eventsOf(counted, type)).filter((e) => e.userId === userId).length;
+      assert.equal(await byUser('login_failed', s.userId), withRight.verified.length - 1);
+      assert.equal(await byUser('login_succeeded', s.userId), 1);
+      assert.equal(await byUser('login_failed', control.userId), without.verified.length);
+      assert.equal(await byUser('account_locked', s.userId), 1);
+      assert.equal(await byUser('account_locked', control.userId), 1);
+
+      // The right password sent with the burst rather than ahead of it: the same bound either way.
+      const late = await counted.seed();
+      const verified = verifications.start(5);
+      const passwords = [...wrong('d'), late.password];
+      const answers = await Promise.all(passwords.map((p) => token(late.email, p)));
+      assertBurst(passwords, answers, [...verified], { ...tokenExpect, right: late.password });
+    });
+
+    test('100 parallel wrong guesses plus the right password on the login form: at most 5 argon2 verifications, every other request the 429 page', async () => {
+      const s = await counted.seed();
+      const ip = freshIp();
+      const page = await openLoginPage(counted, authorizeQuery(s));
+      const submit = (password: string) => submitLoginFrom(counted, page, { email: s.email, password }, ip);
+      const verified = verifications.start(5);
+      const head = submit(s.password);
+      await verifications.started(s.password);
+      const rest = Array.from({ length: 100 }, (_, i) => `${WRONG} form #${i}`);
+      const answers = await Promise.all([head, ...rest.map(submit)]);
+      type Injected = (typeof answers)[number];
+      assertBurst([s.password, ...rest], answers, [...verified], {
+        status: (r: Injected) => r.statusCode,
+        refused: (r: Injected) => {
+          assert.equal(r.statusCode, 429, r.body);
+          assert.match(String(r.headers['retry-after']), /^\d+$/);
+          assert.match(r.body, /Too many failed sign-in attempts/);
+          assert.equal(r.headers.location, undefined);
+        },
+        failed: (r: Injected) => {
+          assert.equal(r.statusCode, 400, r.body);
+          assert.match(r.body, /The email or password is incorrect\./);
+        },
+        succeeded: (r: Injected) => {
+          assert.equal(r.statusCode, 303, r.body);
+          assert.match(String(r.headers.location), /[?&]code=/);
+        },
+        right: s.password,
+      });
+      assert.equal(answers[0]!.statusCode, 303, 'the right password, let in first, gets its code');
+      assert.equal((await submit(s.password)).statusCode, 429, 'the lock started by the burst stands');
+    });
+
+    test('10 parallel logins with the right password: at most 5 are checked, the rest 429; once they have succeeded the account is open again, and nothing was locked', async () => {
+      const s = await counted.seed();
+      const ip = freshIp();
+      const verified = verifications.start(5);
+      const answers = await Promise.all(Array.from({ length: 10 }, () => login(counted, s, {}, ip)));
+      assert.ok(verified.length <= 5, `at most 5 verifications, got ${verified.length}`);
+      const ok = answers.filter((r) => r.statusCode === 200).length;
+      assert.equal(ok, verified.length, 'every checked login succeeded');
+      for (const r of answers.filter((a) => a.statusCode !== 200)) assertThrottled(r);
+      // Successes never lock anything: the lock their attempts started while in flight is gone.
+      const res = await login(counted, s, {}, ip);
+      assert.equal(res.statusCode, 200, res.body);
+      assert.equal((await eventsOf(counted, 'account_locked')).filter((e) => e.userId === s.userId).length, 0);
+      for (let i = 0; i < 4; i++) assertWrongPassword(await login(counted, s, { password: WRONG }, ip));
+    });
+
+    test('attempts never settled (their process died mid-verify) hold their place only until the claim timeout: the account is not wedged', async () => {
+      const s = await h.seed();
+      const ip = freshIp();
+      // Four attempts let in whose verify never ends, as when a process dies in the middle.
+      const throttle = new LoginThrottle({ store: h.store, clock });
+      for (let i = 0; i < 4; i++) await throttle.begin(s.email, ip);
+      // While they may still be failures, the right password takes the fifth place and is accepted,
+      // but cannot clear them: the budget is used up until they are written off.
+      assert.equal((await login(h, s, {}, ip)).statusCode, 200);
+      assert.equal(assertThrottled(await login(h, s, {}, ip)), 60);
+      // A minute later (the claim timeout) they count as the failures they may have been, and the
+      // lock has passed: the right password is let in and clears the account.
+      clock.advance(MINUTE + 1);
+      assert.equal((await login(h, s, {}, ip)).statusCode, 200);
+      assert.equal((await login(h, s, {}, ip)).statusCode, 200);
+      for (let i = 0; i < 4; i++) assertWrongPassword(await login(h, s, { password: WRONG }, ip));
+    });
+
+    test('a password check cut short by a store error is given back: it holds no place in the budget', async () => {
+      const s = await h.seed();
+      const ip = freshIp();
+      const users = h.store.users as unknown as { findByEmail: (email: string) => Promise<unknown> };
+      const original = Object.getOwnPropertyDescriptor(users, 'findByEmail');
+      users.findByEmail = async () => {
+        throw new Error('connection reset');
+      };
+      try {
+        const failed = await login(h, s, { password: WRONG }, ip);
+        assert.ok(failed.statusCode >= 500, `the store failed: ${failed.statusCode}`);
+      } finally {
+        if (original) Object.defineProperty(users, 'findByEmail', original);
+        else delete (users as { findByEmail?: unknown }).findByEmail;
+      }
+      // Still five honest answers before the lock, not four.
+      for (let i = 0; i < 5; i++) assertWrongPassword(await login(h, s, { password: WRONG }, ip));
+      assertThrottled(await login(h, s, {}, ip));
+    });
+
+    test('500 wrong passwords against one account leave it throttled, only 5 plus one per lock checked, and the right password refused until the lock passes', async () => {
       const s = await h.seed();
       const ip = freshIp();
       const started = performance.now();
       const statuses: number[] = [];
       // 100 waves of 5 parallel guesses, 5 s apart: 500 guesses over 500 s. Each time a lock passes,
-      // one wave reaches the password check; the first failure of it locks again, for twice as long.
+      // one guess of the next wave is let in, which locks again at once, for twice as long.
       for (let wave = 0; wave < 100; wave++) {
         const answers = await Promise.all(Array.from({ length: 5 }, (_, i) => login(h, s, { password: `${WRONG} ${wave}-${i}` }, ip)));
         statuses.push(...answers.map((r) => r.statusCode));
@@ -367,9 +600,10 @@ for (const kind of storeKinds()) {
         'no 5xx, no token',
       );
       const verified = (await eventsFor(h, 'login_failed', { userId: s.userId })).length;
-      // Locks at t=0 (60 s), 60 (120 s), 180 (240 s), 420 (480 s): four waves of five are checked.
-      assert.equal(verified, 20, 'only the waves that found the account open reach the password check');
-      assert.equal(statuses.filter((st) => st === 400).length, 8, 'five honest answers, then one per lock');
+      // Locks at t=0 (60 s), 60 (120 s), 180 (240 s), 420 (480 s): the first wave is checked, then one
+      // guess per lock; the rest of each wave is refused before the check, not raced past it.
+      assert.equal(verified, 8, 'five, then one guess each time a lock passes');
+      assert.equal(statuses.filter((st) => st === 400).length, 8, 'every checked guess gets an honest answer');
       assert.ok(elapsed < 20_000, `bounded time: ${Math.round(elapsed)} ms`);
 
       const retry = assertThrottled(await login(h, s, {}, ip));

@@ -1,6 +1,8 @@
 /**
  * Issue #6 §1: the login counters live in the store, so a lock taken through one server process
  * holds on another process on the same database — and the LOGIN_* variables configure `serve`.
+ * Issue #13 §1: an attempt is reserved in the store before its verify, so a burst split over
+ * both processes checks no more passwords than one process would.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -24,6 +26,7 @@ for (const kind of storeKinds()) {
       const services = servicesFor(store, systemClock);
       client = await services.clients.createClient({ name: 'throttle', redirectUrls: ['https://app.example/cb'] });
       await services.accounts.createUser({ email: 'locked@example.com', password: 'correct horse battery' });
+      await services.accounts.createUser({ email: 'burst@example.com', password: 'correct horse battery' });
       const env = { DATABASE_URL: db.url, LOGIN_MAX_FAILURES: '3', LOGIN_LOCK_SECONDS: '3', LOGIN_MAX_LOCK_SECONDS: '10' };
       [a, b] = await Promise.all([startServerProcess(env), startServerProcess(env)]);
     });
@@ -34,11 +37,11 @@ for (const kind of storeKinds()) {
       await db?.drop();
     });
 
-    const loginAt = (server: ServerProcess, password: string) =>
+    const loginAt = (server: ServerProcess, password: string, email = 'locked@example.com') =>
       postForm(`${server.url}/oauth/token`, {
         grant_type: 'client_credentials',
         ...client,
-        email: 'locked@example.com',
+        email,
         password,
       });
 
@@ -64,6 +67,30 @@ for (const kind of storeKinds()) {
       const res = await loginAt(b, 'correct horse battery');
       assert.equal(res.status, 200, JSON.stringify(res.json));
       assert.ok(res.json.access_token);
+    });
+
+    test('60 parallel wrong guesses and the right password split over two processes: at most LOGIN_MAX_FAILURES passwords checked in all, every other request 429', async () => {
+      const email = 'burst@example.com';
+      const user = await store.users.findByEmail(email);
+      assert.ok(user);
+      const passwords = [...Array.from({ length: 60 }, (_, i) => `wrong guess #${i}`), 'correct horse battery'];
+      const answers = await Promise.all(passwords.map((password, i) => loginAt(i % 2 ? b : a, password, email)));
+
+      // Every checked password leaves exactly one login event (login_failed or login_succeeded), and
+      // a refused attempt none: an honest count of the argon2 verifications on both processes.
+      const checked = (await store.events.list({ limit: 10_000 })).filter(
+        (e) => e.userId === user.id && (e.type === 'login_failed' || e.type === 'login_succeeded'),
+      );
+      assert.ok(checked.length >= 1 && checked.length <= 3, `at most LOGIN_MAX_FAILURES=3 verifications, got ${checked.length}`);
+      const honest = answers.filter((r) => r.status === 400 || r.status === 200);
+      assert.equal(honest.length, checked.length, 'each checked password is answered for what it is');
+      for (const r of honest) assert.ok(r.status === 200 || r.json.error === 'invalid_grant', JSON.stringify(r.json));
+      for (const r of answers.filter((x) => x.status !== 400 && x.status !== 200)) {
+        assert.equal(r.status, 429);
+        assert.equal(r.json.error, 'slow_down');
+        assert.match(String(r.headers.get('retry-after')), /^\d+$/);
+      }
+      for (const server of [a, b]) assert.equal((await loginAt(server, 'correct horse battery', email)).status, 429);
     });
   });
 }

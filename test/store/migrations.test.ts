@@ -119,6 +119,9 @@ for (const kind of storeKinds()) {
           // The new tables answer.
           assert.deepEqual(await store.idps.listDomains('idp_none'), []);
           assert.equal(await store.serverSecrets.find('none'), undefined);
+          // Schema 5: login counters carry their in-flight attempts.
+          const counter = await store.transaction((tx) => tx.throttle.lock('ip:192.0.2.1'));
+          assert.deepEqual([counter.inFlight, counter.runFailed, counter.claimedAt], [0, false, 0]);
         } finally {
           await store.close();
         }

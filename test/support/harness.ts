@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
+import type { PasswordVerifier } from '../../src/accounts/password-login.ts';
 import { type Clock, ManualClock, systemClock } from '../../src/clock.ts';
 import { composePlatform, type Services } from '../../src/composition-root.ts';
 import { buildApp } from '../../src/http/app.ts';
@@ -106,6 +107,8 @@ export interface HarnessOptions {
   throttle?: Partial<ThrottlePolicy>;
   /** per-IP and per-client rate limits for the app (defaults as in production) */
   rateLimits?: RateLimitSettings;
+  /** replaces the argon2id verify of password logins (to count or pace the verifications) */
+  verifyPassword?: PasswordVerifier;
 }
 
 let seedCounter = 0;
@@ -128,6 +131,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     store,
     clock,
     metrics: createMetrics(),
+    verifyPassword: options.verifyPassword,
     settings: {
       issuer,
       lifetimes: { accessTokenTtl: options.accessTokenTtl ?? 3600, refreshTokenTtl: options.refreshTokenTtl ?? 2_592_000 },

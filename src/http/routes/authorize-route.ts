@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { checkPasswordLogin } from '../../accounts/password-login.ts';
+import { checkPasswordLogin, type PasswordLoginDeps } from '../../accounts/password-login.ts';
 import { issueAuthorizationCode } from '../../authorize/authorization-code.ts';
 import {
   AUTHORIZE_PARAMS,
@@ -12,7 +12,6 @@ import type { Clock } from '../../clock.ts';
 import { OAuthError } from '../../common/oauth-error.ts';
 import { RequestParams, rawQuery } from '../../common/request-params.ts';
 import type { Store } from '../../store/store.ts';
-import type { LoginThrottle } from '../../throttle/login-throttle.ts';
 import { CSRF_FIELD, CsrfProtection } from '../csrf.ts';
 import { publicError } from '../render-error.ts';
 import { renderErrorPage } from '../views/error-page.ts';
@@ -28,7 +27,8 @@ export interface AuthorizeRouteDeps {
   store: Store;
   clock: Clock;
   issuer: string;
-  throttle?: LoginThrottle;
+  /** the password check shared with the token endpoint (throttling included) */
+  passwordLogin: PasswordLoginDeps;
 }
 
 const MESSAGES = {
@@ -138,7 +138,7 @@ export function registerAuthorizeRoute(app: FastifyInstance, deps: AuthorizeRout
     const context = { ip: request.ip, requestId: request.id, clientId: client.id };
     let user;
     try {
-      user = await checkPasswordLogin(deps, { email, password, clientId: client.id, context });
+      user = await checkPasswordLogin(deps.passwordLogin, { email, password, clientId: client.id, context });
     } catch (error) {
       if (!(error instanceof OAuthError) || error.code !== 'slow_down') throw error;
       // Locked out: the page says so (429 + Retry-After) without checking the password.

@@ -129,6 +129,9 @@ export function toThrottle(r: Row): ThrottleState {
     lastFailureAt: num(r.last_failure_at!),
     lockedUntil: num(r.locked_until!),
     locks: num(r.locks!),
+    inFlight: num(r.in_flight ?? 0),
+    runFailed: bool(r.run_failed ?? 0),
+    claimedAt: num(r.claimed_at ?? 0),
   };
 }
 

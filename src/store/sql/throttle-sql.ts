@@ -1,6 +1,6 @@
 import type { SqlDialect, SqlExecutor } from '../sql-driver.ts';
 import type { ThrottleState, ThrottleStore } from '../store.ts';
-import { type Row, toThrottle } from './rows.ts';
+import { flag, type Row, toThrottle } from './rows.ts';
 
 // Row locks where the database has them (PostgreSQL); SQLite's write transaction already excludes other writers.
 const LOCK_THROTTLE_SQL = {
@@ -30,10 +30,12 @@ export class SqlThrottleStore implements ThrottleStore {
 
   async save(t: ThrottleState): Promise<void> {
     await this.db.run(
-      `INSERT INTO login_throttle (key, failures, last_failure_at, locked_until, locks) VALUES (?, ?, ?, ?, ?)
+      `INSERT INTO login_throttle (key, failures, last_failure_at, locked_until, locks, in_flight, run_failed, claimed_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, last_failure_at = excluded.last_failure_at,
-         locked_until = excluded.locked_until, locks = excluded.locks`,
-      [t.key, t.failures, t.lastFailureAt, t.lockedUntil, t.locks],
+         locked_until = excluded.locked_until, locks = excluded.locks, in_flight = excluded.in_flight,
+         run_failed = excluded.run_failed, claimed_at = excluded.claimed_at`,
+      [t.key, t.failures, t.lastFailureAt, t.lockedUntil, t.locks, t.inFlight, flag(t.runFailed), t.claimedAt],
     );
   }
 
@@ -43,7 +45,9 @@ export class SqlThrottleStore implements ThrottleStore {
   }
 
   async prune(quietSince: number): Promise<number> {
-    const { changes } = await this.db.run('DELETE FROM login_throttle WHERE last_failure_at < ? AND locked_until < ?', [
+    // A row whose only news is an attempt still being verified (claimed_at) is not quiet.
+    const { changes } = await this.db.run('DELETE FROM login_throttle WHERE last_failure_at < ? AND locked_until < ? AND claimed_at < ?', [
+      quietSince,
       quietSince,
       quietSince,
     ]);
