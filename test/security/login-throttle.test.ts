@@ -495,7 +495,7 @@ for (const kind of storeKinds()) {
     });
 
     test('100 parallel wrong guesses plus the right password on the login form: at most 5 argon2 verifications, every other request the 429 page', async () => {
-      const s = await counted.seed();
+      const s = await counted.seed({ client: { allowNoPkce: true } });
       const ip = freshIp();
       const page = await openLoginPage(counted, authorizeQuery(s));
       const submit = (password: string) => submitLoginFrom(counted, page, { email: s.email, password }, ip);
