@@ -433,10 +433,10 @@ export function buildCli(io: Io): Command {
 
   program
     .command('events')
-    .description('read the security event log')
+    .description('read the security event log: the newest events, oldest first')
     .option('--user <email>', 'only this user')
     .option('--since <time>', 'ISO 8601 time, e.g. 2026-11-27T00:00:00Z')
-    .option('--limit <n>', 'at most this many', positiveInt)
+    .option('--limit <n>', 'the newest N events (default 1000), printed oldest first', positiveInt)
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  sei-auth events --user ada@example.com --since 2026-11-27T00:00:00Z --limit 50 --json')
     .action((opts: { user?: string; since?: string; limit?: number; json?: boolean }) =>
@@ -447,7 +447,7 @@ export function buildCli(io: Io): Command {
           if (Number.isNaN(since)) throw new AdminError('--since must be an ISO 8601 time');
         }
         const userId = opts.user ? (await services.accounts.userByEmail(opts.user)).id : undefined;
-        const events = (await services.events.list({ userId, since, limit: opts.limit })).map((e) => ({
+        const events = (await services.events.latest({ userId, since, limit: opts.limit })).map((e) => ({
           ...e,
           at: new Date(e.at).toISOString(),
         }));

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { OAuthError } from '../../common/oauth-error.ts';
 
 export interface MetadataDeps {
   issuer: string;
@@ -32,7 +33,20 @@ export function authorizationServerMetadata(deps: MetadataDeps): Record<string, 
   };
 }
 
+const WELL_KNOWN = '/.well-known/oauth-authorization-server';
+
 export function registerMetadataRoute(app: FastifyInstance, deps: MetadataDeps): void {
   const document = authorizationServerMetadata(deps);
-  app.get('/.well-known/oauth-authorization-server', async () => document);
+  app.get(WELL_KNOWN, async () => document);
+  // RFC 8414 §3.1: for an issuer with a path component, the well-known URI is inserted between
+  // the host and that path — https://host/sei has its metadata at
+  // https://host/.well-known/oauth-authorization-server/sei (where Authlib, among others, looks).
+  // Matched on the raw request path, so any characters of the issuer's path work.
+  const path = new URL(deps.issuer).pathname.replace(/\/+$/, '');
+  if (path === '') return;
+  const insertedPath = `${WELL_KNOWN}${path}`;
+  app.get(`${WELL_KNOWN}/*`, async (request) => {
+    if (request.url.split('?')[0] !== insertedPath) throw new OAuthError('not_found', 'No such endpoint.');
+    return document;
+  });
 }

@@ -16,7 +16,13 @@ export interface SecurityEvent {
 export interface EventFilter {
   userId?: string;
   since?: number;
+  /** at most this many (default 1000) */
   limit?: number;
+  /**
+   * Which end of the log the limit keeps: the oldest matching events (default) or the newest.
+   * Either way the result is in time order, oldest first.
+   */
+  newest?: boolean;
 }
 
 export interface EventStore {

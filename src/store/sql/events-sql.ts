@@ -28,11 +28,13 @@ export class SqlEventStore implements EventStore {
       params.push(filter.since);
     }
     const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const rows = await this.db.all<Row>(`SELECT * FROM security_events ${clause} ORDER BY at, id LIMIT ?`, [
+    const order = filter.newest ? 'at DESC, id DESC' : 'at, id';
+    const rows = await this.db.all<Row>(`SELECT * FROM security_events ${clause} ORDER BY ${order} LIMIT ?`, [
       ...params,
       filter.limit ?? 1000,
     ]);
-    return rows.map(toEvent);
+    const events = rows.map(toEvent);
+    return filter.newest ? events.reverse() : events;
   }
 
   async prune(before: number): Promise<number> {
