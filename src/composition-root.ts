@@ -6,7 +6,7 @@
 import { AccountService } from './accounts/account-service.ts';
 import { ClientService } from './clients/client-service.ts';
 import { type Clock, systemClock } from './clock.ts';
-import { type Config, type Env, loadConfig } from './config.ts';
+import { type Config, DEFAULT_DATABASE_URL, type Env, loadConfig } from './config.ts';
 import { EventService } from './events/event-service.ts';
 import { authorizationCodeGrant } from './grants/authorization-code-grant.ts';
 import { type Grant, grantRegistry } from './grants/grant.ts';
@@ -14,13 +14,15 @@ import { passwordGrant } from './grants/password-grant.ts';
 import { refreshTokenGrant } from './grants/refresh-token-grant.ts';
 import { samlBearerGrant } from './grants/saml-bearer-grant.ts';
 import { IdpService } from './idps/idp-service.ts';
+import { DEFAULT_SESSION_RETENTION_DAYS, Maintenance } from './maintenance/maintenance.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import { LoginIssuer } from './sessions/login-issuer.ts';
 import { SessionService } from './sessions/session-service.ts';
+import type { AvailabilityListener } from './store/availability.ts';
 import { observeEvents } from './store/observed-store.ts';
 import { openStore } from './store/open-store.ts';
 import type { Store } from './store/store.ts';
-import { LoginThrottle, type ThrottlePolicy } from './throttle/login-throttle.ts';
+import { DEFAULT_THROTTLE_POLICY, LoginThrottle, type ThrottlePolicy } from './throttle/login-throttle.ts';
 import { type TokenLifetimeSettings, TokenLifetimes } from './tokens/token-lifetimes.ts';
 import { TokenRevocation } from './tokens/token-revocation.ts';
 
@@ -34,6 +36,8 @@ export interface PlatformSettings {
   samlClockSkewMs?: number;
   /** SAML assertions whose expiry is further away than this are refused (default 1 hour) */
   samlMaxAssertionLifetimeMs?: number;
+  /** how long maintenance keeps what has ended (defaults: events 90 days, sessions and codes 7) */
+  retention?: { eventDays?: number; sessionDays?: number };
 }
 
 export interface Services {
@@ -46,6 +50,8 @@ export interface Services {
   /** carries out the logins grants decide */
   logins: LoginIssuer;
   revocation: TokenRevocation;
+  /** pruning what has expired (the server's timer and `sei-auth db prune`) */
+  maintenance: Maintenance;
 }
 
 export interface Platform {
@@ -67,6 +73,7 @@ export function settingsFromConfig(config: Config): PlatformSettings {
     throttle: config.throttle,
     samlClockSkewMs: config.samlClockSkew * 1000,
     samlMaxAssertionLifetimeMs: config.samlMaxAssertionLifetime * 1000,
+    retention: { eventDays: config.eventRetentionDays, sessionDays: config.sessionRetentionDays },
   };
 }
 
@@ -94,6 +101,15 @@ export function composePlatform(input: { store: Store; clock: Clock; settings: P
     throttle,
     logins: new LoginIssuer({ store, clock, lifetimes }),
     revocation: new TokenRevocation({ store, clock }),
+    maintenance: new Maintenance({
+      store,
+      clock,
+      policy: {
+        eventRetentionDays: settings.retention?.eventDays ?? 90,
+        sessionRetentionDays: settings.retention?.sessionDays ?? DEFAULT_SESSION_RETENTION_DAYS,
+        throttleWindowMs: settings.throttle?.windowMs ?? DEFAULT_THROTTLE_POLICY.windowMs,
+      },
+    }),
   };
   const grants = grantRegistry([
     passwordGrant({ store, clock, throttle }),
@@ -122,7 +138,10 @@ export interface OpenPlatform extends Platform {
  * before the store so that queries are timed from the first one.
  * @throws ConfigError naming the variable with a bad value
  */
-export async function openPlatform(env: Env, options: { clock?: Clock; metrics?: Metrics } = {}): Promise<OpenPlatform> {
+export async function openPlatform(
+  env: Env,
+  options: { clock?: Clock; metrics?: Metrics; onAvailability?: AvailabilityListener } = {},
+): Promise<OpenPlatform> {
   const config = loadConfig(env);
   const clock = options.clock ?? systemClock;
   const { metrics } = options;
@@ -132,6 +151,9 @@ export async function openPlatform(env: Env, options: { clock?: Clock; metrics?:
     sqliteSynchronous: config.sqliteSynchronous,
     poolSize: config.databasePoolSize,
     onQuery: metrics && ((operation, seconds, ok) => metrics.observeQuery(operation, seconds, ok)),
+    onAvailability: options.onAvailability,
+    // `npm start` on a fresh clone creates ./data; any other path must exist (a typo is an error).
+    createMissingFolder: config.databaseUrl === DEFAULT_DATABASE_URL,
   });
   const platform = composePlatform({ store, clock, settings: settingsFromConfig(config), metrics });
   return { ...platform, config, close: () => store.close() };

@@ -4,6 +4,7 @@ import { AdminError } from '../common/admin-error.ts';
 import { openPlatform, type Services } from '../composition-root.ts';
 import { ConfigError, type Env } from '../config.ts';
 import { SchemaTooNewError } from '../store/migrations.ts';
+import { describeDatabaseUrl, StoreOpenError } from '../store/open-store.ts';
 import type { Session } from '../store/store.ts';
 import { VERSION } from '../version.ts';
 import { registerIdpCommands } from './idp-commands.ts';
@@ -56,16 +57,24 @@ function sessionView(s: Session) {
  * composition root, configured from the environment exactly as the server is.
  */
 export function buildCli(io: Io): Command {
-  const withServices = async <T>(fn: (services: Services) => Promise<T>): Promise<T> => {
+  /** `database`: which database the command opened (no credentials), for messages. */
+  const withServices = async <T>(fn: (services: Services, database: string) => Promise<T>): Promise<T> => {
     const platform = await openPlatform(io.env);
     try {
-      return await fn(platform.services);
+      return await fn(platform.services, describeDatabaseUrl(platform.config.databaseUrl));
     } finally {
       await platform.close();
     }
   };
   /** One JSON object with --json, readable text otherwise. */
   const print = (json: boolean, value: object, text: string) => io.out(json ? JSON.stringify(value) : text);
+  /**
+   * An empty listing says which database was read (on stderr, so that stdout stays the JSON
+   * object or the rows): an empty answer from the wrong DATABASE_URL is the usual surprise.
+   */
+  const noteEmpty = (count: number, what: string, database: string) => {
+    if (count === 0) io.err(`no ${what} in ${database}`);
+  };
 
   const program = new Command('sei-auth')
     .description('sei-auth: an OAuth 2.0 authorization server for the SEI Platform token API')
@@ -145,8 +154,9 @@ export function buildCli(io: Io): Command {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  sei-auth org list --json')
     .action((opts: { json?: boolean }) =>
-      withServices(async (services) => {
+      withServices(async (services, database) => {
         const orgs = (await services.accounts.listOrgs()).map((o) => ({ id: o.id, name: o.name, max_sessions: o.maxSessions }));
+        noteEmpty(orgs.length, 'organizations', database);
         print(!!opts.json, { orgs }, orgs.map((o) => `${o.id}\t${o.name}\tmax-sessions=${o.max_sessions ?? 'unlimited'}`).join('\n'));
       }),
     );
@@ -207,7 +217,7 @@ export function buildCli(io: Io): Command {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  sei-auth user list --org org_123 --json')
     .action((opts: { org?: string; json?: boolean }) =>
-      withServices(async (services) => {
+      withServices(async (services, database) => {
         const users = (await services.accounts.listUsers(opts.org)).map((u) => ({
           id: u.id,
           email: u.email,
@@ -216,6 +226,7 @@ export function buildCli(io: Io): Command {
           disabled: u.disabled,
           has_password: u.passwordHash !== null,
         }));
+        noteEmpty(users.length, opts.org ? `users in organization ${opts.org}` : 'users', database);
         print(
           !!opts.json,
           { users },
@@ -379,7 +390,7 @@ export function buildCli(io: Io): Command {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  sei-auth client list --json')
     .action((opts: { json?: boolean }) =>
-      withServices(async (services) => {
+      withServices(async (services, database) => {
         const clients = (await services.clients.listClients()).map((c) => ({
           client_id: c.id,
           name: c.name,
@@ -392,6 +403,7 @@ export function buildCli(io: Io): Command {
           query_secrets: c.querySecrets,
           disabled: c.disabled,
         }));
+        noteEmpty(clients.length, 'clients', database);
         print(
           !!opts.json,
           { clients },
@@ -440,7 +452,7 @@ export function buildCli(io: Io): Command {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  sei-auth events --user ada@example.com --since 2026-11-27T00:00:00Z --limit 50 --json')
     .action((opts: { user?: string; since?: string; limit?: number; json?: boolean }) =>
-      withServices(async (services) => {
+      withServices(async (services, database) => {
         let since: number | undefined;
         if (opts.since !== undefined) {
           since = Date.parse(opts.since);
@@ -451,12 +463,40 @@ export function buildCli(io: Io): Command {
           ...e,
           at: new Date(e.at).toISOString(),
         }));
+        noteEmpty(events.length, 'matching events', database);
         print(
           !!opts.json,
           { events },
           events
             .map((e) => `${e.at}\t${e.type}\t${e.reason ?? ''}\t${e.email ?? e.userId ?? ''}\t${e.clientId ?? ''}\t${e.ip ?? ''}`)
             .join('\n'),
+        );
+      }),
+    );
+
+  const db = program.command('db').description('the database itself').addHelpText('after', '\nExample:\n  sei-auth db prune --json');
+  db.command('prune')
+    .description(
+      'delete now what the server prunes every MAINTENANCE_INTERVAL: sessions ended or expired more than SESSION_RETENTION_DAYS ago with their tokens, codes expired as long ago, events older than EVENT_RETENTION_DAYS',
+    )
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  SESSION_RETENTION_DAYS=1 sei-auth db prune --json')
+    .action((opts: { json?: boolean }) =>
+      withServices(async (services, database) => {
+        const r = await services.maintenance.run();
+        print(
+          !!opts.json,
+          {
+            sessions: r.sessions,
+            codes: r.codes,
+            events: r.events,
+            saml_replay: r.samlReplay,
+            throttles: r.throttles,
+            batches: r.batches,
+            longest_batch_ms: r.longestBatchMs,
+          },
+          `pruned ${database}: ${r.sessions} sessions (with their tokens), ${r.codes} codes, ${r.events} events, ` +
+            `${r.samlReplay} SAML replay entries, ${r.throttles} login counters, in ${r.batches} batches (longest ${r.longestBatchMs} ms)`,
         );
       }),
     );
@@ -476,7 +516,12 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       // Help and --version exit 0; usage errors were already printed by commander.
       return e.exitCode ?? 2;
     }
-    if (error instanceof AdminError || error instanceof ConfigError || error instanceof SchemaTooNewError) {
+    if (
+      error instanceof AdminError ||
+      error instanceof ConfigError ||
+      error instanceof SchemaTooNewError ||
+      error instanceof StoreOpenError
+    ) {
       io.err(`sei-auth: ${error.message}`);
       return 1;
     }

@@ -2,9 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import { type OpenPlatform, openPlatform } from '../composition-root.ts';
-import type { Config, Env } from '../config.ts';
+import { type Config, type Env, loadConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
-import { runMaintenance } from '../maintenance/maintenance.ts';
 import { createMetrics } from '../metrics/metrics.ts';
 import { describeDatabaseUrl } from '../store/open-store.ts';
 import type { Store } from '../store/store.ts';
@@ -29,9 +28,30 @@ export interface StartOptions {
 /** Starts the server from environment variables (the `serve` command and tests). */
 export async function startServer(env: Env, options: StartOptions = {}): Promise<RunningServer> {
   const metrics = createMetrics({ version: VERSION });
-  const platform: OpenPlatform = await openPlatform(env, { clock: options.clock, metrics });
+  // The configuration is read again by openPlatform; the logger must exist before the store opens.
+  const early = loadConfig(env);
+  const logger = options.logger ?? createLogger(early.logLevel);
+  const where = describeDatabaseUrl(early.databaseUrl);
+  const platform: OpenPlatform = await openPlatform(env, {
+    clock: options.clock,
+    metrics,
+    // One line when the store stops answering (with the cause: host and error code, never
+    // credentials) and one when it is back — at the same level, so whoever sees one sees both.
+    onAvailability: (change) => {
+      if (!change.available) {
+        logger.warn(
+          { store: where, cause: change.cause },
+          `store unavailable: ${where}: ${change.cause}; requests are answered 503 until it is back`,
+        );
+      } else {
+        logger.warn(
+          { store: where, down_for_ms: change.downForMs },
+          `store available again: ${where}, after ${(change.downForMs / 1000).toFixed(1)} s`,
+        );
+      }
+    },
+  });
   const { config, clock, store, services } = platform;
-  const logger = options.logger ?? createLogger(config.logLevel);
   const app = buildApp({
     platform,
     logger,
@@ -92,8 +112,12 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
   };
   await warnExpiringCertificates();
 
+  // One run at a time: a backlog may take longer than a short MAINTENANCE_INTERVAL.
+  let maintaining: Promise<void> | undefined;
+  const stopMaintenance = new AbortController();
   const maintain = () =>
-    runMaintenance(store, clock, { eventRetentionDays: config.eventRetentionDays, throttleWindowMs: config.throttle.windowMs })
+    (maintaining ??= services.maintenance
+      .run(stopMaintenance.signal)
       .then(async (pruned) => {
         await warnExpiringCertificates();
         return pruned;
@@ -101,15 +125,19 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
       .then(
         (pruned) => logger.debug({ pruned }, 'maintenance'),
         (error: unknown) => logger.warn({ err: error }, 'maintenance failed; will retry'),
-      );
+      )
+      .finally(() => {
+        maintaining = undefined;
+      }));
   void maintain();
-  const maintenanceTimer = setInterval(maintain, 10 * 60_000);
+  const maintenanceTimer = setInterval(maintain, config.maintenanceInterval * 1000);
   maintenanceTimer.unref();
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       clearInterval(maintenanceTimer);
+      stopMaintenance.abort();
       const timeout = options.shutdownTimeoutMs ?? config.shutdownTimeout * 1000;
       const timer = setTimeout(() => {
         logger.warn({ timeout_ms: timeout }, 'shutdown timeout: closing the connections still open');
@@ -119,6 +147,8 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
         await app.close();
       } finally {
         clearTimeout(timer);
+        // A run in progress stops after its current batch; the store closes after it.
+        await maintaining;
         await store.close();
       }
     })());

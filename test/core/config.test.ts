@@ -3,13 +3,14 @@
  * stops start-up with a one-line error naming the variable; it never starts half-configured".
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config.ts';
-import { runBin, startServerProcess } from './support.ts';
+import { BIN, runBin, startServerProcess } from './support.ts';
 
 describe('configuration from environment variables', () => {
   test('the defaults are the contract table', () => {
@@ -99,6 +100,8 @@ describe('sei-auth serve refuses a bad configuration', () => {
     ['DATABASE_URL', { DATABASE_URL: 'mysql://x' }],
     ['ISSUER', { ISSUER: 'not-a-url' }],
     ['LOG_LEVEL', { LOG_LEVEL: 'chatty' }],
+    ['SESSION_RETENTION_DAYS', { SESSION_RETENTION_DAYS: '-1' }],
+    ['MAINTENANCE_INTERVAL', { MAINTENANCE_INTERVAL: '0' }],
   ];
   for (const [variable, env] of cases) {
     test(`serve with ${Object.entries(env)[0]!.join('=')} exits non-zero with one stderr line naming ${variable}, and starts nothing`, async () => {
@@ -134,15 +137,19 @@ describe('sei-auth serve refuses a bad configuration', () => {
     }
   });
 
-  test('serve with a good configuration creates the database folder, and the metadata names the ISSUER', async () => {
-    const file = join(dir, 'nested', 'deeper', 'sei-auth.db');
+  // Issue #13 item 13: only the default database's folder is created; any other path into a
+  // missing folder is an error naming it (a typo must not start a new, empty database).
+  test('serve with a good configuration creates the database file in its existing folder, and the metadata names the ISSUER', async () => {
+    const folder = join(dir, 'existing');
+    mkdirSync(folder);
+    const file = join(folder, 'sei-auth.db');
     const server = await startServerProcess({
       DATABASE_URL: `sqlite:${file}`,
       ISSUER: 'https://issuer.example.test',
       ACCESS_TOKEN_TTL: '77',
     });
     try {
-      assert.ok(existsSync(file), 'the SQLite file (and its folders) were created');
+      assert.ok(existsSync(file), 'the SQLite file was created');
       const doc = (await (await fetch(`${server.url}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
       assert.equal(doc.issuer, 'https://issuer.example.test');
       assert.equal(doc.token_endpoint, 'https://issuer.example.test/oauth/token');
@@ -150,5 +157,33 @@ describe('sei-auth serve refuses a bad configuration', () => {
       await server.stop();
     }
     assert.equal(server.child.exitCode, 0, 'SIGTERM shuts the server down cleanly');
+  });
+
+  test('a sqlite: path into a missing folder is an error naming the folder, for serve and the CLI alike; nothing is created', async () => {
+    const missing = join(dir, 'no-such-folder', 'deeper');
+    for (const args of [['serve'], ['user', 'list', '--json']]) {
+      const result = await runBin(args, { env: { PORT: '0', DATABASE_URL: `sqlite:${join(missing, 'sei-auth.db')}` } });
+      assert.notEqual(result.code, 0, args.join(' '));
+      assert.equal(result.stdout.trim(), '');
+      const lines = result.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, result.stderr);
+      assert.match(lines[0]!, /DATABASE_URL/);
+      assert.ok(lines[0]!.includes(missing), `the folder is named: ${lines[0]}`);
+      assert.equal(existsSync(join(dir, 'no-such-folder')), false, 'no folder was created');
+    }
+  });
+
+  test('the default database (sqlite:./data/sei-auth.db) creates ./data in a fresh folder', async () => {
+    const fresh = mkdtempSync(join(tmpdir(), 'sei-auth-fresh-clone-'));
+    try {
+      const env: Record<string, string | undefined> = { ...process.env, LOG_LEVEL: 'warn' };
+      delete env.DATABASE_URL;
+      const result = spawnSync(process.execPath, [BIN, 'user', 'list', '--json'], { cwd: fresh, env, encoding: 'utf8' });
+      assert.equal(result.status, 0, result.stderr);
+      assert.deepEqual(JSON.parse(result.stdout), { users: [] });
+      assert.ok(existsSync(join(fresh, 'data', 'sei-auth.db')), 'the default database was created in ./data');
+    } finally {
+      rmSync(fresh, { recursive: true, force: true });
+    }
   });
 });

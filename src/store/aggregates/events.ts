@@ -28,5 +28,6 @@ export interface EventFilter {
 export interface EventStore {
   create(event: SecurityEvent): Promise<void>;
   list(filter: EventFilter): Promise<SecurityEvent[]>;
-  prune(before: number): Promise<number>;
+  /** Deletes events before `before` — at most `limit` of them when given; returns how many. */
+  prune(before: number, limit?: number): Promise<number>;
 }
