@@ -15,6 +15,7 @@ import { passwordGrant } from './grants/password-grant.ts';
 import { refreshTokenGrant } from './grants/refresh-token-grant.ts';
 import { samlBearerGrant } from './grants/saml-bearer-grant.ts';
 import { IdpService } from './idps/idp-service.ts';
+import { DEFAULT_SESSION_RETENTION_DAYS, Maintenance } from './maintenance/maintenance.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import { LoginIssuer } from './sessions/login-issuer.ts';
 import { SessionService } from './sessions/session-service.ts';
@@ -22,7 +23,7 @@ import type { AvailabilityObserver } from './store/availability.ts';
 import { observeEvents } from './store/observed-store.ts';
 import { openStore } from './store/open-store.ts';
 import type { Store } from './store/store.ts';
-import { LoginThrottle, type ThrottlePolicy } from './throttle/login-throttle.ts';
+import { DEFAULT_THROTTLE_POLICY, LoginThrottle, type ThrottlePolicy } from './throttle/login-throttle.ts';
 import { type TokenLifetimeSettings, TokenLifetimes } from './tokens/token-lifetimes.ts';
 import { TokenRevocation } from './tokens/token-revocation.ts';
 
@@ -36,6 +37,8 @@ export interface PlatformSettings {
   samlClockSkewMs?: number;
   /** SAML assertions whose expiry is further away than this are refused (default 1 hour) */
   samlMaxAssertionLifetimeMs?: number;
+  /** how long maintenance keeps what has ended (defaults: events 90 days, sessions and codes 7) */
+  retention?: { eventDays?: number; sessionDays?: number };
 }
 
 export interface Services {
@@ -48,6 +51,8 @@ export interface Services {
   /** carries out the logins grants decide */
   logins: LoginIssuer;
   revocation: TokenRevocation;
+  /** pruning what has expired (the server's timer and `sei-auth db prune`) */
+  maintenance: Maintenance;
 }
 
 export interface Platform {
@@ -71,6 +76,7 @@ export function settingsFromConfig(config: Config): PlatformSettings {
     throttle: config.throttle,
     samlClockSkewMs: config.samlClockSkew * 1000,
     samlMaxAssertionLifetimeMs: config.samlMaxAssertionLifetime * 1000,
+    retention: { eventDays: config.eventRetentionDays, sessionDays: config.sessionRetentionDays },
   };
 }
 
@@ -105,6 +111,15 @@ export function composePlatform(input: {
     throttle,
     logins: new LoginIssuer({ store, clock, lifetimes }),
     revocation: new TokenRevocation({ store, clock }),
+    maintenance: new Maintenance({
+      store,
+      clock,
+      policy: {
+        eventRetentionDays: settings.retention?.eventDays ?? 90,
+        sessionRetentionDays: settings.retention?.sessionDays ?? DEFAULT_SESSION_RETENTION_DAYS,
+        throttleWindowMs: settings.throttle?.windowMs ?? DEFAULT_THROTTLE_POLICY.windowMs,
+      },
+    }),
   };
   const passwordLogin: PasswordLoginDeps = { store, clock, throttle, verify: input.verifyPassword };
   const grants = grantRegistry([

@@ -38,6 +38,10 @@ export interface Config {
   rateLimits: { perIp: number; perClient: number };
   /** Days security events are kept (EVENT_RETENTION_DAYS, default 90). */
   eventRetentionDays: number;
+  /** Days ended or expired sessions (with their tokens) and expired codes are kept (SESSION_RETENTION_DAYS, default 7). */
+  sessionRetentionDays: number;
+  /** Seconds between two maintenance runs (MAINTENANCE_INTERVAL, default 600). */
+  maintenanceInterval: number;
   /** fastify trustProxy: false, true, a hop count, or comma-separated addresses/CIDRs (TRUST_PROXY). */
   trustProxy: boolean | number | string;
   /** Bearer token GET /metrics on the main port requires (METRICS_TOKEN); unset, it answers 401 there. */
@@ -109,10 +113,13 @@ function parseTrustProxy(raw: string): boolean | number | string {
   throw new ConfigError('TRUST_PROXY', 'must be true, false, a hop count, or comma-separated proxy addresses/CIDRs');
 }
 
+/** Where a fresh clone keeps its data; the only SQLite path whose folder sei-auth creates. */
+export const DEFAULT_DATABASE_URL = 'sqlite:./data/sei-auth.db';
+
 export function loadConfig(env: Env): Config {
   const port = integer(env, 'PORT', 8080, 0, 65535);
   const host = env.HOST?.trim() || '127.0.0.1';
-  const databaseUrl = parseDatabaseUrl(env.DATABASE_URL?.trim() || 'sqlite:./data/sei-auth.db');
+  const databaseUrl = parseDatabaseUrl(env.DATABASE_URL?.trim() || DEFAULT_DATABASE_URL);
   const issuer = parseIssuer(env.ISSUER?.trim() || `http://localhost:${port}`);
   const accessTokenTtl = integer(env, 'ACCESS_TOKEN_TTL', 3600, 1, 31_536_000);
   const refreshTokenTtl = integer(env, 'REFRESH_TOKEN_TTL', 2_592_000, 1, 315_360_000);
@@ -137,6 +144,8 @@ export function loadConfig(env: Env): Config {
     perClient: integer(env, 'RATE_LIMIT_PER_CLIENT', 100_000, 0, 1_000_000),
   };
   const eventRetentionDays = integer(env, 'EVENT_RETENTION_DAYS', 90, 1, 36_500);
+  const sessionRetentionDays = integer(env, 'SESSION_RETENTION_DAYS', 7, 0, 36_500);
+  const maintenanceInterval = integer(env, 'MAINTENANCE_INTERVAL', 600, 1, 86_400);
   const trustProxy = parseTrustProxy(env.TRUST_PROXY?.trim() ?? '');
   const metricsPort = env.METRICS_PORT?.trim() ? integer(env, 'METRICS_PORT', 0, 1, 65535) : undefined;
   // Both on 127.0.0.1 by default: the second listener would fail with EADDRINUSE after the first.
@@ -157,6 +166,8 @@ export function loadConfig(env: Env): Config {
     throttle,
     rateLimits,
     eventRetentionDays,
+    sessionRetentionDays,
+    maintenanceInterval,
     trustProxy,
     metricsToken: parseMetricsToken(env.METRICS_TOKEN),
     metricsPort,

@@ -63,11 +63,11 @@ function sessionView(s: Session) {
 export function buildCli(io: Io): Command {
   /** Which database the last command opened, as the start-up line names it (never credentials). */
   let opened = '';
-  const withServices = async <T>(fn: (services: Services) => Promise<T>): Promise<T> => {
+  const withServices = async <T>(fn: (services: Services, database: string) => Promise<T>): Promise<T> => {
     const platform = await openPlatform(io.env);
     opened = describeDatabaseUrl(platform.config.databaseUrl);
     try {
-      return await fn(platform.services);
+      return await fn(platform.services, opened);
     } finally {
       await platform.close();
     }
@@ -165,6 +165,7 @@ export function buildCli(io: Io): Command {
     .action((opts: { json?: boolean }) =>
       withServices(async (services) => {
         const orgs = (await services.accounts.listOrgs()).map((o) => ({ id: o.id, name: o.name, max_sessions: o.maxSessions }));
+        sayIfNone(orgs.length, 'organizations');
         print(!!opts.json, { orgs }, orgs.map((o) => `${o.id}\t${o.name}\tmax-sessions=${o.max_sessions ?? 'unlimited'}`).join('\n'));
       }),
     );
@@ -468,7 +469,7 @@ export function buildCli(io: Io): Command {
 
   program
     .command('events')
-    .description('read the security event log')
+    .description('read the security event log: the newest events, oldest first')
     .option('--user <email>', 'only this user')
     .option('--since <time>', 'ISO 8601 time, e.g. 2026-11-27T00:00:00Z')
     .option('--limit <n>', 'the newest N (default 1000), listed oldest first', positiveInt)
@@ -493,6 +494,33 @@ export function buildCli(io: Io): Command {
           events
             .map((e) => `${e.at}\t${e.type}\t${e.reason ?? ''}\t${e.email ?? e.userId ?? ''}\t${e.clientId ?? ''}\t${e.ip ?? ''}`)
             .join('\n'),
+        );
+      }),
+    );
+
+  const db = program.command('db').description('the database itself').addHelpText('after', '\nExample:\n  sei-auth db prune --json');
+  db.command('prune')
+    .description(
+      'delete now what the server prunes every MAINTENANCE_INTERVAL: sessions ended or expired more than SESSION_RETENTION_DAYS ago with their tokens, codes expired as long ago, events older than EVENT_RETENTION_DAYS',
+    )
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  SESSION_RETENTION_DAYS=1 sei-auth db prune --json')
+    .action((opts: { json?: boolean }) =>
+      withServices(async (services, database) => {
+        const r = await services.maintenance.run();
+        print(
+          !!opts.json,
+          {
+            sessions: r.sessions,
+            codes: r.codes,
+            events: r.events,
+            saml_replay: r.samlReplay,
+            throttles: r.throttles,
+            batches: r.batches,
+            longest_batch_ms: r.longestBatchMs,
+          },
+          `pruned ${database}: ${r.sessions} sessions (with their tokens), ${r.codes} codes, ${r.events} events, ` +
+            `${r.samlReplay} SAML replay entries, ${r.throttles} login counters, in ${r.batches} batches (longest ${r.longestBatchMs} ms)`,
         );
       }),
     );

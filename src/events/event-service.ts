@@ -11,4 +11,12 @@ export class EventService {
   list(filter: EventFilter): Promise<SecurityEvent[]> {
     return this.store.events.list(filter);
   }
+
+  /**
+   * The last page of the log: the newest `limit` events matching the filter, oldest first
+   * within the page — what an operator reading `sei-auth events --limit N` wants.
+   */
+  latest(filter: Omit<EventFilter, 'newest'>): Promise<SecurityEvent[]> {
+    return this.store.events.list({ ...filter, newest: true });
+  }
 }

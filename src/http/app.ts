@@ -5,7 +5,7 @@ import { OAuthError } from '../common/oauth-error.ts';
 import type { Platform } from '../composition-root.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { VERSION } from '../version.ts';
-import { closeConnectionsWhenDraining } from './connection-drain.ts';
+import { closeConnectionsGracefully } from './connection-drain.ts';
 import { installRateLimits } from './rate-limit-hook.ts';
 import { DEFAULT_RATE_LIMITS, type RateLimitSettings, RateLimits } from './rate-limiter.ts';
 import { renderError } from './render-error.ts';
@@ -56,14 +56,14 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    // Refused in closeConnectionsWhenDraining instead, with an OAuth-shaped body.
+    // Refused in closeConnectionsGracefully instead, with an OAuth-shaped body.
     return503OnClosing: false,
     // A URL fastify cannot even route (bad percent-encoding in the path) gets the same OAuth JSON.
     frameworkErrors: (error, request, reply) => renderError(error, request, reply),
   }) as unknown as FastifyInstance;
 
   installRequestLog(app);
-  closeConnectionsWhenDraining(app);
+  closeConnectionsGracefully(app);
   installHttpMetrics(app, { metrics, store, clock });
   registerMetricsRoute(app, {
     metrics,

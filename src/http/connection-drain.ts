@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { OAuthError } from '../common/oauth-error.ts';
+import { lingerAfterAnswer } from './lingering-close.ts';
 
 /**
  * Graceful shutdown, the HTTP half. Once close() begins, a new request on a kept-alive
@@ -7,8 +8,13 @@ import { OAuthError } from '../common/oauth-error.ts';
  * fastify's own return503OnClosing off, whose body is not OAuth-shaped). And a keep-alive connection whose in-flight request finishes afterwards would stay open until
  * its keep-alive timeout (72 s), holding close() up. So every response sent while closing says
  * `Connection: close`, and Node ends the socket right after it.
+ *
+ * The same hook closes the connection after an answer sent before the request body has arrived
+ * (a 413, a refused content type, a 429): that body is never read, so the connection cannot
+ * carry another request. The close lingers (lingering-close.ts), so that a client still
+ * uploading reads the answer instead of a reset.
  */
-export function closeConnectionsWhenDraining(app: FastifyInstance): void {
+export function closeConnectionsGracefully(app: FastifyInstance): void {
   let draining = false;
   app.addHook('preClose', async () => {
     draining = true;
@@ -22,8 +28,11 @@ export function closeConnectionsWhenDraining(app: FastifyInstance): void {
       }),
     );
   });
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    if (draining) reply.header('connection', 'close');
+  app.addHook('onSend', (request, reply, payload, done) => {
+    // `complete` is false until the whole request has been parsed (and absent under inject()).
+    const bodyStillArriving = request.raw.complete === false;
+    if (draining || bodyStillArriving) reply.header('connection', 'close');
+    if (bodyStillArriving) lingerAfterAnswer(request.raw.socket);
     done(null, payload);
   });
 }

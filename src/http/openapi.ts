@@ -70,14 +70,14 @@ const tokenRequestVariants: Record<string, Schema> = {
 
 const tokenEndpointErrors: Schema = {
   '400': oauthError(
-    'invalid_request (a missing, repeated or malformed parameter), invalid_client, invalid_grant, unauthorized_client, unsupported_grant_type, or concurrent_session_limit (the user is at the session limit and endOtherSessions was not true).',
+    'invalid_request (a missing, repeated or malformed parameter, or a JSON body), invalid_client, invalid_grant, unauthorized_client, unsupported_grant_type, or concurrent_session_limit (the user is at the session limit and endOtherSessions was not true).',
   ),
   '401': {
     ...oauthError('invalid_client after HTTP Basic client authentication failed.'),
     headers: { 'WWW-Authenticate': { schema: { type: 'string' }, description: 'Basic realm=…' } },
   },
   '413': oauthError('The body is larger than 256 KiB.'),
-  '415': oauthError('The body is not application/x-www-form-urlencoded.'),
+  '415': oauthError('The body is neither application/x-www-form-urlencoded nor JSON (JSON is 400 invalid_request).'),
   '429': oauthError('slow_down: too many requests or failed logins; see Retry-After.'),
   '503': oauthError('temporarily_unavailable: the store did not answer, or the server is shutting down.'),
 };

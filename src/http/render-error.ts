@@ -35,9 +35,25 @@ export function publicError(error: unknown): OAuthError {
   return toOAuthError(error);
 }
 
+/** `application/json` and the `+json` types (RFC 6839). */
+const JSON_MEDIA_TYPE = /^\s*application\/([\w.+-]+\+)?json\s*(;|$)/i;
+
+/**
+ * RFC 6749 §4.1.3 / §4.3.2, RFC 7662 §2.1, RFC 7009 §2.1: these requests are form-encoded. A JSON
+ * body is a client mistake, answered as node-oidc-provider and fosite do — 400 invalid_request,
+ * which OAuth client libraries show as an OAuth error — rather than a bare 415. The body is not
+ * read. Other content types keep 415 (docs/operations.md, item 10).
+ */
+function jsonBodyRefused(error: unknown, request: FastifyRequest): OAuthError | undefined {
+  if ((error as Partial<FastifyError> | null)?.code !== 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return undefined;
+  const type = request.headers['content-type'];
+  if (typeof type !== 'string' || !JSON_MEDIA_TYPE.test(type)) return undefined;
+  return new OAuthError('invalid_request', 'JSON bodies are not accepted; send application/x-www-form-urlencoded.', { cause: error });
+}
+
 /** The one place an error becomes a response: RFC 6749 §5.2 JSON, no-store. */
 export function renderError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
-  const oauth = publicError(error);
+  const oauth = jsonBodyRefused(error, request) ?? publicError(error);
   // Framework errors (a URL that cannot be routed) arrive before the onRequest hooks have run,
   // and their replies skip onResponse too: the request line is written here instead.
   const hooksSkipped = !request.audit;

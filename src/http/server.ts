@@ -4,7 +4,6 @@ import type { Clock } from '../clock.ts';
 import { type OpenPlatform, openPlatform } from '../composition-root.ts';
 import { type Config, ConfigError, type Env, loadConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
-import { runMaintenance } from '../maintenance/maintenance.ts';
 import { createMetrics } from '../metrics/metrics.ts';
 import { describeDatabaseUrl } from '../store/open-store.ts';
 import type { Store } from '../store/store.ts';
@@ -127,8 +126,12 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
   };
   await warnExpiringCertificates();
 
+  // One run at a time: a backlog may take longer than a short MAINTENANCE_INTERVAL.
+  let maintaining: Promise<void> | undefined;
+  const stopMaintenance = new AbortController();
   const maintain = () =>
-    runMaintenance(store, clock, { eventRetentionDays: config.eventRetentionDays, throttleWindowMs: config.throttle.windowMs })
+    (maintaining ??= services.maintenance
+      .run(stopMaintenance.signal)
       .then(async (pruned) => {
         await warnExpiringCertificates();
         return pruned;
@@ -136,15 +139,19 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
       .then(
         (pruned) => logger.debug({ pruned }, 'maintenance'),
         (error: unknown) => logger.warn({ err: error }, 'maintenance failed; will retry'),
-      );
+      )
+      .finally(() => {
+        maintaining = undefined;
+      }));
   void maintain();
-  const maintenanceTimer = setInterval(maintain, 10 * 60_000);
+  const maintenanceTimer = setInterval(maintain, config.maintenanceInterval * 1000);
   maintenanceTimer.unref();
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       clearInterval(maintenanceTimer);
+      stopMaintenance.abort();
       const timeout = options.shutdownTimeoutMs ?? config.shutdownTimeout * 1000;
       const timer = setTimeout(() => {
         logger.warn({ timeout_ms: timeout }, 'shutdown timeout: closing the connections still open');
@@ -156,6 +163,8 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
         clearTimeout(timer);
         // Scrapes are short: the metrics listener closes after the main one, then the store.
         await metricsApp?.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the metrics listener failed'));
+        // A run in progress stops after its current batch; the store closes after it.
+        await maintaining;
         await store.close();
       }
     })());

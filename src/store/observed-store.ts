@@ -38,8 +38,8 @@ class ReportingEvents implements EventStore {
     return this.inner.list(filter);
   }
 
-  prune(before: number): Promise<number> {
-    return this.inner.prune(before);
+  prune(before: number, limit?: number): Promise<number> {
+    return this.inner.prune(before, limit);
   }
 }
 
@@ -61,8 +61,8 @@ class HeldEvents implements EventStore {
     return this.inner.list(filter);
   }
 
-  prune(before: number): Promise<number> {
-    return this.inner.prune(before);
+  prune(before: number, limit?: number): Promise<number> {
+    return this.inner.prune(before, limit);
   }
 }
 

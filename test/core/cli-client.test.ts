@@ -187,6 +187,55 @@ for (const kind of storeKinds()) {
       assert.equal(result.stdout.includes(s.clientSecret), false);
     });
 
+    test('events --limit N lists the newest N events (the last page of the log), oldest first within the page', async () => {
+      const s = await h.seed();
+      // Seven events, later than anything else in this database, one second apart.
+      const base = Date.now() + 86_400_000;
+      const ids: string[] = [];
+      for (let i = 0; i < 7; i++) {
+        const id = `evt_limit_${kind}_${i}`;
+        ids.push(id);
+        await h.store.events.create({
+          id,
+          at: base + i * 1000,
+          type: 'login_failed',
+          reason: 'bad_password',
+          userId: s.userId,
+          email: s.email,
+          clientId: s.clientId,
+          sessionId: null,
+          ip: '192.0.2.1',
+          requestId: null,
+        });
+      }
+      const forUser = singleJson(await cli(['events', '--user', s.email, '--limit', '3', '--json'])).events as Array<{
+        id: string;
+        at: string;
+      }>;
+      assert.deepEqual(
+        forUser.map((e) => e.id),
+        ids.slice(4),
+      );
+      assert.deepEqual(
+        forUser.map((e) => e.at),
+        [4, 5, 6].map((i) => new Date(base + i * 1000).toISOString()),
+      );
+      // Without a filter: the newest of the whole log.
+      const all = singleJson(await cli(['events', '--limit', '2', '--json'])).events as Array<{ id: string }>;
+      assert.deepEqual(
+        all.map((e) => e.id),
+        ids.slice(5),
+      );
+      // Text mode: the same page, one line per event, oldest first.
+      const text = await cli(['events', '--limit', '2']);
+      assert.equal(text.code, 0, text.stderr);
+      const lines = text.stdout.trim().split('\n');
+      assert.deepEqual(
+        lines.map((l) => l.split('\t')[0]),
+        [5, 6].map((i) => new Date(base + i * 1000).toISOString()),
+      );
+    });
+
     if (kind !== 'sqlite') {
       test(`the spawned bin works against ${kind} too`, async () => {
         const env = { DATABASE_URL: db.url };

@@ -190,7 +190,7 @@ for (const kind of storeKinds()) {
       assertOAuthError(res, 400, 'invalid_request');
     });
 
-    test('a JSON body is 415', async () => {
+    test('a JSON body is 400 invalid_request (send a form)', async () => {
       const { s, token } = await loggedIn();
       const res = await h.app.inject({
         method: 'POST',
@@ -198,7 +198,7 @@ for (const kind of storeKinds()) {
         headers: { 'content-type': 'application/json' },
         payload: JSON.stringify({ client_id: s.clientId, client_secret: s.clientSecret, token }),
       });
-      assertOAuthError(res, 415, 'invalid_request');
+      assert.match(assertOAuthError(res, 400, 'invalid_request').error_description, /application\/x-www-form-urlencoded/);
     });
   });
 }

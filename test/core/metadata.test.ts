@@ -60,3 +60,39 @@ for (const kind of storeKinds()) {
     });
   });
 }
+
+for (const kind of storeKinds()) {
+  describe(`RFC 8414 §3.1 metadata for an issuer with a path [${kind}]`, () => {
+    let h: Harness;
+    before(async () => {
+      h = await createHarness({ kind, issuer: 'https://auth.example/sei' });
+    });
+    after(() => h.close());
+
+    test('ISSUER=https://auth.example/sei: /.well-known/oauth-authorization-server/sei and the root path answer the same document', async () => {
+      const inserted = await h.app.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server/sei' });
+      assert.equal(inserted.statusCode, 200, inserted.body);
+      assert.equal(inserted.headers['cache-control'], 'no-store');
+      const doc = inserted.json();
+      assert.equal(doc.issuer, 'https://auth.example/sei');
+      assert.equal(doc.token_endpoint, 'https://auth.example/sei/oauth/token');
+      const root = await h.app.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server' });
+      assert.equal(root.statusCode, 200);
+      assert.deepEqual(root.json(), doc);
+      // A query string does not change the path.
+      assert.deepEqual((await h.app.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server/sei?x=1' })).json(), doc);
+    });
+
+    test('another path under the well-known URI is 404 not_found', async () => {
+      for (const url of [
+        '/.well-known/oauth-authorization-server/other',
+        '/.well-known/oauth-authorization-server/sei/extra',
+        '/.well-known/oauth-authorization-server/SEI',
+      ]) {
+        const res = await h.app.inject({ method: 'GET', url });
+        assert.equal(res.statusCode, 404, url);
+        assert.equal(res.json().error, 'not_found', url);
+      }
+    });
+  });
+}

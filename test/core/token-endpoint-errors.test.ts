@@ -179,14 +179,15 @@ for (const kind of storeKinds()) {
       }
     });
 
-    test('a JSON body is refused with 415', async () => {
+    test('a JSON body is 400 invalid_request naming the form encoding, as node-oidc-provider and fosite answer', async () => {
       const res = await h.app.inject({
         method: 'POST',
         url: '/oauth/token',
         headers: { 'content-type': 'application/json' },
         payload: JSON.stringify(login),
       });
-      assertOAuthError(res, 415, 'invalid_request');
+      const body = assertOAuthError(res, 400, 'invalid_request');
+      assert.equal(body.error_description, 'JSON bodies are not accepted; send application/x-www-form-urlencoded.');
       assertNoEcho(res, secrets());
     });
 

@@ -177,8 +177,8 @@ for (const kind of storeKinds()) {
     test('the per-IP limit applies before the body is read: a refused request is 429 even when it would be 415', async () => {
       const ip = freshIp();
       for (let i = 0; i < 2; i++)
-        assert.equal((await postFrom(perIp, ip, '/oauth/token', '{}', { 'content-type': 'application/json' })).statusCode, 415);
-      assertRateLimited(await postFrom(perIp, ip, '/oauth/token', '{}', { 'content-type': 'application/json' }));
+        assert.equal((await postFrom(perIp, ip, '/oauth/token', '{}', { 'content-type': 'text/plain' })).statusCode, 415);
+      assertRateLimited(await postFrom(perIp, ip, '/oauth/token', '{}', { 'content-type': 'text/plain' }));
     });
 
     test('an authenticated client is counted once however it sends its credentials: form, HTTP Basic, or percent-encoded Basic', async () => {

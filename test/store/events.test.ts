@@ -37,6 +37,42 @@ for (const kind of storeKinds()) {
       assert.equal((await store.events.list({ userId: u.id, limit: 1 })).length, 1);
     });
 
+    test('newest: true keeps the newest events under the limit, still in time order', async () => {
+      const u = await newUser(store);
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const id = newId('evt_');
+        ids.push(id);
+        await store.events.create({
+          id,
+          at: NOW + 100 + i,
+          type: 'login_failed',
+          reason: 'bad_password',
+          userId: u.id,
+          email: u.email,
+          clientId: c.id,
+          sessionId: null,
+          ip: null,
+          requestId: null,
+        });
+      }
+      const newest = await store.events.list({ userId: u.id, limit: 2, newest: true });
+      assert.deepEqual(
+        newest.map((e) => e.id),
+        ids.slice(3),
+      );
+      const oldest = await store.events.list({ userId: u.id, limit: 2 });
+      assert.deepEqual(
+        oldest.map((e) => e.id),
+        ids.slice(0, 2),
+      );
+      // Combined with since: the newest of those since.
+      assert.deepEqual(
+        (await store.events.list({ userId: u.id, since: NOW + 101, limit: 10, newest: true })).map((e) => e.id),
+        ids.slice(1),
+      );
+    });
+
     test('an event round-trips, listed in time order; events.prune removes those before a time', async () => {
       const event = (at: number): SecurityEvent => ({
         id: newId('evt_'),

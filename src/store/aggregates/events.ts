@@ -25,5 +25,6 @@ export interface EventFilter {
 export interface EventStore {
   create(event: SecurityEvent): Promise<void>;
   list(filter: EventFilter): Promise<SecurityEvent[]>;
-  prune(before: number): Promise<number>;
+  /** Deletes events before `before`; with `limit`, at most that many (a bounded batch). */
+  prune(before: number, limit?: number): Promise<number>;
 }

@@ -38,8 +38,12 @@ export class SqlEventStore implements EventStore {
     return rows.map(toEvent);
   }
 
-  async prune(before: number): Promise<number> {
-    const { changes } = await this.db.run('DELETE FROM security_events WHERE at < ?', [before]);
+  async prune(before: number, limit?: number): Promise<number> {
+    if (limit === undefined) return (await this.db.run('DELETE FROM security_events WHERE at < ?', [before])).changes;
+    const { changes } = await this.db.run('DELETE FROM security_events WHERE id IN (SELECT id FROM security_events WHERE at < ? LIMIT ?)', [
+      before,
+      limit,
+    ]);
     return changes;
   }
 }
