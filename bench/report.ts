@@ -61,12 +61,42 @@ export interface Report {
   };
   memory?: { hwm: number; maxSampled: number };
   pgMemory?: number;
-  soak?: { result: ScenarioResult & { mix: Record<string, number> }; samples: Array<{ t: number; rss: number }>; seconds: number };
+  soak?: {
+    result: ScenarioResult & { mix: Record<string, number>; renewals?: number };
+    samples: Array<{ t: number; rss: number }>;
+    seconds: number;
+    /** the database file over the soak, with maintenance pruning (issue #13, item 12) */
+    database?: {
+      before: DatabaseBytes;
+      after: DatabaseBytes;
+      samples: Array<{ t: number; bytes: number }>;
+      lifetimes: { accessTtl: number; refreshTtl: number };
+      renewEveryMs: number;
+      maintenanceSeconds: number;
+    };
+  };
   durability: Array<{ level: 'FULL' | 'NORMAL'; refresh: ScenarioResult; code: ScenarioResult; login: ScenarioResult }>;
   scaling?: Array<{ scenario: string; one: ScenarioResult; two: ScenarioResult }>;
 }
 
+/** Bytes of a SQLite database: the file, its WAL, and the pages of the tables (indexes included) by what they hold. */
+export interface DatabaseBytes {
+  db: number;
+  wal: number;
+  /** sessions, access and refresh tokens, authorization codes: what maintenance prunes */
+  pruned: number;
+  /** security events: kept for EVENT_RETENTION_DAYS */
+  events: number;
+  /** every other table */
+  other: number;
+  /** free pages inside the file, reused before it grows */
+  free: number;
+  /** rows in the tables */
+  rows: { sessions: number; tokens: number; codes: number; events: number };
+}
+
 const MB = 2 ** 20;
+const mb = (bytes: number) => `${(bytes / MB).toFixed(1)} MB`;
 const n0 = (x: number) => Math.round(x).toLocaleString('en-US');
 const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(x < 10 ? 2 : 1) : '–');
 const pct = (x: number) => `${(100 * x).toFixed(0)} %`;
@@ -89,6 +119,26 @@ export function soakVerdict(samples: Array<{ t: number; rss: number }>, seconds:
   const mr = after.reduce((a, s) => a + s.rss, 0) / n;
   const slope = after.reduce((a, s) => a + (s.t - mt) * (s.rss - mr), 0) / after.reduce((a, s) => a + (s.t - mt) ** 2, 0); // bytes per second
   return { warmup, mid, min, max, deviation, flat: deviation <= 0.1, count: n, mbPerMinute: (slope * 60) / MB };
+}
+
+/**
+ * The soak's database (issue #13, item 12): "flat" when the pages of what maintenance prunes
+ * (sessions, tokens, codes) have not grown by more than 5 % while the soak wrote rows into them
+ * that would otherwise have piled up. Security events are kept by design (EVENT_RETENTION_DAYS)
+ * and reported on their own; the WAL is a log SQLite rewrites from its start, not data.
+ */
+export function databaseVerdict(soak: NonNullable<Report['soak']>, connections: number) {
+  const d = soak.database!;
+  const mix = soak.result.mix;
+  const chains = Math.floor(connections / 8) * 2 + Math.max(0, Math.min(2, (connections % 8) - 4));
+  const renewed = (soak.result.renewals ?? 0) * chains;
+  const logins = (mix.password ?? 0) + (mix.saml ?? 0);
+  const written = { sessions: logins + renewed, tokens: logins + 2 * (mix.refresh ?? 0) + 2 * renewed };
+  const rowsBefore = d.before.rows.sessions + d.before.rows.tokens + d.before.rows.codes;
+  const bytesPerRow = rowsBefore > 0 ? d.before.pruned / rowsBefore : 0;
+  const withoutPruning = (written.sessions + written.tokens) * bytesPerRow;
+  const growth = d.after.pruned - d.before.pruned;
+  return { written, withoutPruning, growth, flat: d.after.pruned <= d.before.pruned * 1.05 };
 }
 
 export function writeReport(r: Report): string {
@@ -125,7 +175,10 @@ export function writeReport(r: Report): string {
     `- **Load generator**: autocannon 9 (HTTP/1.1 keep-alive, no pipelining), ${cfg.connections} connections for introspection, ${cfg.writeConnections} for refresh rotation and code exchange (each write waits for its WAL flush, so with few connections those rows would measure the disk's flush latency instead of the server; more connections share each flush), ${cfg.loginConnections} for the password and SAML logins and their ceilings; ceiling A alongside a scenario always runs with that scenario's number of connections; ${cfg.seconds} s per measured run after a warm-up; latencies are computed from every response.`,
   );
   line(
-    '- **Server**: `node bin/sei-auth.js serve`, `LOG_LEVEL=warn`, rate limits off (`RATE_LIMIT_PER_IP=0 RATE_LIMIT_PER_CLIENT=0`) except in the rate-limit row; SQLite in WAL mode on a fresh file in a temp directory (ext4 or whatever the temp dir is), `SQLITE_SYNCHRONOUS=FULL` (the default) unless the row says NORMAL.',
+    '- **Server**: `node bin/sei-auth.js serve`, `LOG_LEVEL=warn`, rate limits off (`RATE_LIMIT_PER_IP=0 RATE_LIMIT_PER_CLIENT=0`) except in the rate-limit row; SQLite in WAL mode on a fresh file in a temp directory (ext4 or whatever the temp dir is), `SQLITE_SYNCHRONOUS=FULL` (the default) unless the row says NORMAL.' +
+      (r.soak?.database
+        ? ` The SQLite FULL servers prune every ${r.soak.database.maintenanceSeconds} s, keeping nothing that has ended (\`MAINTENANCE_INTERVAL=${r.soak.database.maintenanceSeconds} SESSION_RETENTION_DAYS=0\`; see "Data lifecycle").`
+        : ''),
   );
   line(
     '- **Errors**: every non-2xx answer, every 2xx answer without the expected body (introspection must say `"active":true`, token answers must carry the token), every connection error or timeout. Must be 0.',
@@ -184,6 +237,13 @@ export function writeReport(r: Report): string {
     line(
       `| RSS during a ${r.soak.seconds} s soak of mixed traffic (${n0(r.soak.result.rps)} req/s), after warm-up | SQLite FULL | – | – | ${ms(r.soak.result.p99)} | ${r.soak.result.errors} | – | ${(v.min / MB).toFixed(0)}–${(v.max / MB).toFixed(0)} MB (±${(100 * v.deviation).toFixed(1)} %) | ±10 % | ${v.flat && r.soak.result.errors === 0 ? 'yes' : '**no**'} | – |`,
     );
+    if (r.soak.database) {
+      const d = r.soak.database;
+      const dv = databaseVerdict(r.soak, cfg.connections);
+      line(
+        `| Database over the soak, logins and refresh chains living ${d.lifetimes.accessTtl} s / ${d.lifetimes.refreshTtl} s, pruned every ${d.maintenanceSeconds} s: file (WAL) before → after; sessions, tokens and codes pages | SQLite FULL | – | – | – | ${r.soak.result.errors} | – | ${mb(d.before.db)} (${mb(d.before.wal)}) → ${mb(d.after.db)} (${mb(d.after.wal)}); ${mb(d.before.pruned)} → ${mb(d.after.pruned)} | pages ≤ +5 % | ${dv.flat ? 'yes' : '**no**'} | – |`,
+      );
+    }
   }
   line();
   line("Per row: every segment's req/s, and how busy the server and the load generator were in the reported segment (share of one core):");
@@ -267,6 +327,39 @@ export function writeReport(r: Report): string {
         )}), ${n0(r.soak.result.rps)} req/s, p99 ${ms(r.soak.result.p99)} ms, ${r.soak.result.errors} errors. VmRSS sampled every 2 s (${r.soak.samples.length} samples): after the ${v.warmup.toFixed(0)} s warm-up, min ${(v.min / MB).toFixed(1)} MB, max ${(v.max / MB).toFixed(1)} MB, i.e. ${(v.mid / MB).toFixed(0)} MB ±${(100 * v.deviation).toFixed(1)} % → ${v.flat ? 'flat (within a ±10 % band)' : '**not flat**'}; trend ${v.mbPerMinute >= 0 ? '+' : ''}${v.mbPerMinute.toFixed(1)} MB/min (least squares; garbage collection swings RSS between samples, a 60 s soak shows a slow climb as a trend, not as a leak proof).`,
     );
     line(`- Samples (MB): ${r.soak.samples.map((s) => (s.rss / MB).toFixed(0)).join(' ')}`);
+    line();
+  }
+
+  if (r.soak?.database) {
+    const d = r.soak.database;
+    const dv = databaseVerdict(r.soak, cfg.connections);
+    line('## Data lifecycle: the database over the soak');
+    line();
+    line(
+      `The soak's logins (password and SAML) and its refresh chains use a client whose access tokens live ${d.lifetimes.accessTtl} s and whose logins end after ${d.lifetimes.refreshTtl} s; every ${d.renewEveryMs / 1000} s each chain moves on to a fresh session. The SQLite FULL server runs its maintenance every ${d.maintenanceSeconds} s (\`MAINTENANCE_INTERVAL=${d.maintenanceSeconds}\`) and keeps nothing that has ended (\`SESSION_RETENTION_DAYS=0\`), during the scenarios above too (their tokens live an hour: until the soak it prunes the code scenario's spent codes). Sizes from the file system and SQLite's \`dbstat\` table, just before and just after the soak:`,
+    );
+    line();
+    line('| | before | after |');
+    line('|---|---:|---:|');
+    line(`| database file | ${mb(d.before.db)} | ${mb(d.after.db)} |`);
+    line(`| WAL file | ${mb(d.before.wal)} | ${mb(d.after.wal)} |`);
+    line(`| pages of sessions, tokens, codes (indexes included) | ${mb(d.before.pruned)} | ${mb(d.after.pruned)} |`);
+    line(`| pages of security events | ${mb(d.before.events)} | ${mb(d.after.events)} |`);
+    line(`| pages of the other tables | ${mb(d.before.other)} | ${mb(d.after.other)} |`);
+    line(`| free pages | ${mb(d.before.free)} | ${mb(d.after.free)} |`);
+    line(
+      `| rows: sessions / tokens / codes / events | ${n0(d.before.rows.sessions)} / ${n0(d.before.rows.tokens)} / ${n0(d.before.rows.codes)} / ${n0(d.before.rows.events)} | ${n0(d.after.rows.sessions)} / ${n0(d.after.rows.tokens)} / ${n0(d.after.rows.codes)} / ${n0(d.after.rows.events)} |`,
+    );
+    line();
+    line(
+      `- The soak wrote about ${n0(dv.written.sessions)} sessions and ${n0(dv.written.tokens)} tokens that expired while it ran; at the ${n0(dv.withoutPruning / Math.max(1, dv.written.sessions + dv.written.tokens))} bytes per row these tables held before, that is ~${mb(dv.withoutPruning)} that would have stayed without pruning. Their pages went from ${mb(d.before.pruned)} to ${mb(d.after.pruned)} (${dv.growth >= 0 ? '+' : ''}${mb(dv.growth)}) — ${dv.flat ? '**flat**' : '**not flat**'} (target: at most +5 %). Rows left at the end are the ones still alive (the introspected sessions of the scenarios and the last seconds of the soak).`,
+    );
+    line(
+      '- Security events are kept for `EVENT_RETENTION_DAYS` (90 days) by design — two per login — so their pages grow with the logins; the file grows only once the free pages are used up.',
+    );
+    line(
+      `- The WAL file is SQLite's write-ahead log: its size is the most it has held since it was created (SQLite reuses it from its start after a complete checkpoint and never shrinks it), not data. Samples of file + WAL every 2 s (MB): ${d.samples.map((x) => (x.bytes / MB).toFixed(1)).join(' ')}.`,
+    );
     line();
   }
 

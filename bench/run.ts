@@ -4,8 +4,9 @@
  * BENCH_* variables (bench/config.ts). Everything runs over loopback, every child process is
  * killed by PID at the end (also on failure), and each run is bounded in time.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
 import { RateLimits } from '../src/http/rate-limiter.ts';
 import { openStore } from '../src/store/open-store.ts';
 import type { Store } from '../src/store/store.ts';
@@ -32,7 +33,7 @@ import {
   waitReady,
 } from './processes.ts';
 import { formatSummary, summarise } from './profile-summary.ts';
-import { loadAverage, machineInfo, type Report, type Row, writeReport } from './report.ts';
+import { type DatabaseBytes, loadAverage, machineInfo, type Report, type Row, writeReport } from './report.ts';
 import {
   type CeilingSegment,
   codeExchange,
@@ -45,7 +46,7 @@ import {
   type Target,
   type Timing,
 } from './scenarios.ts';
-import { type Seeded, seedBasics } from './seed.ts';
+import { type Seeded, seedBasics, seedShortLivedClient } from './seed.ts';
 import type { LoopResult } from './stats.ts';
 
 const ISSUER = 'https://auth.bench.example';
@@ -89,6 +90,8 @@ interface ServerOptions {
   /** pinned to the server core unless false */
   pinned?: boolean;
   profileDir?: string;
+  /** more environment variables for the server */
+  env?: NodeJS.ProcessEnv;
 }
 
 async function startSeiAuth(o: ServerOptions): Promise<Server> {
@@ -104,6 +107,7 @@ async function startSeiAuth(o: ServerOptions): Promise<Server> {
     SQLITE_SYNCHRONOUS: o.synchronous ?? 'FULL',
     RATE_LIMIT_PER_IP: limit,
     RATE_LIMIT_PER_CLIENT: limit,
+    ...o.env,
   };
   // Node 20 refuses --cpu-prof in NODE_OPTIONS: it goes on the command line.
   const profile = o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : [];
@@ -113,6 +117,69 @@ async function startSeiAuth(o: ServerOptions): Promise<Server> {
   track(child);
   return { url, child };
 }
+
+const PRUNED_TABLES = new Set(['sessions', 'access_tokens', 'refresh_tokens', 'authorization_codes']);
+
+function fileBytes(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** Measured with SQLite's dbstat table on a read-only connection (the server keeps running). */
+function databaseBytes(file: string): DatabaseBytes {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const rows = db
+      .prepare('SELECT s.tbl_name AS t, SUM(d.pgsize) AS bytes FROM dbstat d JOIN sqlite_schema s ON s.name = d.name GROUP BY s.tbl_name')
+      .all() as Array<{ t: string; bytes: number }>;
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    const free = (db.pragma('freelist_count', { simple: true }) as number) * pageSize;
+    const count = (table: string) => (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+    const sum = (keep: (t: string) => boolean) => rows.filter((r) => keep(r.t)).reduce((n, r) => n + r.bytes, 0);
+    return {
+      db: fileBytes(file),
+      wal: fileBytes(`${file}-wal`),
+      pruned: sum((t) => PRUNED_TABLES.has(t)),
+      events: sum((t) => t === 'security_events'),
+      other: sum((t) => !PRUNED_TABLES.has(t) && t !== 'security_events'),
+      free,
+      rows: {
+        sessions: count('sessions'),
+        tokens: count('access_tokens') + count('refresh_tokens'),
+        codes: count('authorization_codes'),
+        events: count('security_events'),
+      },
+    };
+  } finally {
+    db.close();
+  }
+}
+
+/** Samples a file's size (with its WAL) every `everyMs`; stop() returns the samples. */
+function sampleDatabaseSize(file: string, everyMs: number) {
+  const samples: Array<{ t: number; bytes: number }> = [];
+  const t0 = Date.now();
+  const take = () => samples.push({ t: (Date.now() - t0) / 1000, bytes: fileBytes(file) + fileBytes(`${file}-wal`) });
+  take();
+  const timer = setInterval(take, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      take();
+      return samples;
+    },
+  };
+}
+
+/** The soak's short-lived client: its logins and refresh chains expire within seconds (see mixedTraffic). */
+const SOAK_LIFETIMES = { accessTtl: 5, refreshTtl: 10 };
+/** How often the soak's refresh chains move to fresh sessions: well within SOAK_LIFETIMES.refreshTtl. */
+const SOAK_RENEW_MS = 3000;
+/** The SQLite FULL server's MAINTENANCE_INTERVAL (seconds), with SESSION_RETENTION_DAYS=0. */
+const SOAK_MAINTENANCE = 2;
 
 /** Samples a process's memory every `everyMs`; stop() returns the samples (bytes of VmRSS) and the peak (VmHWM). */
 function sampleMemory(pid: number, everyMs: number) {
@@ -435,7 +502,11 @@ async function main(): Promise<void> {
       durability: [],
     };
 
-    const server = await startSeiAuth({ databaseUrl: fullUrl, synchronous: 'FULL', rateLimits: 'off', pin });
+    // Maintenance every SOAK_MAINTENANCE seconds, keeping nothing that has ended, for the whole
+    // phase (the soak's database row needs it; the scenarios' tokens live an hour, so until the
+    // soak it prunes little more than the code scenario's spent codes).
+    const lifecycle = { SESSION_RETENTION_DAYS: '0', MAINTENANCE_INTERVAL: String(SOAK_MAINTENANCE) };
+    const server = await startSeiAuth({ databaseUrl: fullUrl, synchronous: 'FULL', rateLimits: 'off', pin, env: lifecycle });
     const memory = sampleMemory(server.child.pid, 1000);
     try {
       const target: Target = { urls: [server.url], store: full.store, seeded: full.seeded, assertions: [], sign: signer(full.seeded) };
@@ -451,7 +522,7 @@ async function main(): Promise<void> {
 
       // Rate limits on (far above what the run reaches) vs off, alternately on two servers over the same file.
       say('rate limits: introspection with limits on (1,000,000/s per IP and per client) vs off, alternately …');
-      const limited = await startSeiAuth({ databaseUrl: fullUrl, synchronous: 'FULL', rateLimits: 'high', pin });
+      const limited = await startSeiAuth({ databaseUrl: fullUrl, synchronous: 'FULL', rateLimits: 'high', pin, env: lifecycle });
       try {
         // Short alternating rounds (off, on, off, on …), so both see the same machine; the cost is
         // read from the server's CPU per request (robust on a busy machine) and from req/s.
@@ -485,15 +556,39 @@ async function main(): Promise<void> {
       }
 
       if (cfg.soakSeconds > 0) {
-        say(`soak: ${cfg.soakSeconds} s of mixed traffic, RSS sampled every 2 s …`);
+        say(
+          `soak: ${cfg.soakSeconds} s of mixed traffic, RSS and database size sampled every 2 s, maintenance every ${SOAK_MAINTENANCE} s …`,
+        );
         const soakAssertions = await signPool(soakSaml, full.seeded, dir, pin);
+        const shortLived = await seedShortLivedClient(full.store, full.seeded, SOAK_LIFETIMES);
+        const file = fullUrl.slice('sqlite:'.length);
+        const before = databaseBytes(file);
         const soakMemory = sampleMemory(server.child.pid, 2000);
-        const soak = await mixedTraffic({ ...target, assertions: soakAssertions }, timing, cfg.soakSeconds);
+        const soakSize = sampleDatabaseSize(file, 2000);
+        const soak = await mixedTraffic({ ...target, assertions: soakAssertions }, timing, cfg.soakSeconds, {
+          seeded: shortLived,
+          renewEveryMs: SOAK_RENEW_MS,
+        });
         const { samples } = soakMemory.stop();
-        report.soak = { result: soak, samples, seconds: cfg.soakSeconds };
+        const sizes = soakSize.stop();
+        const after = databaseBytes(file);
+        report.soak = {
+          result: soak,
+          samples,
+          seconds: cfg.soakSeconds,
+          database: {
+            before,
+            after,
+            samples: sizes,
+            lifetimes: SOAK_LIFETIMES,
+            renewEveryMs: SOAK_RENEW_MS,
+            maintenanceSeconds: SOAK_MAINTENANCE,
+          },
+        };
         say(
           `soak: ${fmt(soak)}; mix ${JSON.stringify(soak.mix)}; RSS ${(Math.min(...samples.map((s) => s.rss)) / 2 ** 20).toFixed(0)}–${(Math.max(...samples.map((s) => s.rss)) / 2 ** 20).toFixed(0)} MB`,
         );
+        say(`soak database: before ${JSON.stringify(before)}, after ${JSON.stringify(after)}`);
       }
     } finally {
       const { samples, hwm } = memory.stop();

@@ -285,11 +285,44 @@ export async function samlLogin(t: Target, timing: Timing): Promise<ScenarioResu
 /**
  * Mixed traffic for the soak: per 8 connections, 4 introspect, 2 rotate refresh chains, 1 logs in
  * with a password and 1 with SAML (falling back to introspection once the signed pool runs out).
+ *
+ * With `shortLived` (a client whose tokens live seconds), the logins and the refresh chains use
+ * that client, and every `renewEveryMs` each chain moves on to a fresh session (minted in the
+ * store) before its old one expires: everything the soak writes, apart from the introspected
+ * sessions and the security events, expires while it runs, for maintenance to prune.
  */
-export async function mixedTraffic(t: Target, timing: Timing, seconds: number): Promise<ScenarioResult & { mix: Record<string, number> }> {
+export async function mixedTraffic(
+  t: Target,
+  timing: Timing,
+  seconds: number,
+  shortLived?: { seeded: Seeded; renewEveryMs: number },
+): Promise<ScenarioResult & { mix: Record<string, number>; renewals: number }> {
   const n = timing.connections;
   const sessions = await startSessions(t.store, t.seeded, n);
+  const writer = shortLived?.seeded ?? t.seeded;
   const chains = sessions.map((s) => s.refreshToken);
+  const chainConns = chains.map((_, conn) => conn).filter((conn) => conn % 8 === 4 || conn % 8 === 5);
+  let renewals = 0;
+  const renewChains = async () => {
+    const fresh = await startSessions(t.store, writer, chainConns.length);
+    chainConns.forEach((conn, i) => {
+      chains[conn] = fresh[i]!.refreshToken;
+    });
+    renewals++;
+  };
+  if (shortLived) await renewChains();
+  // The token each chain's request in flight presented: a renewal meanwhile wins over its answer.
+  const sent: string[] = [];
+  let renewing = false;
+  const renewal = shortLived
+    ? setInterval(() => {
+        if (renewing) return;
+        renewing = true;
+        renewChains().finally(() => {
+          renewing = false;
+        });
+      }, shortLived.renewEveryMs)
+    : undefined;
   const mix: Record<string, number> = { introspection: 0, refresh: 0, password: 0, saml: 0 };
   const introspect = (conn: number) => {
     mix.introspection!++;
@@ -304,7 +337,8 @@ export async function mixedTraffic(t: Target, timing: Timing, seconds: number): 
         case 4:
         case 5:
           mix.refresh!++;
-          return { path: '/oauth/token', body: form({ grant_type: 'refresh_token', refresh_token: chains[conn]!, ...auth(t.seeded) }) };
+          sent[conn] = chains[conn]!;
+          return { path: '/oauth/token', body: form({ grant_type: 'refresh_token', refresh_token: chains[conn]!, ...auth(writer) }) };
         case 6:
           mix.password!++;
           return {
@@ -313,7 +347,7 @@ export async function mixedTraffic(t: Target, timing: Timing, seconds: number): 
               grant_type: 'client_credentials',
               email: t.seeded.loginEmails[conn % t.seeded.loginEmails.length]!,
               password: PASSWORD,
-              ...auth(t.seeded),
+              ...auth(writer),
             }),
           };
         case 7:
@@ -321,7 +355,7 @@ export async function mixedTraffic(t: Target, timing: Timing, seconds: number): 
           mix.saml!++;
           return {
             path: '/oauth/token',
-            body: form({ grant_type: RFC7522_SAML_GRANT, assertion: t.assertions.shift()!, ...auth(t.seeded) }),
+            body: form({ grant_type: RFC7522_SAML_GRANT, assertion: t.assertions.shift()!, ...auth(writer) }),
           };
         default:
           return introspect(conn);
@@ -330,12 +364,16 @@ export async function mixedTraffic(t: Target, timing: Timing, seconds: number): 
     onResponse: (conn: number, status: number, body: string) => {
       if (conn % 8 === 4 || conn % 8 === 5) {
         if (!tokenResponse(status, body, 'refresh_token')) return false;
-        chains[conn] = (JSON.parse(body) as { refresh_token: string }).refresh_token;
+        if (chains[conn] === sent[conn]) chains[conn] = (JSON.parse(body) as { refresh_token: string }).refresh_token;
         return true;
       }
       return status === 200 && (body.includes('"active":true') || tokenResponse(status, body));
     },
   };
-  const result = await measure(spec, 1, { seconds });
-  return { ...withNotes(result, []), mix };
+  try {
+    const result = await measure(spec, 1, { seconds });
+    return { ...withNotes(result, []), mix, renewals };
+  } finally {
+    if (renewal) clearInterval(renewal);
+  }
 }

@@ -111,6 +111,24 @@ export async function startSessions(
   return out;
 }
 
+/**
+ * The soak's short-lived client (issue #13, item 12): its logins and refresh chains live seconds,
+ * so the soak writes sessions and tokens that expire while it runs, for maintenance to prune.
+ */
+export async function seedShortLivedClient(
+  store: Store,
+  seeded: Seeded,
+  lifetimes: { accessTtl: number; refreshTtl: number },
+): Promise<Seeded> {
+  const { client_id, client_secret } = await servicesFor(store, systemClock).clients.createClient({
+    name: 'bench soak (short-lived)',
+    redirectUrls: [REDIRECT],
+    refreshTokens: true,
+    ...lifetimes,
+  });
+  return { ...seeded, clientId: client_id, clientSecret: client_secret, client: (await store.clients.find(client_id))! };
+}
+
 /** `n` fresh single-use codes with PKCE (S256 of CODE_VERIFIER), minted in batches of 1000. */
 export async function mintCodes(store: Store, seeded: Seeded, n: number): Promise<string[]> {
   const challenge = s256Challenge(CODE_VERIFIER);

@@ -12,12 +12,12 @@ export interface MaintenancePolicy {
    * before they are deleted (SESSION_RETENTION_DAYS, default 7; 0 deletes them at the next run).
    */
   sessionRetentionDays?: number;
-  /** rows deleted per transaction (default 500) */
+  /** rows deleted per transaction (default 200: see docs/operations.md for the pause it makes) */
   batchSize?: number;
 }
 
 export const DEFAULT_SESSION_RETENTION_DAYS = 7;
-export const DEFAULT_PRUNE_BATCH = 500;
+export const DEFAULT_PRUNE_BATCH = 200;
 
 /** What one run deleted, and how long the store was held at most. */
 export interface MaintenanceReport {
