@@ -313,13 +313,13 @@ export async function mixedTraffic(
   if (shortLived) await renewChains();
   // The token each chain's request in flight presented: a renewal meanwhile wins over its answer.
   const sent: string[] = [];
-  let renewing = false;
+  // The renewal in flight, awaited before returning: the caller closes the store afterwards.
+  let renewing: Promise<void> | undefined;
   const renewal = shortLived
     ? setInterval(() => {
         if (renewing) return;
-        renewing = true;
-        renewChains().finally(() => {
-          renewing = false;
+        renewing = renewChains().finally(() => {
+          renewing = undefined;
         });
       }, shortLived.renewEveryMs)
     : undefined;
@@ -375,5 +375,6 @@ export async function mixedTraffic(
     return { ...withNotes(result, []), mix, renewals };
   } finally {
     if (renewal) clearInterval(renewal);
+    await renewing;
   }
 }
