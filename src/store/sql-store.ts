@@ -37,7 +37,7 @@ class SqlStoreOps implements StoreOps {
     this.codes = new SqlCodeStore(db);
     this.idps = new SqlIdpStore(db);
     this.replay = new SqlReplayStore(db);
-    this.throttle = new SqlThrottleStore(db, dialect);
+    this.throttle = new SqlThrottleStore(db);
     this.events = new SqlEventStore(db);
     this.serverSecrets = new SqlServerSecretStore(db);
   }

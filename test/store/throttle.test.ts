@@ -57,6 +57,24 @@ for (const kind of storeKinds()) {
       assert.equal((await store.throttle.find(key))?.failures, N);
     });
 
+    test(`throttle.lock always returns a row while ${N} other transactions delete it in between`, async () => {
+      // A settled lone success deletes the account's row; a claim locking it at that moment must
+      // still get a row (PostgreSQL READ COMMITTED: the INSERT saw the row, the SELECT did not).
+      const key = `account:lock-vs-delete-${Date.now()}`;
+      const results = await Promise.all(
+        Array.from({ length: 4 * N }, (_, i) =>
+          store.transaction(async (tx) => {
+            const state = await tx.throttle.lock(key);
+            if (i % 2 === 0) await tx.throttle.delete(key);
+            else await tx.throttle.save({ ...state, failures: state.failures + 1 });
+            return state.key;
+          }),
+        ),
+      );
+      assert.ok(results.every((k) => k === key));
+      await store.throttle.delete(key);
+    });
+
     test('throttle.save inserts and overwrites; delete reports whether the key existed', async () => {
       const key = `account:${newId('')}`;
       const idle = { inFlight: 0, runFailed: false, claimedAt: 0 };

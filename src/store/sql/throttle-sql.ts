@@ -1,20 +1,15 @@
-import type { SqlDialect, SqlExecutor } from '../sql-driver.ts';
+import type { SqlExecutor } from '../sql-driver.ts';
 import type { ThrottleState, ThrottleStore } from '../store.ts';
 import { flag, type Row, toThrottle } from './rows.ts';
 
-// Row locks where the database has them (PostgreSQL); SQLite's write transaction already excludes other writers.
-const LOCK_THROTTLE_SQL = {
-  sqlite: 'SELECT * FROM login_throttle WHERE key = ?',
-  postgres: 'SELECT * FROM login_throttle WHERE key = ? FOR UPDATE',
-} as const;
+// The row, created if missing, locked until the transaction ends: on PostgreSQL the DO UPDATE takes
+// the row lock; SQLite's write transaction already excludes other writers.
+const LOCK_SQL = 'INSERT INTO login_throttle (key) VALUES (?) ON CONFLICT (key) DO UPDATE SET key = excluded.key RETURNING *';
 
 export class SqlThrottleStore implements ThrottleStore {
   private readonly db: SqlExecutor;
-  private readonly lockSql: string;
-
-  constructor(db: SqlExecutor, dialect: SqlDialect) {
+  constructor(db: SqlExecutor) {
     this.db = db;
-    this.lockSql = LOCK_THROTTLE_SQL[dialect];
   }
 
   async find(key: string): Promise<ThrottleState | undefined> {
@@ -23,8 +18,10 @@ export class SqlThrottleStore implements ThrottleStore {
   }
 
   async lock(key: string): Promise<ThrottleState> {
-    await this.db.run('INSERT INTO login_throttle (key) VALUES (?) ON CONFLICT (key) DO NOTHING', [key]);
-    const r = await this.db.get<Row>(this.lockSql, [key]);
+    // One statement creates the row if needed and returns it locked. (An INSERT … DO NOTHING then a
+    // SELECT … FOR UPDATE could find nothing on PostgreSQL: a transaction deleting the row
+    // between the two commits, and READ COMMITTED lets the SELECT see that.)
+    const r = await this.db.get<Row>(LOCK_SQL, [key]);
     return toThrottle(r!);
   }
 
