@@ -6,9 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { hashSecret, newSecret } from '../../src/crypto/secrets.ts';
-import { MIGRATIONS } from '../../src/store/migrations.ts';
 import { runBin, runCliInProcess, singleJson } from '../core/support.ts';
-import { NOW, rawDriver } from '../store/support.ts';
+import { databaseAtSchema, NOW } from '../store/support.ts';
 import { createHarness, freshDatabase, type Harness, type Seeded, storeKinds } from '../support/harness.ts';
 import { authorizeQuery, CALLBACK, exchangeCode, getAuthorize, obtainCode, openLoginPage, pkcePair, submitLogin } from './flow.ts';
 
@@ -113,27 +112,13 @@ for (const kind of storeKinds()) {
       const db = await freshDatabase(kind);
       const secret = newSecret('client_secret');
       // What the previous release wrote: migrations 1-3 and a client.
-      const driver = await rawDriver(kind, db.url);
-      try {
-        await driver.withMigrationLock(async (tx) => {
-          await tx.run('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
-          for (const migration of MIGRATIONS.filter((m) => m.version <= 3)) {
-            for (const statement of migration.statements(kind)) await tx.run(statement);
-            await tx.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
-              migration.version,
-              migration.name,
-              NOW,
-            ]);
-          }
-          await tx.run(
-            `INSERT INTO clients (id, name, secret_hash, redirect_urls, refresh_tokens, token_type, refresh_grace, query_secrets, disabled, created_at)
-             VALUES ('cl_old', 'old', ?, ?, 0, 'BearerToken', 0, 1, 0, ?)`,
-            [hashSecret(secret), JSON.stringify([CALLBACK]), NOW],
-          );
-        });
-      } finally {
-        await driver.close();
-      }
+      await databaseAtSchema(kind, db.url, 3, async (tx) => {
+        await tx.run(
+          `INSERT INTO clients (id, name, secret_hash, redirect_urls, refresh_tokens, token_type, refresh_grace, query_secrets, disabled, created_at)
+           VALUES ('cl_old', 'old', ?, ?, 0, 'BearerToken', 0, 1, 0, ?)`,
+          [hashSecret(secret), JSON.stringify([CALLBACK]), NOW],
+        );
+      });
       const h = await createHarness({ kind, databaseUrl: db.url });
       try {
         const user = await h.services.accounts.createUser({ email: `old-${kind}-${Date.now()}@example.com`, password: PASSWORD });

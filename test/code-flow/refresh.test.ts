@@ -208,17 +208,16 @@ for (const kind of storeKinds()) {
     });
     after(() => h.close());
 
-    test('50 parallel refreshes with one token: exactly one 200, the rest invalid_grant, never a 5xx', async () => {
-      const s = await h.seed({ client: { refreshTokens: true } });
-      const tokens = await codeLogin(h, s);
+    /** `n` refreshes of one token sent at once to the listening server. */
+    const parallelRefreshes = (s: Seeded, refreshToken: string, n: number) => {
       const body = new URLSearchParams({
         grant_type: 'refresh_token',
         client_id: s.clientId,
         client_secret: s.clientSecret,
-        refresh_token: tokens.refresh_token,
+        refresh_token: refreshToken,
       }).toString();
-      const responses = await Promise.all(
-        Array.from({ length: 50 }, async () => {
+      return Promise.all(
+        Array.from({ length: n }, async () => {
           const res = await fetch(`${base}/oauth/token`, {
             method: 'POST',
             headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -227,6 +226,12 @@ for (const kind of storeKinds()) {
           return { status: res.status, json: (await res.json()) as Record<string, unknown> };
         }),
       );
+    };
+
+    test('50 parallel refreshes with one token: exactly one 200, the rest invalid_grant, never a 5xx', async () => {
+      const s = await h.seed({ client: { refreshTokens: true } });
+      const tokens = await codeLogin(h, s);
+      const responses = await parallelRefreshes(s, tokens.refresh_token, 50);
       const statuses = responses.map((r) => r.status);
       assert.equal(statuses.filter((st) => st === 200).length, 1, `statuses: ${statuses.join(',')}`);
       assert.equal(statuses.filter((st) => st >= 500).length, 0);
@@ -243,22 +248,7 @@ for (const kind of storeKinds()) {
       const s = await h.seed({ client: { refreshTokens: true, refreshGrace: 60 } });
       const tokens = await codeLogin(h, s);
       const rowsBefore = await refreshRows(h, tokens.refresh_token);
-      const body = new URLSearchParams({
-        grant_type: 'refresh_token',
-        client_id: s.clientId,
-        client_secret: s.clientSecret,
-        refresh_token: tokens.refresh_token,
-      }).toString();
-      const responses = await Promise.all(
-        Array.from({ length: 50 }, async () => {
-          const res = await fetch(`${base}/oauth/token`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/x-www-form-urlencoded' },
-            body,
-          });
-          return { status: res.status, json: (await res.json()) as Record<string, unknown> };
-        }),
-      );
+      const responses = await parallelRefreshes(s, tokens.refresh_token, 50);
       const statuses = responses.map((r) => r.status);
       assert.deepEqual(
         statuses.filter((st) => st !== 200),

@@ -7,10 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import { systemClock } from '../../src/clock.ts';
 import type { Services } from '../../src/composition-root.ts';
 import { IdpService } from '../../src/idps/idp-service.ts';
-import { LoginIssuer } from '../../src/sessions/login-issuer.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { Store } from '../../src/store/store.ts';
-import { TokenLifetimes } from '../../src/tokens/token-lifetimes.ts';
 import { freshDatabase, servicesFor } from '../support/harness.ts';
 import { postForm, type ServerProcess, startServerProcess } from '../support/server-process.ts';
 import { b64, responseWithSignedAssertion, testIdp } from '../support/test-idp.ts';
@@ -66,17 +64,12 @@ describe('two instances on one PostgreSQL database', { skip }, () => {
     assert.deepEqual((await postForm(`${b.url}/oauth/introspect`, { ...auth(), token })).json, { active: false });
   });
 
-  test('50 parallel refreshes of one token split across A and B give exactly one 200', async () => {
-    const user = await services.accounts.createUser({ email: 'refresh@example.com', password: 'correct horse battery' });
-    const logins = new LoginIssuer({
-      store,
-      clock: systemClock,
-      lifetimes: new TokenLifetimes({ accessTokenTtl: 3600, refreshTokenTtl: 86400 }),
-    });
-    const issued = await logins.issue(
+  /** A session as the code flow starts it (with a refresh token), issued straight through the services. */
+  const codeFlowTokens = async (userId: string, clientId: string) =>
+    services.logins.issue(
       {
-        user: (await store.users.find(user.id))!,
-        client: (await store.clients.find(client.client_id))!,
+        user: (await store.users.find(userId))!,
+        client: (await store.clients.find(clientId))!,
         grantType: 'authorization_code',
         endOtherSessions: false,
         redirectUrl: 'https://app.example/cb',
@@ -84,6 +77,10 @@ describe('two instances on one PostgreSQL database', { skip }, () => {
       },
       {},
     );
+
+  test('50 parallel refreshes of one token split across A and B give exactly one 200', async () => {
+    const user = await services.accounts.createUser({ email: 'refresh@example.com', password: 'correct horse battery' });
+    const issued = await codeFlowTokens(user.id, client.client_id);
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
         postForm(`${(i % 2 ? a : b).url}/oauth/token`, { grant_type: 'refresh_token', ...auth(), refresh_token: issued.refreshToken! }),
@@ -102,22 +99,7 @@ describe('two instances on one PostgreSQL database', { skip }, () => {
       refreshGrace: 60,
     });
     const user = await services.accounts.createUser({ email: 'grace@example.com', password: 'correct horse battery' });
-    const logins = new LoginIssuer({
-      store,
-      clock: systemClock,
-      lifetimes: new TokenLifetimes({ accessTokenTtl: 3600, refreshTokenTtl: 86400 }),
-    });
-    const issued = await logins.issue(
-      {
-        user: (await store.users.find(user.id))!,
-        client: (await store.clients.find(graceful.client_id))!,
-        grantType: 'authorization_code',
-        endOtherSessions: false,
-        redirectUrl: 'https://app.example/cb',
-        issueRefreshToken: true,
-      },
-      {},
-    );
+    const issued = await codeFlowTokens(user.id, graceful.client_id);
     const form = { grant_type: 'refresh_token', ...graceful, refresh_token: issued.refreshToken! };
     const results = await Promise.all(Array.from({ length: 50 }, (_, i) => postForm(`${(i % 2 ? a : b).url}/oauth/token`, form)));
     const statuses = results.map((r) => r.status);

@@ -4,11 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DEFAULT_ORG_ID, LATEST_SCHEMA_VERSION, MIGRATIONS, SchemaTooNewError } from '../../src/store/migrations.ts';
+import { DEFAULT_ORG_ID, LATEST_SCHEMA_VERSION, SchemaTooNewError } from '../../src/store/migrations.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { runBin } from '../core/support.ts';
 import { freshDatabase, storeKinds } from '../support/harness.ts';
-import { NOW, rawDriver } from './support.ts';
+import { databaseAtSchema, NOW, rawDriver } from './support.ts';
 
 for (const kind of storeKinds()) {
   describe(`store migrations [${kind}]`, () => {
@@ -73,39 +73,25 @@ for (const kind of storeKinds()) {
       const db = await freshDatabase(kind);
       try {
         // What the previous release wrote: migrations 1-3, a client, a user, a session with a refresh token.
-        const driver = await rawDriver(kind, db.url);
-        try {
-          await driver.withMigrationLock(async (tx) => {
-            await tx.run('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
-            for (const migration of MIGRATIONS.filter((m) => m.version <= 3)) {
-              for (const statement of migration.statements(kind)) await tx.run(statement);
-              await tx.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
-                migration.version,
-                migration.name,
-                NOW,
-              ]);
-            }
-            await tx.run(
-              `INSERT INTO clients (id, name, secret_hash, redirect_urls, refresh_tokens, token_type, refresh_grace, query_secrets, disabled, created_at)
-               VALUES ('cl_old', 'old', 'h', '["https://old.example/cb"]', 1, 'BearerToken', 0, 1, 0, ?)`,
-              [NOW],
-            );
-            await tx.run(
-              `INSERT INTO users (id, org_id, email, email_key, disabled, created_at) VALUES ('usr_old', ?, 'old@example.com', 'old@example.com', 0, ?)`,
-              [DEFAULT_ORG_ID, NOW],
-            );
-            await tx.run(
-              `INSERT INTO sessions (id, user_id, client_id, grant_type, redirect_url, started_at, expires_at) VALUES ('ses_old', 'usr_old', 'cl_old', 'authorization_code', 'https://old.example/cb', ?, ?)`,
-              [NOW, NOW + 3_600_000],
-            );
-            await tx.run(`INSERT INTO refresh_tokens (hash, session_id, expires_at, created_at) VALUES ('rt_old', 'ses_old', ?, ?)`, [
-              NOW + 3_600_000,
-              NOW,
-            ]);
-          });
-        } finally {
-          await driver.close();
-        }
+        await databaseAtSchema(kind, db.url, 3, async (tx) => {
+          await tx.run(
+            `INSERT INTO clients (id, name, secret_hash, redirect_urls, refresh_tokens, token_type, refresh_grace, query_secrets, disabled, created_at)
+             VALUES ('cl_old', 'old', 'h', '["https://old.example/cb"]', 1, 'BearerToken', 0, 1, 0, ?)`,
+            [NOW],
+          );
+          await tx.run(
+            `INSERT INTO users (id, org_id, email, email_key, disabled, created_at) VALUES ('usr_old', ?, 'old@example.com', 'old@example.com', 0, ?)`,
+            [DEFAULT_ORG_ID, NOW],
+          );
+          await tx.run(
+            `INSERT INTO sessions (id, user_id, client_id, grant_type, redirect_url, started_at, expires_at) VALUES ('ses_old', 'usr_old', 'cl_old', 'authorization_code', 'https://old.example/cb', ?, ?)`,
+            [NOW, NOW + 3_600_000],
+          );
+          await tx.run(`INSERT INTO refresh_tokens (hash, session_id, expires_at, created_at) VALUES ('rt_old', 'ses_old', ?, ?)`, [
+            NOW + 3_600_000,
+            NOW,
+          ]);
+        });
 
         const store = await openStore({ databaseUrl: db.url, now: NOW + 1 });
         try {

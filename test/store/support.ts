@@ -1,8 +1,8 @@
 /** Fixtures shared by the store contract tests (test/store/*.test.ts). */
 import { hashSecret, newId, newSecret } from '../../src/crypto/secrets.ts';
-import { DEFAULT_ORG_ID } from '../../src/store/migrations.ts';
+import { DEFAULT_ORG_ID, MIGRATIONS } from '../../src/store/migrations.ts';
 import { openStore } from '../../src/store/open-store.ts';
-import type { SqlDriver } from '../../src/store/sql-driver.ts';
+import type { SqlDriver, SqlExecutor } from '../../src/store/sql-driver.ts';
 import { SqliteDriver } from '../../src/store/sqlite-driver.ts';
 import type { Client, Session, Store, User } from '../../src/store/store.ts';
 import { freshDatabase, type StoreKind } from '../support/harness.ts';
@@ -94,4 +94,33 @@ export async function newUser(store: Store, extra: Partial<User> = {}): Promise<
   const u = user(`contract-${newId('')}@example.com`, extra);
   await store.users.create(u);
   return u;
+}
+
+/**
+ * A database as an older release left it: migrations up to `version` only, then `rows` written
+ * with raw SQL (in the same transaction) — for upgrade tests.
+ */
+export async function databaseAtSchema(
+  kind: StoreKind,
+  url: string,
+  version: number,
+  rows: (tx: SqlExecutor) => Promise<void>,
+): Promise<void> {
+  const driver = await rawDriver(kind, url);
+  try {
+    await driver.withMigrationLock(async (tx) => {
+      await tx.run('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
+      for (const migration of MIGRATIONS.filter((m) => m.version <= version)) {
+        for (const statement of migration.statements(kind)) await tx.run(statement);
+        await tx.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
+          migration.version,
+          migration.name,
+          NOW,
+        ]);
+      }
+      await rows(tx);
+    });
+  } finally {
+    await driver.close();
+  }
 }
