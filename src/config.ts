@@ -1,3 +1,5 @@
+import { isAudienceUri } from './common/audience.ts';
+
 /**
  * Configuration from environment variables (contract §1), parsed once at start-up and passed
  * down. A bad value throws {@link ConfigError} naming the variable: the server never starts
@@ -50,6 +52,14 @@ export interface Config {
   metricsPort: number | undefined;
   /** Seconds in-flight requests get to finish on SIGTERM/SIGINT (SHUTDOWN_TIMEOUT, default 10). */
   shutdownTimeout: number;
+  /**
+   * Seals the private signing keys at rest (KEY_ENCRYPTION_KEY, base64 of 32 bytes). Unset on
+   * SQLite: a key file beside the database (keys/key-encryption-key.ts); unset on PostgreSQL:
+   * an error once keys are needed, since instances must share it.
+   */
+  keyEncryptionKey: Buffer | undefined;
+  /** Contract §6: `aud` of a token requested without `resource` (DEFAULT_AUDIENCE, default the ISSUER). */
+  defaultAudience: string;
 }
 
 export class ConfigError extends Error {
@@ -172,7 +182,25 @@ export function loadConfig(env: Env): Config {
     metricsToken: parseMetricsToken(env.METRICS_TOKEN),
     metricsPort,
     shutdownTimeout: integer(env, 'SHUTDOWN_TIMEOUT', 10, 0, 3600),
+    keyEncryptionKey: parseKeyEncryptionKey(env.KEY_ENCRYPTION_KEY),
+    defaultAudience: env.DEFAULT_AUDIENCE?.trim() ? parseAudience('DEFAULT_AUDIENCE', env.DEFAULT_AUDIENCE.trim()) : issuer,
   };
+}
+
+function parseKeyEncryptionKey(raw: string | undefined): Buffer | undefined {
+  const value = raw?.trim();
+  if (!value) return undefined;
+  // The message never echoes the value: it is a secret.
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value)) throw new ConfigError('KEY_ENCRYPTION_KEY', 'must be base64 (e.g. openssl rand -base64 32)');
+  const key = Buffer.from(value, 'base64');
+  if (key.length !== 32) throw new ConfigError('KEY_ENCRYPTION_KEY', `must decode to 32 bytes, got ${key.length}`);
+  return key;
+}
+
+/** RFC 8707 §2: an audience is an absolute URI without a fragment. */
+export function parseAudience(variable: string, raw: string): string {
+  if (!isAudienceUri(raw)) throw new ConfigError(variable, 'must be an absolute URI without a fragment');
+  return raw;
 }
 
 function parseMetricsToken(raw: string | undefined): string | undefined {

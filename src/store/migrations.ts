@@ -186,6 +186,49 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE login_throttle ADD COLUMN claimed_at BIGINT NOT NULL DEFAULT 0`,
     ],
   },
+  {
+    version: 6,
+    name: 'resource servers: scopes, audiences, access-token formats, service tokens, signing keys',
+    statements: () => [
+      // Contract §5–§8. Every default keeps an existing client behaving exactly as before.
+      `ALTER TABLE clients ADD COLUMN scopes TEXT NOT NULL DEFAULT ''`,
+      `ALTER TABLE clients ADD COLUMN access_token_format TEXT NOT NULL DEFAULT 'opaque'`,
+      // 'app' (signs users in), 'service' (RFC 6749 §4.4 tokens for itself too), 'resource_server'
+      `ALTER TABLE clients ADD COLUMN kind TEXT NOT NULL DEFAULT 'app'`,
+      `ALTER TABLE clients ADD COLUMN audience TEXT`,
+      `CREATE UNIQUE INDEX clients_audience ON clients (audience)`,
+      // The scope a login granted and the audience it was issued for (NULL: before version 6,
+      // read as the default audience); a refresh narrows its access token's scope, not the session's.
+      `ALTER TABLE sessions ADD COLUMN scope TEXT NOT NULL DEFAULT ''`,
+      `ALTER TABLE sessions ADD COLUMN audience TEXT`,
+      `ALTER TABLE access_tokens ADD COLUMN scope TEXT NOT NULL DEFAULT ''`,
+      `ALTER TABLE access_tokens ADD COLUMN audience TEXT`,
+      `ALTER TABLE authorization_codes ADD COLUMN scope TEXT NOT NULL DEFAULT ''`,
+      // Contract §8: a service client's own tokens have no user and no session. For a JWT, the
+      // hash is that of its jti (only that is stored).
+      `CREATE TABLE service_tokens (
+        hash TEXT PRIMARY KEY,
+        client_id TEXT NOT NULL REFERENCES clients(id),
+        scope TEXT NOT NULL,
+        audience TEXT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        revoked_at BIGINT,
+        created_at BIGINT NOT NULL
+      )`,
+      `CREATE INDEX service_tokens_expiry ON service_tokens (expires_at)`,
+      `CREATE INDEX service_tokens_client ON service_tokens (client_id)`,
+      // Contract §6: signing keys, the private part sealed with the key-encryption key.
+      `CREATE TABLE signing_keys (
+        kid TEXT PRIMARY KEY,
+        alg TEXT NOT NULL,
+        public_jwk TEXT NOT NULL,
+        private_jwk_sealed TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        activates_at BIGINT NOT NULL,
+        retired_at BIGINT
+      )`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
