@@ -44,12 +44,16 @@ try {
           expiresAt: expired,
           endedAt: null,
           endReason: null,
+          scope: '',
+          audience: null,
         });
         await tx.tokens.createAccess({
           hash: hashSecret(newSecret('access_token')),
           sessionId: id,
           expiresAt: expired,
           createdAt: expired,
+          scope: '',
+          audience: 'https://bench.example',
         });
         await tx.tokens.createRefresh({
           hash: hashSecret(newSecret('refresh_token')),

@@ -333,8 +333,8 @@ function limiterCost(): number {
     const start = process.hrtime.bigint();
     for (let i = 0; i < n; i++) {
       // On arrival (the address's budget, read only), then once the client authenticated.
-      limits.admitAddress(addressBucket('127.0.0.1'));
-      limits.clientAuthenticated(() => addressBucket('127.0.0.1'), 'cl_0123456789abcdef');
+      limits.addressWait(addressBucket('127.0.0.1'));
+      limits.clientAuthenticated('cl_0123456789abcdef');
     }
     return Number(process.hrtime.bigint() - start) / n;
   };

@@ -10,10 +10,9 @@ import { systemClock } from '../src/clock.ts';
 import { hashPassword } from '../src/crypto/passwords.ts';
 import { newId } from '../src/crypto/secrets.ts';
 import { IdpService } from '../src/idps/idp-service.ts';
-import { LoginIssuer } from '../src/sessions/login-issuer.ts';
+import type { LoginIssuer } from '../src/sessions/login-issuer.ts';
 import { DEFAULT_ORG_ID } from '../src/store/migrations.ts';
 import type { Client, Store, User } from '../src/store/store.ts';
-import { TokenLifetimes } from '../src/tokens/token-lifetimes.ts';
 import { servicesFor } from '../test/support/harness.ts';
 import { b64url, signedAssertion, testIdp } from '../test/support/test-idp.ts';
 
@@ -83,7 +82,7 @@ export async function seedBasics(store: Store, options: { loginUsers: number; sa
 }
 
 function logins(store: Store): LoginIssuer {
-  return new LoginIssuer({ store, clock: systemClock, lifetimes: new TokenLifetimes({ accessTokenTtl: 3600, refreshTokenTtl: 86_400 }) });
+  return servicesFor(store, systemClock).logins;
 }
 
 /** `n` sessions of the code flow; returns their access and refresh tokens. */
@@ -103,6 +102,8 @@ export async function startSessions(
         endOtherSessions: false,
         redirectUrl: REDIRECT,
         issueRefreshToken: true,
+        scope: '',
+        audience: undefined,
       },
       {},
     );
@@ -146,6 +147,7 @@ export async function mintCodes(store: Store, seeded: Seeded, n: number): Promis
             redirectUri: REDIRECT,
             redirectUriGiven: true,
             codeChallenge: challenge,
+            scope: '',
           }),
         );
       }

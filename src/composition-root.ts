@@ -10,11 +10,13 @@ import { type Clock, systemClock } from './clock.ts';
 import { type Config, type Env, loadConfig } from './config.ts';
 import { EventService } from './events/event-service.ts';
 import { authorizationCodeGrant } from './grants/authorization-code-grant.ts';
+import { clientCredentialsGrant } from './grants/client-credentials-grant.ts';
 import { type Grant, grantRegistry } from './grants/grant.ts';
 import { passwordGrant } from './grants/password-grant.ts';
 import { refreshTokenGrant } from './grants/refresh-token-grant.ts';
 import { samlBearerGrant } from './grants/saml-bearer-grant.ts';
 import { IdpService } from './idps/idp-service.ts';
+import type { JwtSigner } from './keys/jwt-signer.ts';
 import { DEFAULT_SESSION_RETENTION_DAYS, Maintenance } from './maintenance/maintenance.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import { LoginIssuer } from './sessions/login-issuer.ts';
@@ -24,6 +26,9 @@ import { observeEvents } from './store/observed-store.ts';
 import { openStore } from './store/open-store.ts';
 import type { Store } from './store/store.ts';
 import { DEFAULT_THROTTLE_POLICY, LoginThrottle, type ThrottlePolicy } from './throttle/login-throttle.ts';
+import { AccessTokenMinter } from './tokens/access-token-minter.ts';
+import { ServiceTokenIssuer } from './tokens/service-token-issuer.ts';
+import { TokenIntrospection } from './tokens/token-introspection.ts';
 import { type TokenLifetimeSettings, TokenLifetimes } from './tokens/token-lifetimes.ts';
 import { TokenRevocation } from './tokens/token-revocation.ts';
 
@@ -39,6 +44,8 @@ export interface PlatformSettings {
   samlMaxAssertionLifetimeMs?: number;
   /** how long maintenance keeps what has ended (defaults: events 90 days, sessions and codes 7) */
   retention?: { eventDays?: number; sessionDays?: number };
+  /** contract §6: `aud` of a token requested without `resource` (default: the issuer) */
+  defaultAudience?: string;
 }
 
 export interface Services {
@@ -51,6 +58,8 @@ export interface Services {
   /** carries out the logins grants decide */
   logins: LoginIssuer;
   revocation: TokenRevocation;
+  /** RFC 7662 answers, with contract §7's rule on who may read a token */
+  introspection: TokenIntrospection;
   /** pruning what has expired (the server's timer and `sei-auth db prune`) */
   maintenance: Maintenance;
 }
@@ -77,6 +86,7 @@ export function settingsFromConfig(config: Config): PlatformSettings {
     samlClockSkewMs: config.samlClockSkew * 1000,
     samlMaxAssertionLifetimeMs: config.samlMaxAssertionLifetime * 1000,
     retention: { eventDays: config.eventRetentionDays, sessionDays: config.sessionRetentionDays },
+    defaultAudience: config.defaultAudience,
   };
 }
 
@@ -93,6 +103,14 @@ export function composePlatform(input: {
   const { metrics } = input;
   const store = metrics ? observeEvents(input.store, (event) => metrics.observeEvent(event)) : input.store;
   const lifetimes = new TokenLifetimes(settings.lifetimes);
+  const defaultAudience = settings.defaultAudience ?? settings.issuer;
+  // INTERIM until the signing keys land (keys/key-service.ts): JWT clients cannot be served yet.
+  const signer: JwtSigner = {
+    sign: () => Promise.reject(new Error('no signing keys yet')),
+    verifyOwn: async () => undefined,
+  };
+  const minter = new AccessTokenMinter({ signer, issuer: settings.issuer });
+  const tokenDeps = { store, clock, lifetimes, minter, defaultAudience };
   const throttle = new LoginThrottle({
     store,
     clock,
@@ -109,8 +127,9 @@ export function composePlatform(input: {
     idps: new IdpService({ store, clock }),
     events: new EventService({ store }),
     throttle,
-    logins: new LoginIssuer({ store, clock, lifetimes }),
-    revocation: new TokenRevocation({ store, clock }),
+    logins: new LoginIssuer(tokenDeps),
+    revocation: new TokenRevocation({ store, clock, signer }),
+    introspection: new TokenIntrospection({ store, clock, signer, issuer: settings.issuer, defaultAudience }),
     maintenance: new Maintenance({
       store,
       clock,
@@ -124,7 +143,8 @@ export function composePlatform(input: {
   const passwordLogin: PasswordLoginDeps = { store, clock, throttle, verify: input.verifyPassword };
   const grants = grantRegistry([
     passwordGrant(passwordLogin),
-    refreshTokenGrant({ store, clock, lifetimes }),
+    clientCredentialsGrant({ passwordLogin, serviceTokens: new ServiceTokenIssuer(tokenDeps) }),
+    refreshTokenGrant(tokenDeps),
     authorizationCodeGrant({ store, clock }),
     samlBearerGrant({
       store,

@@ -17,6 +17,8 @@ export interface CodeBinding {
   redirectUriGiven: boolean;
   /** the S256 challenge, or null when the request had none */
   codeChallenge: string | null;
+  /** contract §5: the scope granted on the authorize request, space-separated */
+  scope: string;
 }
 
 /** Stores a new single-use code bound to the client, redirect URI, challenge and user; returns it. */

@@ -1,5 +1,6 @@
 import { OAuthError } from '../common/oauth-error.ts';
 import type { RequestParams } from '../common/request-params.ts';
+import { grantedScope } from '../common/scope.ts';
 import type { Client, StoreOps } from '../store/store.ts';
 import { isValidS256Challenge, PKCE_METHOD } from './pkce.ts';
 
@@ -18,6 +19,7 @@ export const AUTHORIZE_PARAMS = [
   'code_challenge',
   'code_challenge_method',
   'response_mode',
+  'scope',
 ] as const;
 
 export interface AuthorizeRequest {
@@ -26,6 +28,8 @@ export interface AuthorizeRequest {
   redirectUriGiven: boolean;
   state: string | undefined;
   codeChallenge: string | null;
+  /** contract §5: the scope the user is asked to grant, space-separated ('' for none) */
+  scope: string;
 }
 
 export type AuthorizeCheck =
@@ -60,7 +64,7 @@ export async function checkAuthorizeRequest(store: StoreOps, params: RequestPara
   }
 
   const state = params.get('state');
-  const redirect = (code: 'invalid_request' | 'unsupported_response_type', description: string): AuthorizeCheck => ({
+  const redirect = (code: 'invalid_request' | 'unsupported_response_type' | 'invalid_scope', description: string): AuthorizeCheck => ({
     kind: 'redirect',
     redirectUri,
     state,
@@ -87,9 +91,18 @@ export async function checkAuthorizeRequest(store: StoreOps, params: RequestPara
     if (!isValidS256Challenge(challenge)) return redirect('invalid_request', 'code_challenge is not a valid S256 challenge.');
   }
 
+  let scope: string;
+  try {
+    scope = grantedScope(params.get('scope'), client.scopes.join(' '));
+  } catch (error) {
+    // Contract §5: on the authorize request, a redirect with error=invalid_scope (RFC 6749 §4.1.2.1).
+    if (error instanceof OAuthError) return redirect('invalid_scope', error.description);
+    throw error;
+  }
+
   return {
     kind: 'ok',
-    request: { client, redirectUri, redirectUriGiven: given !== undefined, state, codeChallenge: challenge ?? null },
+    request: { client, redirectUri, redirectUriGiven: given !== undefined, state, codeChallenge: challenge ?? null, scope },
   };
 }
 

@@ -362,14 +362,24 @@ export function buildCli(io: Io): Command {
     .option('--refresh-tokens', 'issue refresh tokens in the authorization-code flow')
     .option('--access-ttl <seconds>', 'access token lifetime for this client', positiveInt)
     .option('--refresh-ttl <seconds>', 'refresh token (absolute) lifetime for this client', positiveInt)
-    .addOption(new Option('--token-type <type>', 'token_type in responses').choices(['BearerToken', 'Bearer']).default('BearerToken'))
+    .addOption(
+      new Option('--token-type <type>', "token_type in responses (default: BearerToken, the seed's; Bearer for --service)").choices([
+        'BearerToken',
+        'Bearer',
+      ]),
+    )
     .option('--refresh-grace <seconds>', 'window in which a just-rotated refresh token may be used again', nonNegativeInt)
     .option('--no-query-secrets', 'refuse client_secret in the query string (the seed allows it)')
     .option('--allow-no-pkce', 'let authorize requests leave out PKCE (required by default, RFC 9700 §2.1.1)')
+    .option('--scope <scopes>', 'scopes the client may be granted, space-separated (repeatable); none by default', collect, [] as string[])
+    .addOption(new Option('--access-token-format <format>', 'access tokens: opaque strings or RFC 9068 JWTs').choices(['opaque', 'jwt']))
+    .option('--service', 'a machine client: grant_type=client_credentials without email/password gets a token for the client itself')
+    .option('--resource-server', 'an API: no logins, may introspect the tokens issued for its --audience')
+    .option('--audience <uri>', 'the audience URI of a --resource-server (what clients name with resource=)')
     .option('--json', 'print JSON')
     .addHelpText(
       'after',
-      '\nExample:\n  sei-auth client create --name "Reports" --redirect-url https://reports.example/callback --refresh-tokens --json',
+      '\nExamples:\n  sei-auth client create --name "Reports" --redirect-url https://reports.example/callback --refresh-tokens --scope "reports:read" --json\n  sei-auth client create --service --name "Billing job" --scope "invoices:write" --access-token-format jwt --json\n  sei-auth client create --resource-server --name "Invoices API" --audience https://api.example.com/invoices --json',
     )
     .action(
       (opts: {
@@ -378,10 +388,15 @@ export function buildCli(io: Io): Command {
         refreshTokens?: boolean;
         accessTtl?: number;
         refreshTtl?: number;
-        tokenType: string;
+        tokenType?: string;
         refreshGrace?: number;
         querySecrets: boolean;
         allowNoPkce?: boolean;
+        scope: string[];
+        accessTokenFormat?: string;
+        service?: boolean;
+        resourceServer?: boolean;
+        audience?: string;
         json?: boolean;
       }) =>
         withServices(async (services) => {
@@ -395,6 +410,11 @@ export function buildCli(io: Io): Command {
             refreshGrace: opts.refreshGrace,
             querySecrets: opts.querySecrets,
             allowNoPkce: !!opts.allowNoPkce,
+            scopes: opts.scope,
+            accessTokenFormat: opts.accessTokenFormat,
+            service: !!opts.service,
+            resourceServer: !!opts.resourceServer,
+            audience: opts.audience,
           });
           print(
             !!opts.json,
@@ -421,6 +441,10 @@ export function buildCli(io: Io): Command {
           refresh_grace: c.refreshGrace,
           query_secrets: c.querySecrets,
           require_pkce: c.requirePkce,
+          kind: c.kind,
+          scope: c.scopes.join(' '),
+          access_token_format: c.accessTokenFormat,
+          ...(c.audience !== null ? { audience: c.audience } : {}),
           disabled: c.disabled,
         }));
         sayIfNone(clients.length, 'clients');
@@ -512,6 +536,7 @@ export function buildCli(io: Io): Command {
           !!opts.json,
           {
             sessions: r.sessions,
+            service_tokens: r.serviceTokens,
             codes: r.codes,
             events: r.events,
             saml_replay: r.samlReplay,
@@ -519,7 +544,7 @@ export function buildCli(io: Io): Command {
             batches: r.batches,
             longest_batch_ms: r.longestBatchMs,
           },
-          `pruned ${database}: ${r.sessions} sessions (with their tokens), ${r.codes} codes, ${r.events} events, ` +
+          `pruned ${database}: ${r.sessions} sessions (with their tokens), ${r.codes} codes, ${r.serviceTokens} service tokens, ${r.events} events, ` +
             `${r.samlReplay} SAML replay entries, ${r.throttles} login counters, in ${r.batches} batches (longest ${r.longestBatchMs} ms)`,
         );
       }),

@@ -3,7 +3,8 @@
  * include a fragment component".
  */
 export function isAudienceUri(value: string): boolean {
-  if (value.length === 0 || value.length > 2000 || /[\s\u0000-\u001f]/.test(value) || value.includes('#')) return false;
+  // RFC 3986 URIs are printable ASCII without spaces; anything else (a Unicode IRI, a control character) is refused.
+  if (value.length > 2000 || !/^[\x21-\x7e]+$/.test(value) || value.includes('#')) return false;
   try {
     return new URL(value).protocol.length > 1;
   } catch {

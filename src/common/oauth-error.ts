@@ -14,6 +14,7 @@ export type OAuthErrorCode =
   | 'unsupported_response_type'
   | 'unsupported_token_type'
   | 'invalid_scope'
+  | 'invalid_target'
   | 'access_denied'
   | 'concurrent_session_limit'
   | 'slow_down'
@@ -31,6 +32,8 @@ export const STATUS_BY_CODE: Readonly<Record<OAuthErrorCode, number>> = {
   unsupported_response_type: 400,
   unsupported_token_type: 400,
   invalid_scope: 400,
+  // RFC 8707 §2
+  invalid_target: 400,
   access_denied: 403,
   concurrent_session_limit: 400,
   slow_down: 429,

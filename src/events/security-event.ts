@@ -15,7 +15,9 @@ export type SecurityEventType =
   | 'password_changed'
   | 'account_locked'
   | 'account_unlocked'
-  | 'user_provisioned';
+  | 'user_provisioned'
+  /** contract §8: a service client's token for itself */
+  | 'service_token_issued';
 
 /** Who and where, for every event of one request. Never a credential or a document. */
 export interface EventContext {

@@ -2,6 +2,7 @@ import { answerCodeReuse } from '../authorize/code-reuse.ts';
 import { verifierMatches } from '../authorize/pkce.ts';
 import type { Clock } from '../clock.ts';
 import { OAuthError } from '../common/oauth-error.ts';
+import { grantedScope } from '../common/scope.ts';
 import { hashSecret } from '../crypto/secrets.ts';
 import { INVALID_CODE_MESSAGE } from '../sessions/consumables.ts';
 import type { Store } from '../store/store.ts';
@@ -22,7 +23,7 @@ export function authorizationCodeGrant(deps: AuthorizationCodeGrantDeps): Grant 
 
   return {
     grantTypes: ['authorization_code'],
-    async decide({ params, client, endOtherSessions, context }) {
+    async decide({ params, client, endOtherSessions, audience, context }) {
       const presented = params.require('code');
       const hash = hashSecret(presented);
       const code = presented.length <= 200 ? await deps.store.codes.find(hash) : undefined;
@@ -59,6 +60,8 @@ export function authorizationCodeGrant(deps: AuthorizationCodeGrantDeps): Grant 
 
       const user = await deps.store.users.find(code.userId);
       if (!user || user.disabled) throw invalidCode();
+      // Contract §5: the exchange may narrow the scope the user was shown, never widen it.
+      const scope = grantedScope(params.get('scope'), code.scope);
 
       return {
         kind: 'login',
@@ -71,6 +74,8 @@ export function authorizationCodeGrant(deps: AuthorizationCodeGrantDeps): Grant 
           redirectUrl: code.redirectUri,
           // seed: the refresh token is sent for the authorization-code flow of clients with refresh tokens.
           issueRefreshToken: client.refreshTokens,
+          scope,
+          audience,
           consume: { kind: 'authorization_code', hash },
         },
       };

@@ -1,3 +1,4 @@
+import { OAuthError } from '../common/oauth-error.ts';
 import type { RequestParams } from '../common/request-params.ts';
 import type { EventContext } from '../events/security-event.ts';
 import type { LoginDecision } from '../sessions/login-decision.ts';
@@ -10,6 +11,8 @@ export interface GrantRequest {
   client: Client;
   /** the seed's endOtherSessions, already validated */
   endOtherSessions: boolean;
+  /** RFC 8707 `resource`, already checked to be a registered resource server's audience; undefined when not given */
+  audience: string | undefined;
   context: EventContext;
 }
 
@@ -23,6 +26,13 @@ export type GrantDecision = { kind: 'login'; login: LoginDecision } | { kind: 'i
 export interface Grant {
   readonly grantTypes: readonly string[];
   decide(request: GrantRequest): Promise<GrantDecision>;
+}
+
+/** Contract §7: a resource server only checks tokens; it "cannot log anyone in", whatever the grant. */
+export function checkMayRequestTokens(client: Client): void {
+  if (client.kind === 'resource_server') {
+    throw new OAuthError('unauthorized_client', 'A resource server cannot obtain tokens; it may only introspect them.');
+  }
 }
 
 /** The token endpoint finds a grant by a Map lookup, never by asking each grant in turn. */

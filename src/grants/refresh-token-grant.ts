@@ -1,18 +1,28 @@
 import type { Clock } from '../clock.ts';
 import { OAuthError } from '../common/oauth-error.ts';
+import { grantedScope } from '../common/scope.ts';
 import { hashSecret } from '../crypto/secrets.ts';
 import { openWithSecret, sealWithSecret } from '../crypto/token-sealing.ts';
 import { type EventContext, securityEvent } from '../events/security-event.ts';
 import type { Client, Store, TokenRecord } from '../store/store.ts';
+import type { AccessTokenMinter } from '../tokens/access-token-minter.ts';
 import type { IssuedTokens } from '../tokens/issued-tokens.ts';
 import type { TokenLifetimes } from '../tokens/token-lifetimes.ts';
-import { mintAccessToken, mintRefreshToken } from '../tokens/token-minting.ts';
+import { mintRefreshToken } from '../tokens/token-minting.ts';
 import type { Grant } from './grant.ts';
 
 export interface RefreshTokenGrantDeps {
   store: Store;
   clock: Clock;
   lifetimes: TokenLifetimes;
+  minter: AccessTokenMinter;
+  defaultAudience: string;
+}
+
+/** What a refresh asks for beyond the token: a narrower scope (RFC 6749 §6), another audience (RFC 8707). */
+interface RefreshTarget {
+  scope: string | undefined;
+  audience: string | undefined;
 }
 
 /** What a rotation issued, as sealed in the rotated token's row (short keys: it is stored per rotation). */
@@ -20,13 +30,15 @@ interface SealedSuccessor {
   a: string;
   ae: number;
   r: string;
+  /** the access token's scope (absent in successors sealed before scopes existed) */
+  s?: string;
 }
 
-function parseSuccessor(text: string): { accessToken: string; accessExpiresAt: number; refreshToken: string } | undefined {
+function parseSuccessor(text: string): { accessToken: string; accessExpiresAt: number; refreshToken: string; scope: string } | undefined {
   try {
     const value = JSON.parse(text) as Partial<SealedSuccessor>;
     if (typeof value.a !== 'string' || typeof value.ae !== 'number' || typeof value.r !== 'string') return undefined;
-    return { accessToken: value.a, accessExpiresAt: value.ae, refreshToken: value.r };
+    return { accessToken: value.a, accessExpiresAt: value.ae, refreshToken: value.r, scope: typeof value.s === 'string' ? value.s : '' };
   } catch {
     return undefined;
   }
@@ -72,11 +84,12 @@ export function refreshTokenGrant(deps: RefreshTokenGrantDeps): Grant {
       refreshExpiresAt: current.expiresAt,
       redirectUrl: record.session.redirectUrl,
       email: record.email,
+      scope: successor.scope,
       issuedAt: now,
     };
   };
 
-  const rotate = async (client: Client, presented: string, context: EventContext): Promise<IssuedTokens> => {
+  const rotate = async (client: Client, presented: string, target: RefreshTarget, context: EventContext): Promise<IssuedTokens> => {
     const now = deps.clock.now();
     const hash = hashSecret(presented);
     const record = await deps.store.tokens.findRefresh(hash);
@@ -94,19 +107,40 @@ export function refreshTokenGrant(deps: RefreshTokenGrantDeps): Grant {
     };
     if (record.rotatedAt !== null) return answerRotated(record);
 
+    // RFC 6749 §6: a narrower scope may be asked for, never a wider one; none keeps the scope granted at login.
+    const scope = grantedScope(target.scope, record.session.scope);
+    const audience = target.audience ?? record.session.audience ?? deps.defaultAudience;
     const accessExpiresAt = now + deps.lifetimes.accessMs(client);
-    const access = mintAccessToken(record.sessionId, accessExpiresAt, now);
+    const access = await deps.minter.mint(client, {
+      subject: record.session.userId,
+      email: record.email,
+      sessionId: record.sessionId,
+      scope,
+      audience,
+      expiresAt: accessExpiresAt,
+      now,
+    });
     // The family keeps its absolute lifetime: the new token expires when the old one would have.
     const refresh = mintRefreshToken(record.sessionId, record.expiresAt, now);
     // With a grace window, what this rotation issues is kept for the retries, readable only with the presented token.
     const successor =
       client.refreshGrace > 0
-        ? sealWithSecret(presented, JSON.stringify({ a: access.secret, ae: accessExpiresAt, r: refresh.secret } satisfies SealedSuccessor))
+        ? sealWithSecret(
+            presented,
+            JSON.stringify({ a: access.secret, ae: accessExpiresAt, r: refresh.secret, s: scope } satisfies SealedSuccessor),
+          )
         : null;
     const won = await deps.store.transaction(async (tx) => {
       // The compare-and-swap: exactly one presentation of the token rotates it.
       if (!(await tx.tokens.rotateRefresh(hash, now, successor))) return false;
-      await tx.tokens.createAccess(access.row);
+      await tx.tokens.createAccess({
+        hash: access.hash,
+        sessionId: record.sessionId,
+        expiresAt: accessExpiresAt,
+        createdAt: now,
+        scope,
+        audience,
+      });
       await tx.tokens.createRefresh(refresh.row);
       await tx.sessions.extend(record.sessionId, accessExpiresAt);
       return true;
@@ -126,18 +160,19 @@ export function refreshTokenGrant(deps: RefreshTokenGrantDeps): Grant {
       refreshExpiresAt: record.expiresAt,
       redirectUrl: record.session.redirectUrl,
       email: record.email,
+      scope,
       issuedAt: now,
     };
   };
 
   return {
     grantTypes: ['refresh_token'],
-    async decide({ params, client, context }) {
+    async decide({ params, client, audience, context }) {
       const token = params.require('refresh_token');
       if (!client.refreshTokens) {
         throw new OAuthError('unauthorized_client', 'This client is not allowed refresh tokens.');
       }
-      return { kind: 'issued', tokens: await rotate(client, token, context) };
+      return { kind: 'issued', tokens: await rotate(client, token, { scope: params.get('scope'), audience }, context) };
     },
   };
 }

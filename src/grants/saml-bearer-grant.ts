@@ -2,6 +2,7 @@ import { checkNewEmail, EmailRefused, emailDomain } from '../accounts/email.ts';
 import type { Clock } from '../clock.ts';
 import { OAuthError } from '../common/oauth-error.ts';
 import type { RequestParams } from '../common/request-params.ts';
+import { grantedScope } from '../common/scope.ts';
 import { newId } from '../crypto/secrets.ts';
 import { type EventContext, securityEvent } from '../events/security-event.ts';
 import { SamlRejection } from '../saml/reject.ts';
@@ -142,8 +143,10 @@ export function samlBearerGrant(deps: SamlBearerGrantDeps): Grant {
 
   return {
     grantTypes: [SEED_SAML_GRANT, RFC7522_SAML_GRANT],
-    async decide({ params, client, endOtherSessions, context }) {
+    async decide({ params, client, endOtherSessions, audience, context }) {
       const { encoded, form } = readAssertionParameter(params.get('grant_type')!, params, client.querySecrets);
+      // Contract §5: checked before the signature, so a bad scope costs no verification.
+      const scope = grantedScope(params.get('scope'), client.scopes.join(' '));
       let idp: Idp | undefined;
       let verified;
       try {
@@ -190,6 +193,8 @@ export function samlBearerGrant(deps: SamlBearerGrantDeps): Grant {
           endOtherSessions,
           redirectUrl: client.redirectUrls[0] ?? '',
           issueRefreshToken: false,
+          scope,
+          audience,
           // Spent only if the session really starts: a refused login (session limit) leaves the
           // assertion usable for a retry with endOtherSessions=true. Kept until no part of the
           // assertion could be accepted any more (every confirmation, Conditions, IssueInstant +

@@ -103,9 +103,14 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   registerTokenRoute(app, { store, grants: platform.grants, logins: services.logins, rateLimits });
   registerAuthorizeRoute(app, { store, clock, issuer, passwordLogin: platform.passwordLogin });
-  registerIntrospectionRoute(app, { store, clock, issuer, rateLimits });
+  registerIntrospectionRoute(app, { store, introspection: services.introspection, rateLimits });
   registerRevocationRoute(app, { store, revocation: services.revocation, rateLimits });
-  registerMetadataRoute(app, { issuer, grantTypes: [...platform.grants.keys()], authorizationEndpoint: true });
+  registerMetadataRoute(app, {
+    issuer,
+    grantTypes: [...platform.grants.keys()],
+    authorizationEndpoint: true,
+    scopesSupported: () => services.clients.scopesInUse(),
+  });
   registerHealthRoutes(app, { store });
   registerOpenApiRoute(app, { issuer, version: VERSION });
   return app;

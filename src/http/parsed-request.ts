@@ -2,7 +2,6 @@ import type { FastifyRequest } from 'fastify';
 import { authenticateClient, presentedCredentials } from '../clients/client-auth.ts';
 import { RequestParams, rawQuery } from '../common/request-params.ts';
 import type { Client, Store } from '../store/store.ts';
-import { addressBucket } from '../throttle/login-throttle.ts';
 import type { RateLimits } from './rate-limiter.ts';
 
 const parsed = new WeakMap<FastifyRequest, RequestParams>();
@@ -31,8 +30,16 @@ export async function authenticatedRequest(
   limits: RateLimits,
 ): Promise<{ params: RequestParams; client: Client }> {
   const params = requestParams(request);
-  const client = await authenticateClient(store, presentedCredentials(params, request.headers.authorization));
+  let client: Client;
+  try {
+    client = await authenticateClient(store, presentedCredentials(params, request.headers.authorization));
+  } catch (error) {
+    // An address over its per-IP budget may still serve the clients that authenticate; any other request is refused.
+    const wait = request.audit.addressWaitMs;
+    if (wait !== undefined) throw limits.refuseAddress(wait);
+    throw error;
+  }
   request.audit.clientId = client.id;
-  limits.clientAuthenticated(() => addressBucket(request.ip), client.id);
+  limits.clientAuthenticated(client.id);
   return { params, client };
 }

@@ -1,6 +1,5 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { addressBucket } from '../throttle/login-throttle.ts';
-import { requestParams } from './parsed-request.ts';
 import type { RateLimits } from './rate-limiter.ts';
 
 /** The client-authenticated endpoints. */
@@ -9,34 +8,12 @@ const LIMITED = new Set(['/oauth/token', '/oauth/introspect', '/oauth/revoke']);
 const LOGIN_FORM = '/oauth/authorize';
 
 /**
- * The client id a request claims (HTTP Basic or client_id), before it is authenticated. The Basic
- * user-id is form-decoded as client authentication does (RFC 6749 Appendix B), so that the id
- * compared with the clients known at an address is the one authentication will look up.
- */
-function claimedClientId(authorization: string | undefined, fallback: () => string | undefined): string | undefined {
-  if (authorization && /^Basic /i.test(authorization)) {
-    const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon === -1) return undefined;
-    const raw = decoded.slice(0, colon);
-    try {
-      return decodeURIComponent(raw.replace(/\+/g, ' '));
-    } catch {
-      return raw; // malformed: client authentication refuses it
-    }
-  }
-  return fallback();
-}
-
-/** Requests from an address over its budget that only a client known at that address may make. */
-const knownClientsOnly = new WeakSet<FastifyRequest>();
-
-/**
  * The per-IP rate limit of the OAuth endpoints: a budget of requests that did not authenticate a
  * client (failed or missing client authentication, or refused before it), checked as soon as a
- * request arrives (before the body is read) and charged when its response is sent. An address
- * over it gets 429 before its secret is checked, so guessing stays bounded. (The per-client limit
- * is charged in authenticatedRequest, parsed-request.ts, once the secret matched.)
+ * request arrives and charged when its response is sent. Contract §7: it never applies to a
+ * request whose client authenticates, so an address over budget is only marked here; its requests
+ * that fail client authentication then get 429 (parsed-request.ts), whatever the failure, so
+ * guessing stays bounded. (The per-client limit is charged once the secret matched.)
  */
 export function installRateLimits(app: FastifyInstance, limits: RateLimits): void {
   // RATE_LIMIT_PER_IP=0 registers no hook at all, and the hooks are synchronous: each hook pass
@@ -48,21 +25,11 @@ export function installRateLimits(app: FastifyInstance, limits: RateLimits): voi
         const route = request.routeOptions.url ?? '';
         // IPv6 clients are counted by their /64, like the login throttle's per-IP counters.
         if (LIMITED.has(route)) {
-          if (!limits.admitAddress(addressBucket(request.ip))) knownClientsOnly.add(request);
+          const wait = limits.addressWait(addressBucket(request.ip));
+          if (wait > 0) request.audit.addressWaitMs = wait;
         } else if (route === LOGIN_FORM) {
           limits.takeAddress(addressBucket(request.ip));
         }
-      }
-    } catch (error) {
-      return done(error as Error);
-    }
-    done();
-  });
-  app.addHook('preHandler', (request, _reply, done) => {
-    try {
-      if (knownClientsOnly.has(request)) {
-        const clientId = claimedClientId(request.headers.authorization, () => requestParams(request).get('client_id'));
-        limits.admitKnownClient(addressBucket(request.ip), clientId);
       }
     } catch (error) {
       return done(error as Error);

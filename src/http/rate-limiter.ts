@@ -82,64 +82,6 @@ export class RateLimiter {
   }
 }
 
-/**
- * Which clients authenticated from which address lately. While an address is over its budget of
- * unauthenticated requests, these clients are still let in to authenticate: a resource server
- * keeps working when someone else behind the same NAT fails over and over.
- */
-class KnownClients {
-  private readonly byAddress = new Map<string, Map<string, number>>();
-  private readonly ttlMs: number;
-  private readonly clock: Clock;
-  private static readonly MAX_ADDRESSES = 100_000;
-  private static readonly MAX_CLIENTS_PER_ADDRESS = 1_000;
-
-  constructor(ttlMs: number, clock: Clock) {
-    this.ttlMs = ttlMs;
-    this.clock = clock;
-  }
-
-  record(address: string, clientId: string): void {
-    const now = this.clock.now();
-    let clients = this.byAddress.get(address);
-    if (!clients) {
-      if (this.byAddress.size >= KnownClients.MAX_ADDRESSES) this.sweep(now);
-      clients = new Map();
-      this.byAddress.set(address, clients);
-    } else if (clients.size >= KnownClients.MAX_CLIENTS_PER_ADDRESS && !clients.has(clientId)) {
-      clients.delete(clients.keys().next().value!);
-    }
-    clients.set(clientId, now);
-  }
-
-  has(address: string, clientId: string): boolean {
-    const seen = this.byAddress.get(address)?.get(clientId);
-    return seen !== undefined && this.clock.now() - seen < this.ttlMs;
-  }
-
-  any(address: string): boolean {
-    const clients = this.byAddress.get(address);
-    if (!clients) return false;
-    const now = this.clock.now();
-    for (const seen of clients.values()) if (now - seen < this.ttlMs) return true;
-    return false;
-  }
-
-  private sweep(now: number): void {
-    for (const [address, clients] of this.byAddress) {
-      for (const [clientId, seen] of clients) if (now - seen >= this.ttlMs) clients.delete(clientId);
-      if (clients.size === 0) this.byAddress.delete(address);
-    }
-    if (this.byAddress.size >= KnownClients.MAX_ADDRESSES) {
-      let excess = this.byAddress.size - Math.floor(KnownClients.MAX_ADDRESSES * 0.9);
-      for (const address of this.byAddress.keys()) {
-        if (excess-- <= 0) break;
-        this.byAddress.delete(address);
-      }
-    }
-  }
-}
-
 export interface RateLimitSettings {
   /**
    * requests per second per client IP that did not authenticate a client (a failed or missing
@@ -160,8 +102,6 @@ export const DEFAULT_RATE_LIMITS: RateLimitSettings = { perIp: 200, perClient: 1
 
 /** An address over its budget is refused for at most this long after its last unauthenticated request. */
 export const MAX_ADDRESS_DEBT_SECONDS = 60;
-/** How long a client that authenticated from an address still gets in while that address is over budget. */
-export const KNOWN_CLIENT_MS = 3_600_000;
 
 /**
  * The limits of the OAuth endpoints. Per address: a budget of requests that did not authenticate
@@ -172,12 +112,10 @@ export const KNOWN_CLIENT_MS = 3_600_000;
 export class RateLimits {
   private readonly ip: RateLimiter | undefined;
   private readonly client: RateLimiter | undefined;
-  private readonly known: KnownClients | undefined;
 
   constructor(settings: RateLimitSettings, clock: Clock) {
     this.ip = settings.perIp > 0 ? new RateLimiter({ rate: settings.perIp, clock }) : undefined;
     this.client = settings.perClient > 0 ? new RateLimiter({ rate: settings.perClient, clock }) : undefined;
-    this.known = this.ip ? new KnownClients(KNOWN_CLIENT_MS, clock) : undefined;
   }
 
   get perIpEnabled(): boolean {
@@ -202,22 +140,17 @@ export class RateLimits {
   }
 
   /**
-   * On arrival. True: the address is within its budget. False: it is over, but clients have
-   * authenticated from it lately; {@link admitKnownClient} decides once the client id is read.
-   * Throws 429 when it is over and no client has.
+   * On arrival: how long the address must wait (0: within its budget). An address over it is not
+   * refused yet — contract §7: the per-IP limit never applies to a request whose client
+   * authenticates — but {@link refuseAddress} answers any of its requests that fails to.
    */
-  admitAddress(address: string): boolean {
-    const wait = this.ip?.wait(address) ?? 0;
-    if (wait === 0) return true;
-    if (this.known?.any(address)) return false;
-    throw RateLimits.refuse(wait);
+  addressWait(address: string): number {
+    return this.ip?.wait(address) ?? 0;
   }
 
-  /** For an address over its budget: only a client that authenticated from it lately gets in. */
-  admitKnownClient(address: string, clientId: string | undefined): void {
-    if (clientId !== undefined && this.known?.has(address, clientId)) return;
-    const wait = this.ip?.wait(address) ?? 0;
-    if (wait > 0) throw RateLimits.refuse(wait);
+  /** The 429 for a request from an address over its budget that did not authenticate a client. */
+  refuseAddress(waitMs: number): OAuthError {
+    return RateLimits.refuse(waitMs);
   }
 
   /** A request on the OAuth endpoints ended without an authenticated client. */
@@ -226,8 +159,7 @@ export class RateLimits {
   }
 
   /** A client authenticated: its own budget is charged (429 when spent), its address's is not. */
-  clientAuthenticated(address: () => string, clientId: string): void {
-    this.known?.record(address(), clientId);
+  clientAuthenticated(clientId: string): void {
     const wait = this.client?.take(clientId) ?? 0;
     if (wait > 0) throw RateLimits.refuse(wait);
   }

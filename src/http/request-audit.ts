@@ -10,6 +10,8 @@ export interface RequestAudit {
   grantType?: string;
   clientId?: string;
   outcome?: string;
+  /** the request's address is over its per-IP budget by this long: it must authenticate a client or get 429 */
+  addressWaitMs?: number;
 }
 
 declare module 'fastify' {

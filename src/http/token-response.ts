@@ -3,7 +3,9 @@ import type { IssuedTokens } from '../tokens/issued-tokens.ts';
 
 /**
  * The seed's success payload, field for field ("Example Response Payload"). `refresh_token`
- * and `refresh_token_expires_in` appear only when a refresh token was issued.
+ * and `refresh_token_expires_in` appear only when a refresh token was issued; `scope` when one
+ * was granted (contract §5). A service client's own token (contract §8) has no user, so no
+ * `email`, and a client registered without a redirect URL has no `redirect_url`.
  */
 export interface TokenResponse {
   access_token: string;
@@ -11,8 +13,10 @@ export interface TokenResponse {
   expires_in: number;
   refresh_token?: string;
   refresh_token_expires_in?: number;
-  redirect_url: string;
-  email: string;
+  redirect_url?: string;
+  email?: string;
+  /** contract §5: present whenever not empty */
+  scope?: string;
 }
 
 /** Remaining lifetime in whole seconds (never negative). */
@@ -31,7 +35,8 @@ export function tokenResponse(issued: IssuedTokens): TokenResponse {
           refresh_token_expires_in: secondsUntil(issued.refreshExpiresAt ?? issued.issuedAt, issued.issuedAt),
         }
       : {}),
-    redirect_url: issued.redirectUrl,
-    email: issued.email,
+    ...(issued.redirectUrl ? { redirect_url: issued.redirectUrl } : {}),
+    ...(issued.email !== undefined ? { email: issued.email } : {}),
+    ...(issued.scope !== '' ? { scope: issued.scope } : {}),
   };
 }

@@ -22,6 +22,8 @@ export const DEFAULT_PRUNE_BATCH = 200;
 /** What one run deleted, and how long the store was held at most. */
 export interface MaintenanceReport {
   sessions: number;
+  /** contract §8: service clients' own tokens */
+  serviceTokens: number;
   codes: number;
   events: number;
   samlReplay: number;
@@ -70,10 +72,12 @@ export async function runMaintenance(
     }
   };
   const sessions = await inBatches((limit) => store.transaction((tx) => tx.sessions.prune(retainedSince, limit)));
+  const serviceTokens = await inBatches((limit) => store.tokens.pruneService(retainedSince, limit));
   const codes = await inBatches((limit) => store.codes.prune(retainedSince, limit));
   const events = await inBatches((limit) => store.events.prune(now - policy.eventRetentionDays * DAY_MS, limit));
   return {
     sessions,
+    serviceTokens,
     codes,
     events,
     samlReplay: await store.replay.prune(now),

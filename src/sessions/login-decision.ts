@@ -18,8 +18,12 @@ export interface LoginDecision {
   grantType: string;
   /** the seed's endOtherSessions: end the user's other sessions before this one starts */
   endOtherSessions: boolean;
-  /** contract §3: the redirect URL reported in the token response */
+  /** contract §3: the redirect URL reported in the token response ('' for a client without one) */
   redirectUrl: string;
   issueRefreshToken: boolean;
+  /** contract §5: the granted scope, space-separated ('' for none) */
+  scope: string;
+  /** contract §6: the audience the request named (`resource`, already checked); the default audience otherwise */
+  audience: string | undefined;
   consume?: Consumable;
 }

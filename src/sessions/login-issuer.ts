@@ -3,9 +3,10 @@ import { OAuthError } from '../common/oauth-error.ts';
 import { newId } from '../crypto/secrets.ts';
 import { type EventContext, securityEvent } from '../events/security-event.ts';
 import type { Session, Store } from '../store/store.ts';
+import type { AccessTokenMinter } from '../tokens/access-token-minter.ts';
 import type { IssuedTokens } from '../tokens/issued-tokens.ts';
 import type { TokenLifetimes } from '../tokens/token-lifetimes.ts';
-import { mintAccessToken, mintRefreshToken } from '../tokens/token-minting.ts';
+import { mintRefreshToken } from '../tokens/token-minting.ts';
 import { refuseSpent, spend } from './consumables.ts';
 import type { LoginDecision } from './login-decision.ts';
 import { endSessionsOfUser } from './session-ending.ts';
@@ -29,11 +30,15 @@ export class LoginIssuer {
   private readonly store: Store;
   private readonly clock: Clock;
   private readonly lifetimes: TokenLifetimes;
+  private readonly minter: AccessTokenMinter;
+  private readonly defaultAudience: string;
 
-  constructor(deps: { store: Store; clock: Clock; lifetimes: TokenLifetimes }) {
+  constructor(deps: { store: Store; clock: Clock; lifetimes: TokenLifetimes; minter: AccessTokenMinter; defaultAudience: string }) {
     this.store = deps.store;
     this.clock = deps.clock;
     this.lifetimes = deps.lifetimes;
+    this.minter = deps.minter;
+    this.defaultAudience = deps.defaultAudience;
   }
 
   async issue(login: LoginDecision, context: EventContext): Promise<IssuedTokens> {
@@ -43,7 +48,16 @@ export class LoginIssuer {
     const sessionId = newId('ses_');
     const accessExpiresAt = now + this.lifetimes.accessMs(client);
     const refreshExpiresAt = now + this.lifetimes.refreshMs(client);
-    const access = mintAccessToken(sessionId, accessExpiresAt, now);
+    const audience = login.audience ?? this.defaultAudience;
+    const access = await this.minter.mint(client, {
+      subject: user.id,
+      email: user.email,
+      sessionId,
+      scope: login.scope,
+      audience,
+      expiresAt: accessExpiresAt,
+      now,
+    });
     const refresh = login.issueRefreshToken ? mintRefreshToken(sessionId, refreshExpiresAt, now) : undefined;
     const session: Session = {
       id: sessionId,
@@ -55,6 +69,8 @@ export class LoginIssuer {
       expiresAt: refresh ? Math.max(refreshExpiresAt, accessExpiresAt) : accessExpiresAt,
       endedAt: null,
       endReason: null,
+      scope: login.scope,
+      audience,
     };
     const who = { ...context, clientId: client.id, userId: user.id, email: user.email };
 
@@ -69,7 +85,14 @@ export class LoginIssuer {
           throw new LoginRefused('session_limit');
         }
         await tx.sessions.create(session);
-        await tx.tokens.createAccess(access.row);
+        await tx.tokens.createAccess({
+          hash: access.hash,
+          sessionId,
+          expiresAt: accessExpiresAt,
+          createdAt: now,
+          scope: login.scope,
+          audience,
+        });
         if (refresh) await tx.tokens.createRefresh(refresh.row);
         await tx.events.create(securityEvent('login_succeeded', now, { ...who, sessionId, reason: login.grantType }));
         await tx.events.create(securityEvent('session_started', now, { ...who, sessionId, reason: login.grantType }));
@@ -91,6 +114,7 @@ export class LoginIssuer {
       ...(refresh ? { refreshToken: refresh.secret, refreshExpiresAt } : {}),
       redirectUrl: login.redirectUrl,
       email: user.email,
+      scope: login.scope,
       issuedAt: now,
     };
   }

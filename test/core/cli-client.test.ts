@@ -149,20 +149,28 @@ for (const kind of storeKinds()) {
     test("client disable ends the client's sessions: its access and refresh tokens introspect inactive at once, with events", async () => {
       const s = await h.seed({ client: { refreshTokens: true } });
       const other = await h.services.accounts.createUser({ email: uniqueEmail('second'), password: 'second-password-1' });
-      // A resource server (another client) introspects: the disabled client itself is refused.
-      const rs = await h.seed();
+      // A resource server of the tokens' audience introspects: the disabled client itself is refused.
+      const rs = await h.resourceServer();
+      const bystander = await h.seed();
       const pkce = pkcePair();
       const code = await obtainCode(h, s, { code_challenge: pkce.challenge, code_challenge_method: 'S256' });
       const codeTokens = (await exchangeCode(h, s, code, { code_verifier: pkce.verifier })).json();
       const passwordToken = (await passwordLogin(h, { ...s, email: other.email, password: 'second-password-1' })).json().access_token;
-      const untouched = (await passwordLogin(h, rs)).json().access_token;
-      const tokens = [codeTokens.access_token, codeTokens.refresh_token, passwordToken];
+      const untouched = (await passwordLogin(h, bystander)).json().access_token;
+      // The resource server reads access tokens; a refresh token only its own client may introspect (contract §7).
+      const tokens = [codeTokens.access_token, passwordToken];
       for (const token of tokens) assert.equal((await introspect(h, rs, token)).json().active, true);
+      assert.equal((await introspect(h, s, codeTokens.refresh_token)).json().active, true);
 
       const result = await cli(['client', 'disable', '--client', s.clientId]);
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stdout, /2 sessions ended/);
       for (const token of tokens) assert.deepEqual((await introspect(h, rs, token)).json(), { active: false });
+      assert.notEqual(
+        (await h.store.tokens.findRefresh(hashSecret(codeTokens.refresh_token)))?.revokedAt,
+        null,
+        'the refresh token is revoked',
+      );
       assert.equal((await introspect(h, rs, untouched)).json().active, true, "another client's session lives on");
 
       const events = (await h.store.events.list({ limit: 100_000 })).filter((e) => e.clientId === s.clientId);

@@ -61,10 +61,16 @@ for (const kind of storeKinds()) {
       assert.equal(res.json().active, true);
     });
 
-    test('any authenticated client may introspect (resource servers are clients too)', async () => {
+    test("contract §7: another client learns nothing about a token; the resource server of the token's audience reads it", async () => {
       const { token } = await loggedIn();
-      const resourceServer = await h.seed();
-      assert.equal((await introspect(h, resourceServer, token)).json().active, true);
+      const stranger = await h.seed();
+      assert.deepEqual((await introspect(h, stranger, token)).json(), { active: false });
+      const api = await h.resourceServer();
+      const body = (await introspect(h, api, token)).json();
+      assert.equal(body.active, true);
+      assert.equal(body.aud, h.issuer, 'issued without resource: the default audience (the issuer)');
+      const otherApi = await h.resourceServer('https://other-api.example');
+      assert.deepEqual((await introspect(h, otherApi, token)).json(), { active: false });
     });
 
     test('a wrong token_type_hint does not stop the lookup', async () => {

@@ -48,10 +48,19 @@ async function insertSessions(
         expiresAt: times.expiresAt,
         endedAt: times.endedAt ?? null,
         endReason: times.endedAt === undefined ? null : 'logout',
+        scope: '',
+        audience: null,
       });
       const access = hashSecret(newSecret('access_token'));
       const refresh = hashSecret(newSecret('refresh_token'));
-      await tx.tokens.createAccess({ hash: access, sessionId: id, expiresAt: times.expiresAt, createdAt: times.startedAt });
+      await tx.tokens.createAccess({
+        hash: access,
+        sessionId: id,
+        expiresAt: times.expiresAt,
+        createdAt: times.startedAt,
+        scope: '',
+        audience: 'https://aud.example',
+      });
       await tx.tokens.createRefresh({ hash: refresh, sessionId: id, expiresAt: times.expiresAt, createdAt: times.startedAt });
       made.push({ id, access, refresh });
     }
@@ -72,6 +81,7 @@ async function codeWith(store: Store, owner: { userId: string; clientId: string 
     usedAt: used ? expiresAt - 30_000 : null,
     sessionId: null,
     createdAt: expiresAt - 60_000,
+    scope: '',
   });
   return code;
 }
@@ -230,6 +240,7 @@ for (const kind of storeKinds()) {
         'events',
         'longest_batch_ms',
         'saml_replay',
+        'service_tokens',
         'sessions',
         'throttles',
       ]);

@@ -129,6 +129,8 @@ for (const kind of storeKinds()) {
         expiresAt: now + 86_400_000,
         endedAt: null,
         endReason: null,
+        scope: '',
+        audience: null,
       });
       const refreshToken = newSecret('refresh_token');
       await o.store.tokens.createRefresh({ hash: hashSecret(refreshToken), sessionId, expiresAt: now + 86_400_000, createdAt: now });

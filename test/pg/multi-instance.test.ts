@@ -74,6 +74,8 @@ describe('two instances on one PostgreSQL database', { skip }, () => {
         endOtherSessions: false,
         redirectUrl: 'https://app.example/cb',
         issueRefreshToken: true,
+        scope: '',
+        audience: undefined,
       },
       {},
     );

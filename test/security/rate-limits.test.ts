@@ -76,8 +76,8 @@ for (const kind of storeKinds()) {
         assertInvalidClient(await postFrom(perIp, ip, endpoint, failedAuthForm(endpoint, s)));
         assertInvalidClient(await postFrom(perIp, ip, endpoint, failedAuthForm(endpoint, s)));
         assertRateLimited(await postFrom(perIp, ip, endpoint, failedAuthForm(endpoint, s)));
-        // Refused before the secret is checked: the right one from that address is refused too.
-        assertRateLimited(await postFrom(perIp, ip, endpoint, cheapForm(endpoint, s)));
+        // Contract §7: the right secret from that address is served (the per-IP limit never applies to an authenticated client).
+        assertServed(await postFrom(perIp, ip, endpoint, cheapForm(endpoint, s)));
         assertInvalidClient(await postFrom(perIp, freshIp(), endpoint, failedAuthForm(endpoint, s)));
         // The budget refills at the configured rate.
         clock.advance(1_000);
@@ -155,8 +155,9 @@ for (const kind of storeKinds()) {
       assertInvalidClient(await postFrom(perIp, ip, '/oauth/introspect', failedAuthForm('/oauth/introspect', s)));
     });
 
-    test('an address over its budget still lets in the clients that authenticated from it lately, and no other', async () => {
+    test('contract §7: an address over its budget still serves every client that authenticates; anything else is 429', async () => {
       const known = await perIp.seed();
+      const newcomer = await perIp.seed();
       const stranger = await perIp.seed();
       const ip = freshIp();
       // A resource server behind a NAT authenticates; then someone behind the same NAT fails.
@@ -164,21 +165,25 @@ for (const kind of storeKinds()) {
       for (let i = 0; i < 2; i++)
         assertInvalidClient(await postFrom(perIp, ip, '/oauth/introspect', failedAuthForm('/oauth/introspect', stranger)));
       assertRateLimited(await postFrom(perIp, ip, '/oauth/introspect', failedAuthForm('/oauth/introspect', stranger)));
-      // The resource server keeps working, with its id in the form or in HTTP Basic.
+      // The clients that authenticate keep working, with their id in the form or in HTTP Basic — one seen
+      // here before and one that never was.
       for (let i = 0; i < 5; i++) assertServed(await postFrom(perIp, ip, '/oauth/introspect', cheapForm('/oauth/introspect', known)));
       assertServed(
         await postFrom(perIp, ip, '/oauth/introspect', { token: 'x' }, { authorization: basicAuth(known.clientId, known.clientSecret) }),
       );
-      // A client never seen at this address is refused while it is over budget, even with its right secret.
-      assertRateLimited(await postFrom(perIp, ip, '/oauth/introspect', cheapForm('/oauth/introspect', stranger)));
+      assertServed(await postFrom(perIp, ip, '/oauth/introspect', cheapForm('/oauth/introspect', newcomer)));
+      // Every failed or missing client authentication from it is 429, whatever the failure.
+      assertRateLimited(await postFrom(perIp, ip, '/oauth/introspect', failedAuthForm('/oauth/introspect', stranger)));
       assertRateLimited(await postFrom(perIp, ip, '/oauth/introspect', { token: 'x' }));
-    });
-
-    test('the per-IP limit applies before the body is read: a refused request is 429 even when it would be 415', async () => {
-      const ip = freshIp();
-      for (let i = 0; i < 2; i++)
-        assert.equal((await postFrom(perIp, ip, '/oauth/token', '{}', { 'content-type': 'text/plain' })).statusCode, 415);
-      assertRateLimited(await postFrom(perIp, ip, '/oauth/token', '{}', { 'content-type': 'text/plain' }));
+      assertRateLimited(
+        await postFrom(
+          perIp,
+          ip,
+          '/oauth/token',
+          { grant_type: 'client_credentials' },
+          { authorization: basicAuth(stranger.clientId, 'wrong') },
+        ),
+      );
     });
 
     test('an authenticated client is counted once however it sends its credentials: form, HTTP Basic, or percent-encoded Basic', async () => {

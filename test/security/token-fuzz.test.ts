@@ -63,6 +63,7 @@ async function newCode(w: World, withPkce: boolean): Promise<IssuedCode> {
     redirectUri: CALLBACK,
     redirectUriGiven: false,
     codeChallenge: pair?.challenge ?? null,
+    scope: '',
   });
   const issued = { code, verifier: pair?.verifier ?? null, challenge: pair?.challenge ?? null };
   w.codes.push(issued);

@@ -29,6 +29,7 @@ for (const kind of storeKinds()) {
         usedAt: null,
         sessionId: null,
         createdAt: NOW,
+        scope: '',
       };
       await store.codes.create(code);
       assert.deepEqual(await store.codes.find(code.hash), code);
@@ -49,6 +50,7 @@ for (const kind of storeKinds()) {
         usedAt: null,
         sessionId: null,
         createdAt: NOW,
+        scope: '',
       });
       const sessions = Array.from({ length: N }, () => newId('ses_'));
       const wins = await Promise.all(sessions.map((sid) => store.codes.consume(hash, sid, NOW)));

@@ -65,7 +65,14 @@ for (const kind of storeKinds()) {
       await store.sessions.create(s);
       const access = hashSecret(newSecret('access_token'));
       const refresh = hashSecret(newSecret('refresh_token'));
-      await store.tokens.createAccess({ hash: access, sessionId: s.id, expiresAt: s.expiresAt, createdAt: NOW });
+      await store.tokens.createAccess({
+        hash: access,
+        sessionId: s.id,
+        expiresAt: s.expiresAt,
+        createdAt: NOW,
+        scope: '',
+        audience: 'https://aud.example',
+      });
       await store.tokens.createRefresh({ hash: refresh, sessionId: s.id, expiresAt: s.expiresAt, createdAt: NOW });
       assert.equal(await store.sessions.end(s.id, 'admin', NOW + 1), true);
       assert.equal(await store.sessions.end(s.id, 'admin', NOW + 2), false);
@@ -104,7 +111,14 @@ for (const kind of storeKinds()) {
         refresh: hashSecret(newSecret('refresh_token')),
       }));
       for (const t of tokens) {
-        await store.tokens.createAccess({ hash: t.access, sessionId: t.s.id, expiresAt: NOW + 60_000, createdAt: NOW });
+        await store.tokens.createAccess({
+          hash: t.access,
+          sessionId: t.s.id,
+          expiresAt: NOW + 60_000,
+          createdAt: NOW,
+          scope: '',
+          audience: 'https://aud.example',
+        });
         await store.tokens.createRefresh({ hash: t.refresh, sessionId: t.s.id, expiresAt: NOW + 60_000, createdAt: NOW });
       }
       const ended = await store.sessions.endAllOfClient(mine.id, 'client_disabled', NOW + 1);
@@ -126,12 +140,46 @@ for (const kind of storeKinds()) {
       assert.equal((await store.sessions.find(theirs.id))?.endedAt, null, "another client's session lives on");
     });
 
+    test('service tokens (contract §8): round trip, single-winner revoke, revoke all of a client, prune', async () => {
+      const mk = (expiresAt: number) => ({
+        hash: hashSecret(newSecret('access_token')),
+        clientId: c.id,
+        scope: 'jobs:run',
+        audience: 'https://aud.example',
+        expiresAt,
+        revokedAt: null,
+        createdAt: NOW,
+      });
+      const live = mk(NOW + 60_000);
+      const old = mk(NOW - 1);
+      await store.tokens.createService(live);
+      await store.tokens.createService(old);
+      assert.deepEqual(await store.tokens.findService(live.hash), live);
+      assert.equal(await store.tokens.findService(hashSecret('nope')), undefined);
+      assert.equal(await store.tokens.findAccess(live.hash), undefined, 'a service token is not a session token');
+      const other = mk(NOW + 60_000);
+      await store.tokens.createService(other);
+      assert.equal(await store.tokens.revokeService(other.hash, NOW + 1), true);
+      assert.equal(await store.tokens.revokeService(other.hash, NOW + 2), false);
+      assert.equal(await store.tokens.revokeAllServiceOf(c.id, NOW + 3), 1, 'only the live, unrevoked one');
+      assert.equal((await store.tokens.findService(live.hash))?.revokedAt, NOW + 3);
+      assert.equal(await store.tokens.pruneService(NOW, 100), 1, 'the expired one');
+      assert.equal(await store.tokens.findService(old.hash), undefined);
+    });
+
     test('tokens are found with their session and user; an access token is revoked once', async () => {
       const u = await newUser();
       const s = session(u.id, c.id);
       await store.sessions.create(s);
       const access = hashSecret(newSecret('access_token'));
-      await store.tokens.createAccess({ hash: access, sessionId: s.id, expiresAt: NOW + 60_000, createdAt: NOW });
+      await store.tokens.createAccess({
+        hash: access,
+        sessionId: s.id,
+        expiresAt: NOW + 60_000,
+        createdAt: NOW,
+        scope: 'read write',
+        audience: 'https://aud.example',
+      });
       assert.deepEqual(await store.tokens.findAccess(access), {
         hash: access,
         sessionId: s.id,
@@ -140,6 +188,8 @@ for (const kind of storeKinds()) {
         createdAt: NOW,
         rotatedAt: null,
         successor: null,
+        scope: 'read write',
+        audience: 'https://aud.example',
         session: s,
         email: u.email,
       });

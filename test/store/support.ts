@@ -44,6 +44,10 @@ export function client(extra: Partial<Client> = {}): Client {
     refreshGrace: 0,
     querySecrets: true,
     requirePkce: false,
+    scopes: [],
+    accessTokenFormat: 'opaque',
+    kind: 'app',
+    audience: null,
     disabled: false,
     createdAt: NOW,
     ...extra,
@@ -61,6 +65,8 @@ export function session(userId: string, clientId: string, extra: Partial<Session
     expiresAt: NOW + 3_600_000,
     endedAt: null,
     endReason: null,
+    scope: '',
+    audience: null,
     ...extra,
   };
 }

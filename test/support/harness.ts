@@ -76,6 +76,11 @@ export interface Harness {
   ): Promise<LightMyRequestResponse>;
   /** a client (BearerToken unless told) and a user with a known password */
   seed(options?: SeedOptions): Promise<Seeded>;
+  /**
+   * A resource server (contract §7) of `audience` — by default the issuer, which is the default
+   * audience, so it may introspect every token issued without `resource`. Made once per audience.
+   */
+  resourceServer(audience?: string): Promise<{ clientId: string; clientSecret: string; audience: string }>;
   /** closes the app and store; keeps the database (for restart tests) unless drop */
   close(options?: { drop?: boolean }): Promise<void>;
 }
@@ -141,6 +146,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const app = buildApp({ platform, logger, rateLimits: options.rateLimits });
   await app.ready();
   const { services } = platform;
+  const resourceServers = new Map<string, { clientId: string; clientSecret: string; audience: string }>();
 
   const harness: Harness = {
     app,
@@ -175,6 +181,15 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       });
       return { clientId: client.client_id, clientSecret: client.client_secret, email, password, userId: user.id };
     },
+    async resourceServer(audience = issuer) {
+      let made = resourceServers.get(audience);
+      if (!made) {
+        const created = await services.clients.createClient({ name: `API ${audience}`, redirectUrls: [], resourceServer: true, audience });
+        made = { clientId: created.client_id, clientSecret: created.client_secret, audience };
+        resourceServers.set(audience, made);
+      }
+      return made;
+    },
     async close(closeOptions = {}) {
       await app.close();
       await store.close();
@@ -205,7 +220,7 @@ export function passwordLogin(h: Harness, s: Seeded, extra: Record<string, strin
   });
 }
 
-export function introspect(h: Harness, s: Seeded, token: string) {
+export function introspect(h: Harness, s: Seeded | { clientId: string; clientSecret: string; audience: string }, token: string) {
   return h.post('/oauth/introspect', { client_id: s.clientId, client_secret: s.clientSecret, token });
 }
 

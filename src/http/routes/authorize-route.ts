@@ -91,6 +91,7 @@ export function registerAuthorizeRoute(app: FastifyInstance, deps: AuthorizeRout
       renderLoginPage({
         clientName: request.client.name,
         redirectHost: redirectHost(request.redirectUri),
+        scopes: request.scope === '' ? [] : request.scope.split(' '),
         hidden,
         csrfField: CSRF_FIELD,
         csrfToken,
@@ -158,6 +159,7 @@ export function registerAuthorizeRoute(app: FastifyInstance, deps: AuthorizeRout
       redirectUri: authorize.redirectUri,
       redirectUriGiven: authorize.redirectUriGiven,
       codeChallenge: authorize.codeChallenge,
+      scope: authorize.scope,
     });
     // RFC 6749 §4.1.2: the code goes back on the redirect URI, with state exactly as received.
     // 303: the browser follows a POST with a GET.

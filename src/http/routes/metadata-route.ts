@@ -5,6 +5,8 @@ export interface MetadataDeps {
   grantTypes: readonly string[];
   /** present once the authorization endpoint is served */
   authorizationEndpoint?: boolean;
+  /** contract §6: `scopes_supported`, the scopes registered clients may be granted (read per request, cached briefly) */
+  scopesSupported?: () => Promise<string[]>;
 }
 
 /** RFC 8414 authorization server metadata: only what this server really serves. */
@@ -32,12 +34,23 @@ export function authorizationServerMetadata(deps: MetadataDeps): Record<string, 
   };
 }
 
+/** How long the scope list is reused: metadata is fetched rarely, but may be fetched by every client at once. */
+const SCOPES_CACHE_MS = 5_000;
+
 export function registerMetadataRoute(app: FastifyInstance, deps: MetadataDeps): void {
-  const document = authorizationServerMetadata(deps);
-  app.get('/.well-known/oauth-authorization-server', async () => document);
+  const base = authorizationServerMetadata(deps);
+  let cached: { at: number; document: Record<string, unknown> } | undefined;
+  const document = async (): Promise<Record<string, unknown>> => {
+    if (!deps.scopesSupported) return base;
+    const now = performance.now();
+    if (!cached || now - cached.at > SCOPES_CACHE_MS)
+      cached = { at: now, document: { ...base, scopes_supported: await deps.scopesSupported() } };
+    return cached.document;
+  };
+  app.get('/.well-known/oauth-authorization-server', document);
   // RFC 8414 §3.1: for an issuer with a path, the well-known segment goes between the host and
   // the path (https://host/.well-known/oauth-authorization-server/sei); clients such as Authlib
   // look only there.
   const path = new URL(deps.issuer).pathname.replace(/\/+$/, '');
-  if (path !== '') app.get(`/.well-known/oauth-authorization-server${path}`, async () => document);
+  if (path !== '') app.get(`/.well-known/oauth-authorization-server${path}`, document);
 }

@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { OAuthError } from '../../common/oauth-error.ts';
-import type { Grant } from '../../grants/grant.ts';
+import { checkMayRequestTokens, type Grant } from '../../grants/grant.ts';
 import type { LoginIssuer } from '../../sessions/login-issuer.ts';
 import type { Store } from '../../store/store.ts';
+import { requestedAudience } from '../../tokens/requested-audience.ts';
 import { authenticatedRequest, requestParams } from '../parsed-request.ts';
 import type { RateLimits } from '../rate-limiter.ts';
 import { tokenResponse } from '../token-response.ts';
@@ -32,8 +33,11 @@ export function registerTokenRoute(app: FastifyInstance, deps: TokenRouteDeps): 
 
     const { client } = await authenticatedRequest(request, deps.store, deps.rateLimits);
 
+    checkMayRequestTokens(client);
+    const audience = await requestedAudience(deps.store, params.get('resource'));
+
     const context = { ip: request.ip, requestId: request.id, clientId: client.id };
-    const decision = await grant.decide({ params, client, endOtherSessions, context });
+    const decision = await grant.decide({ params, client, endOtherSessions, audience, context });
     const issued = decision.kind === 'login' ? await deps.logins.issue(decision.login, context) : decision.tokens;
     // RFC 6749 §5.1: "The authorization server MUST include the HTTP Cache-Control response header field with a value of no-store".
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache');

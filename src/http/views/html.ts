@@ -33,6 +33,9 @@ input:focus-visible, button:focus-visible { outline: 3px solid #7fb1e6; outline-
 button { display: block; width: 100%; margin: 6px 0 0; padding: 11px 16px; font: inherit; font-weight: 600; color: var(--accent-ink);
   background: var(--accent); border: 1px solid var(--accent); border-radius: 6px; cursor: pointer; }
 button:hover { background: #094c8f; }
+.scopes { margin: 0 0 20px; padding: 10px 14px; border: 1px solid var(--line); border-radius: 6px; }
+.scopes h2 { margin: 0 0 6px; font-size: 14px; font-weight: 600; }
+.scopes ul { margin: 0; padding-left: 20px; font-size: 14px; }
 .note { margin: 20px 0 0; font-size: 14px; color: var(--muted); overflow-wrap: anywhere; }
 `;
 

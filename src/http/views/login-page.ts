@@ -8,6 +8,8 @@ export interface LoginPageView {
   clientName: string;
   /** where the user goes back to after signing in, shown so they can tell where they are */
   redirectHost: string;
+  /** contract §5: the scopes the user grants by signing in */
+  scopes: readonly string[];
   /** the authorize parameters, carried in hidden fields to the POST, which re-validates them */
   hidden: ReadonlyArray<readonly [string, string]>;
   csrfField: string;
@@ -16,6 +18,13 @@ export interface LoginPageView {
   email?: string;
   /** one message for the user: a wrong password, an expired form … */
   error?: string;
+}
+
+/** What the application asks for, one scope per line, so the user sees it before signing in. */
+function scopeList(scopes: readonly string[]): string {
+  if (scopes.length === 0) return '';
+  const items = scopes.map((s) => `<li><code>${escapeHtml(s)}</code></li>`).join('');
+  return `<section class="scopes" aria-labelledby="scopes-title"><h2 id="scopes-title">It asks for</h2><ul>${items}</ul></section>\n`;
 }
 
 export function renderLoginPage(view: LoginPageView): string {
@@ -30,7 +39,7 @@ export function renderLoginPage(view: LoginPageView): string {
   const client = escapeHtml(view.clientName);
   const body = `<h1 id="title">Sign in</h1>
 <p class="lead">to continue to <strong>${client}</strong></p>
-${hasError ? `<div class="alert" id="form-error" role="alert">${escapeHtml(view.error!)}</div>` : ''}
+${scopeList(view.scopes)}${hasError ? `<div class="alert" id="form-error" role="alert">${escapeHtml(view.error!)}</div>` : ''}
 <form method="post" action="/oauth/authorize" aria-labelledby="title">
 ${hidden}
 <label for="email">Email</label>
@@ -39,6 +48,6 @@ ${hidden}
 <input id="password" name="password" type="password" autocomplete="current-password" required${invalid}${focusPassword}>
 <button type="submit">Sign in</button>
 </form>
-<p class="note">After you sign in, ${client} receives access to your SEI account and you return to ${escapeHtml(view.redirectHost)}.</p>`;
+<p class="note">After you sign in, ${client} receives access to your SEI account${view.scopes.length > 0 ? ' with the access listed above' : ''} and you return to ${escapeHtml(view.redirectHost)}.</p>`;
   return htmlDocument({ title: `Sign in to ${view.clientName} – SEI`, body });
 }

@@ -12,6 +12,8 @@ export interface AuthorizationCode {
   usedAt: number | null;
   sessionId: string | null;
   createdAt: number;
+  /** Contract §5: the scope the authorize request was granted, space-separated */
+  scope: string;
 }
 
 export interface CodeStore {

@@ -22,13 +22,34 @@ export interface Session {
   expiresAt: number;
   endedAt: number | null;
   endReason: SessionEndReason | null;
+  /** Contract §5: the scope the login granted, space-separated ('' for none) */
+  scope: string;
+  /** Contract §6: the audience the login's tokens were issued for (null: issued before audiences existed) */
+  audience: string | null;
 }
 
-/** A new token row: only the token's hash is stored. */
+/** A new token row: only the token's hash is stored (for a JWT access token, the hash of its `jti`). */
 export interface NewToken {
   hash: string;
   sessionId: string;
   expiresAt: number;
+  createdAt: number;
+}
+
+/** An access token keeps its own scope (a refresh may narrow it) and audience; a refresh token's are its session's. */
+export interface NewAccessToken extends NewToken {
+  scope: string;
+  audience: string;
+}
+
+/** Contract §8: a service client's token for itself, with no user and no session. */
+export interface ServiceToken {
+  hash: string;
+  clientId: string;
+  scope: string;
+  audience: string;
+  expiresAt: number;
+  revokedAt: number | null;
   createdAt: number;
 }
 
@@ -46,6 +67,9 @@ export interface TokenRecord {
    * this token (so only whoever presents it again can read them); null when not rotated
    */
   successor: string | null;
+  /** the token's own scope and audience (an access token's may be narrower than its session's) */
+  scope: string;
+  audience: string | null;
   session: Session;
   email: string;
 }
@@ -79,7 +103,7 @@ export interface SessionStore {
 }
 
 export interface TokenStore {
-  createAccess(token: NewToken): Promise<void>;
+  createAccess(token: NewAccessToken): Promise<void>;
   findAccess(hash: string): Promise<TokenRecord | undefined>;
   revokeAccess(hash: string, now: number): Promise<boolean>;
   createRefresh(token: NewToken): Promise<void>;
@@ -91,4 +115,11 @@ export interface TokenStore {
    */
   rotateRefresh(hash: string, now: number, successor: string | null): Promise<boolean>;
   revokeRefresh(hash: string, now: number): Promise<boolean>;
+  createService(token: ServiceToken): Promise<void>;
+  findService(hash: string): Promise<ServiceToken | undefined>;
+  revokeService(hash: string, now: number): Promise<boolean>;
+  /** Revokes every live token of a service client (the client disabled); returns how many. */
+  revokeAllServiceOf(clientId: string, now: number): Promise<number>;
+  /** Deletes at most `limit` service tokens that expired before `before`; returns how many. */
+  pruneService(before: number, limit: number): Promise<number>;
 }

@@ -1,6 +1,6 @@
 import type { SqlExecutor, SqlValue } from '../sql-driver.ts';
-import type { Client, ClientPatch, ClientStore } from '../store.ts';
-import { flag, type Row, toClient } from './rows.ts';
+import { type Client, type ClientPatch, type ClientStore, StoreConflictError } from '../store.ts';
+import { flag, isUniqueViolation, type Row, toClient } from './rows.ts';
 
 export class SqlClientStore implements ClientStore {
   private readonly db: SqlExecutor;
@@ -10,9 +10,18 @@ export class SqlClientStore implements ClientStore {
   }
 
   async create(c: Client): Promise<void> {
+    try {
+      await this.insert(c);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new StoreConflictError('a resource server with this audience already exists');
+      throw error;
+    }
+  }
+
+  private async insert(c: Client): Promise<void> {
     await this.db.run(
-      `INSERT INTO clients (id, name, secret_hash, redirect_urls, refresh_tokens, access_ttl, refresh_ttl, token_type, refresh_grace, query_secrets, require_pkce, disabled, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO clients (id, name, secret_hash, redirect_urls, refresh_tokens, access_ttl, refresh_ttl, token_type, refresh_grace, query_secrets, require_pkce, scopes, access_token_format, kind, audience, disabled, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [
         c.id,
         c.name,
@@ -25,6 +34,10 @@ export class SqlClientStore implements ClientStore {
         c.refreshGrace,
         flag(c.querySecrets),
         flag(c.requirePkce),
+        c.scopes.join(' '),
+        c.accessTokenFormat,
+        c.kind,
+        c.audience,
         flag(c.disabled),
         c.createdAt,
       ],
@@ -33,6 +46,11 @@ export class SqlClientStore implements ClientStore {
 
   async find(id: string): Promise<Client | undefined> {
     const r = await this.db.get<Row>('SELECT * FROM clients WHERE id = ?', [id]);
+    return r && toClient(r);
+  }
+
+  async findByAudience(audience: string): Promise<Client | undefined> {
+    const r = await this.db.get<Row>("SELECT * FROM clients WHERE audience = ? AND kind = 'resource_server'", [audience]);
     return r && toClient(r);
   }
 

@@ -11,8 +11,8 @@ export class SqlCodeStore implements CodeStore {
 
   async create(c: AuthorizationCode): Promise<void> {
     await this.db.run(
-      `INSERT INTO authorization_codes (hash, client_id, user_id, redirect_uri, redirect_uri_given, code_challenge, expires_at, used_at, session_id, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO authorization_codes (hash, client_id, user_id, redirect_uri, redirect_uri_given, code_challenge, expires_at, used_at, session_id, created_at, scope)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [
         c.hash,
         c.clientId,
@@ -24,6 +24,7 @@ export class SqlCodeStore implements CodeStore {
         c.usedAt,
         c.sessionId,
         c.createdAt,
+        c.scope,
       ],
     );
   }

@@ -3,10 +3,12 @@ import type { SqlValue } from '../sql-driver.ts';
 import type {
   AuthorizationCode,
   Client,
+  ClientKind,
   Idp,
   IdpCertificate,
   Org,
   SecurityEvent,
+  ServiceToken,
   Session,
   SessionEndReason,
   ThrottleState,
@@ -43,6 +45,13 @@ export function toUser(r: Row): User {
   };
 }
 
+/** Scopes are stored space-separated (RFC 6749 §3.3), already validated and de-duplicated. */
+export const splitScope = (value: string): string[] => (value === '' ? [] : value.split(' '));
+
+function toClientKind(value: string | null): ClientKind {
+  return value === 'service' || value === 'resource_server' ? value : 'app';
+}
+
 export function toClient(r: Row): Client {
   return {
     id: str(r.id!),
@@ -56,6 +65,10 @@ export function toClient(r: Row): Client {
     refreshGrace: num(r.refresh_grace!),
     querySecrets: bool(r.query_secrets!),
     requirePkce: bool(r.require_pkce ?? 0),
+    scopes: splitScope(strOrNull(r.scopes ?? null) ?? ''),
+    accessTokenFormat: str(r.access_token_format ?? 'opaque') === 'jwt' ? 'jwt' : 'opaque',
+    kind: toClientKind(strOrNull(r.kind ?? null)),
+    audience: strOrNull(r.audience ?? null),
     disabled: bool(r.disabled!),
     createdAt: num(r.created_at!),
   };
@@ -71,6 +84,8 @@ const SESSION_FIELDS = [
   'expires_at',
   'ended_at',
   'end_reason',
+  'scope',
+  'audience',
 ] as const;
 export type SessionKeys = Record<(typeof SESSION_FIELDS)[number], string>;
 const sessionKeys = (prefix: string): SessionKeys => Object.fromEntries(SESSION_FIELDS.map((f) => [f, prefix + f])) as SessionKeys;
@@ -89,6 +104,8 @@ export function toSession(r: Row, k: SessionKeys = PLAIN_SESSION_KEYS): Session 
     expiresAt: num(r[k.expires_at]!),
     endedAt: numOrNull(r[k.ended_at] ?? null),
     endReason: strOrNull(r[k.end_reason] ?? null) as SessionEndReason | null,
+    scope: str(r[k.scope] ?? ''),
+    audience: strOrNull(r[k.audience] ?? null),
   };
 }
 
@@ -103,6 +120,19 @@ export function toCode(r: Row): AuthorizationCode {
     expiresAt: num(r.expires_at!),
     usedAt: numOrNull(r.used_at ?? null),
     sessionId: strOrNull(r.session_id ?? null),
+    createdAt: num(r.created_at!),
+    scope: str(r.scope ?? ''),
+  };
+}
+
+export function toServiceToken(r: Row): ServiceToken {
+  return {
+    hash: str(r.hash!),
+    clientId: str(r.client_id!),
+    scope: str(r.scope!),
+    audience: str(r.audience!),
+    expiresAt: num(r.expires_at!),
+    revokedAt: numOrNull(r.revoked_at ?? null),
     createdAt: num(r.created_at!),
   };
 }

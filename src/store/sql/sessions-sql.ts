@@ -14,8 +14,8 @@ export class SqlSessionStore implements SessionStore {
 
   async create(s: Session): Promise<void> {
     await this.db.run(
-      'INSERT INTO sessions (id, user_id, client_id, grant_type, redirect_url, started_at, expires_at, ended_at, end_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      [s.id, s.userId, s.clientId, s.grantType, s.redirectUrl, s.startedAt, s.expiresAt, s.endedAt, s.endReason],
+      'INSERT INTO sessions (id, user_id, client_id, grant_type, redirect_url, started_at, expires_at, ended_at, end_reason, scope, audience) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      [s.id, s.userId, s.clientId, s.grantType, s.redirectUrl, s.startedAt, s.expiresAt, s.endedAt, s.endReason, s.scope, s.audience],
     );
   }
 

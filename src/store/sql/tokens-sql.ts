@@ -1,15 +1,15 @@
 import type { SqlExecutor } from '../sql-driver.ts';
-import type { NewToken, TokenRecord, TokenStore } from '../store.ts';
-import { JOINED_SESSION_KEYS, num, numOrNull, type Row, str, strOrNull, toSession } from './rows.ts';
+import type { NewAccessToken, NewToken, ServiceToken, TokenRecord, TokenStore } from '../store.ts';
+import { JOINED_SESSION_KEYS, num, numOrNull, type Row, str, strOrNull, toServiceToken, toSession } from './rows.ts';
 
 const SESSION_COLUMNS =
-  's.id AS s_id, s.user_id AS s_user_id, s.client_id AS s_client_id, s.grant_type AS s_grant_type, s.redirect_url AS s_redirect_url, s.started_at AS s_started_at, s.expires_at AS s_expires_at, s.ended_at AS s_ended_at, s.end_reason AS s_end_reason';
+  's.id AS s_id, s.user_id AS s_user_id, s.client_id AS s_client_id, s.grant_type AS s_grant_type, s.redirect_url AS s_redirect_url, s.started_at AS s_started_at, s.expires_at AS s_expires_at, s.ended_at AS s_ended_at, s.end_reason AS s_end_reason, s.scope AS s_scope, s.audience AS s_audience';
 
 /** A token with its session and user, one query per table: the same text every time (statement cache). */
-const FIND_ACCESS_SQL = findTokenSql('access_tokens', 'NULL', 'NULL');
-const FIND_REFRESH_SQL = findTokenSql('refresh_tokens', 't.rotated_at', 't.successor');
-function findTokenSql(table: string, rotated: string, successor: string): string {
-  return `SELECT t.hash, t.session_id, t.expires_at, t.revoked_at, t.created_at, ${rotated} AS rotated_at, ${successor} AS successor, u.email, ${SESSION_COLUMNS}
+const FIND_ACCESS_SQL = findTokenSql('access_tokens', 'NULL', 'NULL', 't.scope', 't.audience');
+const FIND_REFRESH_SQL = findTokenSql('refresh_tokens', 't.rotated_at', 't.successor', 's.scope', 's.audience');
+function findTokenSql(table: string, rotated: string, successor: string, scope: string, audience: string): string {
+  return `SELECT t.hash, t.session_id, t.expires_at, t.revoked_at, t.created_at, ${rotated} AS rotated_at, ${successor} AS successor, ${scope} AS scope, ${audience} AS audience, u.email, ${SESSION_COLUMNS}
        FROM ${table} t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id
        WHERE t.hash = ?`;
 }
@@ -23,6 +23,8 @@ function toTokenRecord(r: Row): TokenRecord {
     createdAt: num(r.created_at!),
     rotatedAt: numOrNull(r.rotated_at ?? null),
     successor: strOrNull(r.successor ?? null),
+    scope: str(r.scope ?? ''),
+    audience: strOrNull(r.audience ?? null),
     session: toSession(r, JOINED_SESSION_KEYS),
     email: str(r.email!),
   };
@@ -35,13 +37,11 @@ export class SqlTokenStore implements TokenStore {
     this.db = db;
   }
 
-  async createAccess(row: NewToken): Promise<void> {
-    await this.db.run('INSERT INTO access_tokens (hash, session_id, expires_at, revoked_at, created_at) VALUES (?, ?, ?, NULL, ?)', [
-      row.hash,
-      row.sessionId,
-      row.expiresAt,
-      row.createdAt,
-    ]);
+  async createAccess(row: NewAccessToken): Promise<void> {
+    await this.db.run(
+      'INSERT INTO access_tokens (hash, session_id, expires_at, revoked_at, created_at, scope, audience) VALUES (?, ?, ?, NULL, ?, ?, ?)',
+      [row.hash, row.sessionId, row.expiresAt, row.createdAt, row.scope, row.audience],
+    );
   }
 
   async findAccess(hash: string): Promise<TokenRecord | undefined> {
@@ -84,5 +84,38 @@ export class SqlTokenStore implements TokenStore {
   async revokeRefresh(hash: string, now: number): Promise<boolean> {
     const { changes } = await this.db.run('UPDATE refresh_tokens SET revoked_at = ? WHERE hash = ? AND revoked_at IS NULL', [now, hash]);
     return changes > 0;
+  }
+
+  async createService(t: ServiceToken): Promise<void> {
+    await this.db.run(
+      'INSERT INTO service_tokens (hash, client_id, scope, audience, expires_at, revoked_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      [t.hash, t.clientId, t.scope, t.audience, t.expiresAt, t.revokedAt, t.createdAt],
+    );
+  }
+
+  async findService(hash: string): Promise<ServiceToken | undefined> {
+    const r = await this.db.get<Row>('SELECT * FROM service_tokens WHERE hash = ?', [hash]);
+    return r && toServiceToken(r);
+  }
+
+  async revokeService(hash: string, now: number): Promise<boolean> {
+    const { changes } = await this.db.run('UPDATE service_tokens SET revoked_at = ? WHERE hash = ? AND revoked_at IS NULL', [now, hash]);
+    return changes > 0;
+  }
+
+  async revokeAllServiceOf(clientId: string, now: number): Promise<number> {
+    const { changes } = await this.db.run(
+      'UPDATE service_tokens SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL AND expires_at > ?',
+      [now, clientId, now],
+    );
+    return changes;
+  }
+
+  async pruneService(before: number, limit: number): Promise<number> {
+    const rows = await this.db.all<Row>('SELECT hash FROM service_tokens WHERE expires_at < ? LIMIT ?', [before, limit]);
+    if (rows.length === 0) return 0;
+    const hashes = rows.map((r) => str(r.hash!));
+    const { changes } = await this.db.run(`DELETE FROM service_tokens WHERE hash IN (${hashes.map(() => '?').join(', ')})`, hashes);
+    return changes;
   }
 }

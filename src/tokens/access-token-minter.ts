@@ -1,0 +1,69 @@
+import { hashSecret, newSecret, randomBase64url } from '../crypto/secrets.ts';
+import type { JwtSigner } from '../keys/jwt-signer.ts';
+import type { Client } from '../store/store.ts';
+
+/** Whose token it is and what for: everything a JWT says and the row keeps. */
+export interface AccessTokenSubject {
+  /** the user's id, or the client id for a service token (contract §6) */
+  subject: string;
+  /** user tokens only */
+  email?: string;
+  /** user tokens only: the session the token belongs to */
+  sessionId?: string;
+  /** space-separated, '' for none */
+  scope: string;
+  audience: string;
+  expiresAt: number;
+  now: number;
+}
+
+/** A minted access token: the string for the response, and the hash the store keeps of it. */
+export interface MintedAccessToken {
+  secret: string;
+  /** hash of the opaque token, or of a JWT's `jti` (only that is stored, contract §6) */
+  hash: string;
+}
+
+/** RFC 9068 §2.1: the media type of a JWT access token, in its `typ` header without "application/". */
+export const ACCESS_TOKEN_JWT_TYPE = 'at+jwt';
+
+/**
+ * Mints access tokens in the client's format (contract §6): an opaque random string, or an RFC
+ * 9068 JWT signed with the active key. Either way only a hash is stored, so introspection and
+ * revocation (and ending a session) work the same for both.
+ */
+export class AccessTokenMinter {
+  private readonly signer: JwtSigner;
+  private readonly issuer: string;
+
+  constructor(deps: { signer: JwtSigner; issuer: string }) {
+    this.signer = deps.signer;
+    this.issuer = deps.issuer;
+  }
+
+  async mint(client: Client, subject: AccessTokenSubject): Promise<MintedAccessToken> {
+    if (client.accessTokenFormat !== 'jwt') {
+      const secret = newSecret('access_token');
+      return { secret, hash: hashSecret(secret) };
+    }
+    // 192 random bits: unique without coordination, and not guessable from other tokens.
+    const jti = randomBase64url(24);
+    // RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat and jti are REQUIRED; scope when granted.
+    const secret = await this.signer.sign(
+      {
+        iss: this.issuer,
+        sub: subject.subject,
+        aud: subject.audience,
+        exp: Math.floor(subject.expiresAt / 1000),
+        iat: Math.floor(subject.now / 1000),
+        jti,
+        client_id: client.id,
+        ...(subject.scope !== '' ? { scope: subject.scope } : {}),
+        ...(subject.email !== undefined ? { email: subject.email } : {}),
+        ...(subject.sessionId !== undefined ? { sid: subject.sessionId } : {}),
+      },
+      { typ: ACCESS_TOKEN_JWT_TYPE },
+    );
+    return { secret, hash: hashSecret(jti) };
+  }
+}
