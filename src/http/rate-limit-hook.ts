@@ -5,8 +5,11 @@ import type { RateLimits } from './rate-limiter.ts';
 
 /** The client-authenticated endpoints. */
 const LIMITED = new Set(['/oauth/token', '/oauth/introspect', '/oauth/revoke']);
-/** The login form's submit runs a password check and has no client secret: per IP, on arrival. */
-const LOGIN_FORM = '/oauth/authorize';
+/**
+ * The login form's submit runs a password check and has no client secret, and the SAML ACS runs
+ * a signature check for anyone who posts: per IP, on arrival.
+ */
+const LOGIN_FORMS = new Set(['/oauth/authorize', '/saml/acs']);
 
 /**
  * The client id a request claims (HTTP Basic or client_id), before it is authenticated. The Basic
@@ -49,7 +52,7 @@ export function installRateLimits(app: FastifyInstance, limits: RateLimits): voi
         // IPv6 clients are counted by their /64, like the login throttle's per-IP counters.
         if (LIMITED.has(route)) {
           if (!limits.admitAddress(addressBucket(request.ip))) knownClientsOnly.add(request);
-        } else if (route === LOGIN_FORM) {
+        } else if (LOGIN_FORMS.has(route)) {
           limits.takeAddress(addressBucket(request.ip));
         }
       }

@@ -230,6 +230,7 @@ for (const kind of storeKinds()) {
         'events',
         'longest_batch_ms',
         'saml_replay',
+        'saml_requests',
         'sessions',
         'throttles',
       ]);
