@@ -21,6 +21,7 @@ import { DEFAULT_SESSION_RETENTION_DAYS, Maintenance } from './maintenance/maint
 import type { Metrics } from './metrics/metrics.ts';
 import { LoginIssuer } from './sessions/login-issuer.ts';
 import { SessionService } from './sessions/session-service.ts';
+import { BrowserSso } from './sso/browser-sso.ts';
 import type { AvailabilityObserver } from './store/availability.ts';
 import { observeEvents } from './store/observed-store.ts';
 import { openStore } from './store/open-store.ts';
@@ -62,6 +63,8 @@ export interface Services {
   introspection: TokenIntrospection;
   /** pruning what has expired (the server's timer and `sei-auth db prune`) */
   maintenance: Maintenance;
+  /** SAML browser single sign-on: AuthnRequests out, the ACS in (contract §10) */
+  sso: BrowserSso;
 }
 
 export interface Platform {
@@ -138,6 +141,13 @@ export function composePlatform(input: {
         sessionRetentionDays: settings.retention?.sessionDays ?? DEFAULT_SESSION_RETENTION_DAYS,
         throttleWindowMs: settings.throttle?.windowMs ?? DEFAULT_THROTTLE_POLICY.windowMs,
       },
+    }),
+    sso: new BrowserSso({
+      store,
+      clock,
+      issuer: settings.issuer,
+      clockSkewMs: settings.samlClockSkewMs ?? 60_000,
+      maxAssertionLifetimeMs: settings.samlMaxAssertionLifetimeMs ?? 3_600_000,
     }),
   };
   const passwordLogin: PasswordLoginDeps = { store, clock, throttle, verify: input.verifyPassword };

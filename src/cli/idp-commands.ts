@@ -10,10 +10,14 @@ export interface IdpCommandDeps {
 }
 
 function readPem(path: string): string {
+  return readFile(path, 'certificate');
+}
+
+function readFile(path: string, what: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch {
-    throw new AdminError(`cannot read the certificate file ${path}`);
+    throw new AdminError(`cannot read the ${what} file ${path}`);
   }
 }
 
@@ -30,10 +34,12 @@ export function registerIdpCommands(program: Command, deps: IdpCommandDeps): voi
     .addHelpText('after', '\nExample:\n  sei-auth idp create --entity-id https://idp.acme.example/saml --cert acme-signing.pem --json');
   idp
     .command('create')
-    .description('register an IdP of an organization with its signing certificate')
+    .description('register an IdP of an organization: from its metadata, or its entity id and signing certificate')
     .option('--org <id>', 'organization whose users this IdP vouches for (default: the default organization)')
-    .requiredOption('--entity-id <id>', "the IdP's entity id (the Issuer of its assertions)")
-    .requiredOption('--cert <file.pem>', "the IdP's signing certificate, PEM")
+    .option('--metadata <file.xml>', "the IdP's SAML metadata (EntityDescriptor): entity id, SSO URL and signing certificates")
+    .option('--entity-id <id>', "the IdP's entity id (the Issuer of its assertions); with --cert")
+    .option('--cert <file.pem>', "the IdP's signing certificate, PEM; with --entity-id")
+    .option('--sso-url <url>', "the IdP's SingleSignOnService URL (HTTP-Redirect binding): browsers of its --domains sign in there")
     .option(
       '--domains <a.example,b.example>',
       'the email domains this IdP vouches for, comma-separated (lower-case ASCII or IDNA A-labels, no wildcards); a domain belongs to one IdP only',
@@ -43,18 +49,56 @@ export function registerIdpCommands(program: Command, deps: IdpCommandDeps): voi
     .option('--json', 'print JSON')
     .addHelpText(
       'after',
-      '\nExample:\n  sei-auth idp create --org org_123 --entity-id https://idp.acme.example/saml --cert acme-signing.pem --domains acme.example,acme-corp.example --jit --json',
+      '\nExamples:\n  sei-auth idp create --org org_123 --metadata acme-idp-metadata.xml --domains acme.example --json\n' +
+        '  sei-auth idp create --org org_123 --entity-id https://idp.acme.example/saml --cert acme-signing.pem --sso-url https://idp.acme.example/sso --domains acme.example,acme-corp.example --jit --json',
     )
-    .action((opts: { org?: string; entityId: string; cert: string; domains?: string[]; jit?: boolean; json?: boolean }) =>
+    .action(
+      (opts: {
+        org?: string;
+        metadata?: string;
+        entityId?: string;
+        cert?: string;
+        ssoUrl?: string;
+        domains?: string[];
+        jit?: boolean;
+        json?: boolean;
+      }) =>
+        deps.withServices(async ({ idps }) => {
+          const common = { orgId: opts.org, jit: !!opts.jit, domains: opts.domains ?? [] };
+          let created: { id: string };
+          if (opts.metadata !== undefined) {
+            if (opts.entityId !== undefined || opts.cert !== undefined || opts.ssoUrl !== undefined) {
+              throw new AdminError(
+                '--metadata already holds the entity id, SSO URL and certificates: leave out --entity-id, --cert and --sso-url',
+              );
+            }
+            created = await idps.createFromMetadata({ ...common, metadataXml: readFile(opts.metadata, 'metadata') });
+          } else {
+            if (opts.entityId === undefined || opts.cert === undefined) {
+              throw new AdminError('give --metadata FILE.xml, or --entity-id and --cert (and --sso-url for browser sign-in)');
+            }
+            created = await idps.create({ ...common, entityId: opts.entityId, certPem: readPem(opts.cert), ssoUrl: opts.ssoUrl });
+          }
+          deps.print(!!opts.json, created, `registered identity provider ${created.id}`);
+        }),
+    );
+
+  idp
+    .command('set-sso-url')
+    .description("set or remove an IdP's SingleSignOnService URL (browser sign-in of its domains)")
+    .requiredOption('--idp <id>', 'IdP id or entity id')
+    .option('--sso-url <url>', 'the SSO URL (HTTP-Redirect binding)')
+    .option('--none', 'remove it: the domains sign in with passwords again')
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      '\nExample:\n  sei-auth idp set-sso-url --idp https://idp.acme.example/saml --sso-url https://idp.acme.example/sso --json',
+    )
+    .action((opts: { idp: string; ssoUrl?: string; none?: boolean; json?: boolean }) =>
       deps.withServices(async ({ idps }) => {
-        const created = await idps.create({
-          orgId: opts.org,
-          entityId: opts.entityId,
-          certPem: readPem(opts.cert),
-          jit: !!opts.jit,
-          domains: opts.domains ?? [],
-        });
-        deps.print(!!opts.json, created, `registered identity provider ${created.id}`);
+        if ((opts.ssoUrl === undefined) === !opts.none) throw new AdminError('give exactly one of --sso-url URL or --none');
+        const result = await idps.setSsoUrl(opts.idp, opts.ssoUrl ?? null);
+        deps.print(!!opts.json, result, result.sso_url === null ? 'SSO URL removed' : `SSO URL: ${result.sso_url}`);
       }),
     );
 

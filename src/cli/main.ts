@@ -540,6 +540,7 @@ export function buildCli(io: Io): Command {
             codes: r.codes,
             events: r.events,
             saml_replay: r.samlReplay,
+            saml_requests: r.samlRequests,
             throttles: r.throttles,
             batches: r.batches,
             longest_batch_ms: r.longestBatchMs,

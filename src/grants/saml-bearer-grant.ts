@@ -1,14 +1,13 @@
-import { checkNewEmail, EmailRefused, emailDomain } from '../accounts/email.ts';
 import type { Clock } from '../clock.ts';
 import { OAuthError } from '../common/oauth-error.ts';
 import type { RequestParams } from '../common/request-params.ts';
 import { grantedScope } from '../common/scope.ts';
-import { newId } from '../crypto/secrets.ts';
 import { type EventContext, securityEvent } from '../events/security-event.ts';
+import { MappingRejection, mapSamlUser } from '../idps/saml-user-mapping.ts';
 import { SamlRejection } from '../saml/reject.ts';
 import { type SamlVerifyInput, type TrustedIdp, verifySamlBearer } from '../saml/verify-saml.ts';
 import { SAML_REJECTED_MESSAGE } from '../sessions/consumables.ts';
-import { type Idp, type Store, StoreConflictError, type User } from '../store/store.ts';
+import type { Idp, Store, User } from '../store/store.ts';
 import type { Grant } from './grant.ts';
 
 export interface SamlBearerGrantDeps {
@@ -24,26 +23,6 @@ export interface SamlBearerGrantDeps {
 export const SEED_SAML_GRANT = 'urn:ietf:params:oauth:client-assertion-type:saml2-bearer';
 /** RFC 7522 §2.1, the standard name, with the `assertion` parameter. */
 export const RFC7522_SAML_GRANT = 'urn:ietf:params:oauth:grant-type:saml2-bearer';
-
-/** Rejections past the signature check that belong to the user mapping, not the document. */
-type MappingReason =
-  | 'unknown_user'
-  | 'user_not_in_org'
-  | 'user_disabled'
-  /** the email's domain is not one of the IdP's, or belongs to another IdP */
-  | 'email_domain_not_allowed'
-  /** a --jit IdP registered before domains existed: it no longer creates users */
-  | 'jit_without_domains'
-  /** a new user's email fails the creation rules (src/accounts/email.ts) */
-  | 'invalid_email';
-
-class MappingRejection extends Error {
-  readonly reason: MappingReason;
-  constructor(reason: MappingReason) {
-    super(reason);
-    this.reason = reason;
-  }
-}
 
 /**
  * SSO login with a SAML 2.0 assertion signed by the organization's IdP. The verifier decides
@@ -80,58 +59,6 @@ export function samlBearerGrant(deps: SamlBearerGrantDeps): Grant {
       throw new OAuthError('invalid_request', 'Send exactly one of SAMLResponse or SAMLAssertion.');
     }
     return response !== undefined ? { encoded: response, form: 'response' } : { encoded: assertion!, form: 'assertion' };
-  }
-
-  async function mapUser(idp: Idp, email: string, context: EventContext): Promise<User> {
-    // Contract §10: an IdP with domains vouches for addresses in those domains only, and a domain
-    // belongs to one IdP. Checked before the user is looked up, for existing users too: an
-    // assertion outside its IdP's domains is a claim no operator authorised, whoever it names.
-    const owner = await deps.store.idps.findByDomain(emailDomain(email));
-    const inDomains = owner !== undefined && owner.id === idp.id;
-    const hasDomains = inDomains || (await deps.store.idps.listDomains(idp.id)).length > 0;
-    if (!inDomains && (owner !== undefined || hasDomains)) throw new MappingRejection('email_domain_not_allowed');
-
-    const existing = await deps.store.users.findByEmail(email);
-    if (existing) {
-      // The IdP vouches only for its own organization's users.
-      if (existing.orgId !== idp.orgId) throw new MappingRejection('user_not_in_org');
-      if (existing.disabled) throw new MappingRejection('user_disabled');
-      return existing;
-    }
-    if (!idp.jit) throw new MappingRejection('unknown_user');
-    // Contract §10: "with --jit, users are created only inside them". An IdP registered with --jit
-    // before domains existed has none, so it creates nobody until `idp add-domain` gives it some.
-    if (!hasDomains) throw new MappingRejection('jit_without_domains');
-    let checked: string;
-    try {
-      checked = checkNewEmail(email);
-    } catch (error) {
-      if (error instanceof EmailRefused) throw new MappingRejection('invalid_email');
-      throw error;
-    }
-    const user: User = {
-      id: newId('usr_'),
-      orgId: idp.orgId,
-      email: checked,
-      passwordHash: null,
-      maxSessions: null,
-      disabled: false,
-      createdAt: deps.clock.now(),
-    };
-    try {
-      await deps.store.transaction(async (tx) => {
-        await tx.users.create(user);
-        // Just-in-time provisioning leaves a trace: who was created, by which IdP.
-        await tx.events.create(
-          securityEvent('user_provisioned', user.createdAt, { ...context, userId: user.id, email: checked, reason: `jit:${idp.entityId}` }),
-        );
-      });
-      return user;
-    } catch (error) {
-      // Two first logins at once: the other request created the user.
-      if (!(error instanceof StoreConflictError)) throw error;
-      return mapUser({ ...idp, jit: false }, email, context);
-    }
   }
 
   async function reject(context: EventContext, reason: string, fields: { userId?: string; email?: string } = {}): Promise<OAuthError> {
@@ -178,7 +105,7 @@ export function samlBearerGrant(deps: SamlBearerGrantDeps): Grant {
 
       let user: User;
       try {
-        user = await mapUser(idp, verified.email, context);
+        user = await mapSamlUser(deps, idp, verified.email, context);
       } catch (error) {
         if (error instanceof MappingRejection) throw await reject(context, error.reason, { email: verified.email });
         throw error;

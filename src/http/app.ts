@@ -17,6 +17,7 @@ import { registerMetadataRoute } from './routes/metadata-route.ts';
 import { installHttpMetrics, registerMetricsRoute } from './routes/metrics-route.ts';
 import { registerOpenApiRoute } from './routes/openapi-route.ts';
 import { registerRevocationRoute } from './routes/revocation-route.ts';
+import { registerSamlRoutes } from './routes/saml-routes.ts';
 import { registerTokenRoute } from './routes/token-route.ts';
 
 export interface AppDeps {
@@ -102,7 +103,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   installRateLimits(app, rateLimits);
 
   registerTokenRoute(app, { store, grants: platform.grants, logins: services.logins, rateLimits });
-  registerAuthorizeRoute(app, { store, clock, issuer, passwordLogin: platform.passwordLogin });
+  registerAuthorizeRoute(app, { store, clock, issuer, passwordLogin: platform.passwordLogin, sso: services.sso });
+  registerSamlRoutes(app, { sso: services.sso, issuer });
   registerIntrospectionRoute(app, { store, introspection: services.introspection, rateLimits });
   registerRevocationRoute(app, { store, revocation: services.revocation, rateLimits });
   registerMetadataRoute(app, {

@@ -212,6 +212,42 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
           },
         },
       },
+      '/saml/metadata': {
+        get: {
+          tags: ['saml'],
+          operationId: 'samlMetadata',
+          summary: 'SAML 2.0 service-provider metadata (entityID = ISSUER, ACS ISSUER/saml/acs, HTTP-POST, NameID emailAddress).',
+          responses: {
+            '200': { description: 'The EntityDescriptor.', content: { 'application/samlmetadata+xml': { schema: { type: 'string' } } } },
+          },
+        },
+      },
+      '/saml/acs': {
+        post: {
+          tags: ['saml'],
+          operationId: 'samlAcs',
+          summary: "Assertion consumer service: the IdP's HTTP-POST answer to an SP-initiated browser sign-in.",
+          requestBody: {
+            required: true,
+            content: {
+              [FORM]: {
+                schema: {
+                  type: 'object',
+                  required: ['SAMLResponse', 'RelayState'],
+                  properties: {
+                    SAMLResponse: text('Base64 of the signed samlp:Response answering our AuthnRequest.'),
+                    RelayState: text('The opaque handle sent with the AuthnRequest, unchanged.'),
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            '303': redirect("To the client's redirect URI with code, state and iss."),
+            '400': html('A refusal page with a support code (the reason is in the security event log).'),
+          },
+        },
+      },
       '/oauth/introspect': {
         post: {
           tags: ['oauth'],

@@ -4,8 +4,11 @@ import type { RateLimits } from './rate-limiter.ts';
 
 /** The client-authenticated endpoints. */
 const LIMITED = new Set(['/oauth/token', '/oauth/introspect', '/oauth/revoke']);
-/** The login form's submit runs a password check and has no client secret: per IP, on arrival. */
-const LOGIN_FORM = '/oauth/authorize';
+/**
+ * The login form's submit runs a password check and has no client secret, and the SAML ACS runs
+ * a signature check for anyone who posts: per IP, on arrival.
+ */
+const LOGIN_FORMS = new Set(['/oauth/authorize', '/saml/acs']);
 
 /**
  * The per-IP rate limit of the OAuth endpoints: a budget of requests that did not authenticate a
@@ -27,7 +30,7 @@ export function installRateLimits(app: FastifyInstance, limits: RateLimits): voi
         if (LIMITED.has(route)) {
           const wait = limits.addressWait(addressBucket(request.ip));
           if (wait > 0) request.audit.addressWaitMs = wait;
-        } else if (route === LOGIN_FORM) {
+        } else if (LOGIN_FORMS.has(route)) {
           limits.takeAddress(addressBucket(request.ip));
         }
       }

@@ -3,6 +3,7 @@ import { checkIdpDomain, EmailRefused } from '../accounts/email.ts';
 import type { Clock } from '../clock.ts';
 import { AdminError } from '../common/admin-error.ts';
 import { newId } from '../crypto/secrets.ts';
+import { IdpMetadataError, readIdpMetadata } from '../saml/idp-metadata.ts';
 import { DEFAULT_ORG_ID } from '../store/migrations.ts';
 import { type Idp, type IdpCertificate, type Store, StoreConflictError } from '../store/store.ts';
 
@@ -48,10 +49,35 @@ export function parseCertificate(pem: string, now: number): { pem: string; finge
   return { pem: blocks[0]!, fingerprint: cert.fingerprint256, notAfter };
 }
 
+/**
+ * The IdP's SingleSignOnService URL (HTTP-Redirect binding), where browsers are sent with an
+ * AuthnRequest. https only: the redirect carries the sign-in to it, and a plain-http IdP page
+ * could be replaced on the way. Loopback http is allowed for an IdP on the same machine (tests).
+ */
+export function parseSsoUrl(raw: string): string {
+  const value = raw.trim();
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new AdminError('--sso-url must be an absolute https URL (the IdP\u2019s SingleSignOnService, HTTP-Redirect binding)');
+  }
+  const loopback = url.hostname === 'localhost' || url.hostname === '127.0.0.1' || url.hostname === '[::1]';
+  if (!(url.protocol === 'https:' || (url.protocol === 'http:' && loopback))) {
+    throw new AdminError('--sso-url must be an https URL (http only for localhost)');
+  }
+  if (url.hash !== '' || url.username !== '' || url.password !== '' || value.length > 2048) {
+    throw new AdminError('--sso-url must not carry a fragment or credentials, and must be at most 2048 characters');
+  }
+  return value;
+}
+
 export interface IdpView {
   id: string;
   org: string;
   entity_id: string;
+  /** where browsers are sent to sign in (null: bearer grant only) */
+  sso_url: string | null;
   jit: boolean;
   /** the email domains it vouches for (contract §10); empty for an IdP registered before domains existed */
   domains: string[];
@@ -82,7 +108,45 @@ export class IdpService {
     this.clock = deps.clock;
   }
 
-  async create(input: { orgId?: string; entityId: string; certPem: string; jit?: boolean; domains?: readonly string[] }): Promise<{
+  /**
+   * Registers an IdP from its metadata (`idp create --metadata`): entity id, SSO URL and every
+   * signing certificate come from the file; a file with a DOCTYPE or without a signing key is refused.
+   */
+  async createFromMetadata(input: { orgId?: string; metadataXml: string; jit?: boolean; domains?: readonly string[] }): Promise<{
+    id: string;
+  }> {
+    let metadata;
+    try {
+      metadata = readIdpMetadata(input.metadataXml);
+    } catch (error) {
+      if (error instanceof IdpMetadataError) throw new AdminError(`--metadata: ${error.message}`);
+      throw error;
+    }
+    if (metadata.certificates.length > MAX_CERTS_PER_IDP) {
+      throw new AdminError(
+        `--metadata: it lists ${metadata.certificates.length} signing certificates; an identity provider holds at most ${MAX_CERTS_PER_IDP}`,
+      );
+    }
+    return this.create({
+      orgId: input.orgId,
+      entityId: metadata.entityId,
+      certPems: metadata.certificates,
+      ssoUrl: metadata.ssoUrl,
+      jit: input.jit,
+      domains: input.domains,
+    });
+  }
+
+  async create(input: {
+    orgId?: string;
+    entityId: string;
+    /** one PEM certificate (`--cert`), or several (`certPems`, from metadata) */
+    certPem?: string;
+    certPems?: readonly string[];
+    ssoUrl?: string;
+    jit?: boolean;
+    domains?: readonly string[];
+  }): Promise<{
     id: string;
   }> {
     const entityId = input.entityId.trim();
@@ -97,16 +161,19 @@ export class IdpService {
     const orgId = input.orgId ?? DEFAULT_ORG_ID;
     if (!(await this.store.orgs.find(orgId))) throw new AdminError(`no organization with id ${orgId}`);
     const now = this.clock.now();
-    const cert = parseCertificate(input.certPem, now);
+    const pems = input.certPems ?? (input.certPem === undefined ? [] : [input.certPem]);
+    if (pems.length === 0) throw new AdminError('a signing certificate is required (--cert FILE.pem, or --metadata)');
+    const certs = pems.map((pem) => parseCertificate(pem, now));
+    const ssoUrl = input.ssoUrl === undefined ? null : parseSsoUrl(input.ssoUrl);
     if ((await this.store.idps.findByEntityId(entityId)) !== undefined) {
       throw new AdminError(`an identity provider with the entity id ${entityId} already exists`);
     }
     await this.refuseTakenDomains(domains);
-    const idp: Idp = { id: newId('idp_'), orgId, entityId, jit, createdAt: now };
+    const idp: Idp = { id: newId('idp_'), orgId, entityId, jit, ssoUrl, createdAt: now };
     try {
       await this.store.transaction(async (tx) => {
         await tx.idps.create(idp);
-        await tx.idps.createCertificate({ id: newId('crt_'), idpId: idp.id, ...cert, createdAt: now });
+        for (const cert of certs) await tx.idps.createCertificate({ id: newId('crt_'), idpId: idp.id, ...cert, createdAt: now });
         for (const domain of domains) await tx.idps.createDomain(idp.id, domain);
       });
     } catch (error) {
@@ -119,6 +186,14 @@ export class IdpService {
       throw error;
     }
     return { id: idp.id };
+  }
+
+  /** Sets (or, with null, removes) where browsers are sent to sign in through an IdP. */
+  async setSsoUrl(idpId: string, ssoUrl: string | null): Promise<{ id: string; sso_url: string | null }> {
+    const idp = await this.idp(idpId);
+    const checked = ssoUrl === null ? null : parseSsoUrl(ssoUrl);
+    await this.store.idps.updateSsoUrl(idp.id, checked);
+    return { id: idp.id, sso_url: checked };
   }
 
   /** Contract §10: a domain belongs to at most one IdP; say which one holds it. */
@@ -215,6 +290,7 @@ export class IdpService {
         id: idp.id,
         org: idp.orgId,
         entity_id: idp.entityId,
+        sso_url: idp.ssoUrl ?? null,
         jit: idp.jit,
         domains: await this.store.idps.listDomains(idp.id),
         certificates: certs.map((c) => ({ id: c.id, fingerprint: c.fingerprint, not_after: new Date(c.notAfter).toISOString() })),

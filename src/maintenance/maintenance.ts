@@ -27,6 +27,8 @@ export interface MaintenanceReport {
   codes: number;
   events: number;
   samlReplay: number;
+  /** pending browser sign-ins (AuthnRequests) past their 10 minutes */
+  samlRequests: number;
   throttles: number;
   /** transactions the bounded deletes took */
   batches: number;
@@ -81,6 +83,7 @@ export async function runMaintenance(
     codes,
     events,
     samlReplay: await store.replay.prune(now),
+    samlRequests: await inBatches((limit) => store.samlRequests.prune(now, limit)),
     throttles: await store.throttle.prune(now - policy.throttleWindowMs),
     batches,
     longestBatchMs: Math.round(longestBatchMs * 10) / 10,

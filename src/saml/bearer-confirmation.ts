@@ -16,6 +16,8 @@ export interface BearerConfirmation {
    * one may be the one honoured later, so the replay record must outlive the latest of them.
    */
   allNotOnOrAfter: number[];
+  /** A SubjectConfirmationData named the expected request (only with `inResponseTo`). */
+  answersRequest: boolean;
 }
 
 /**
@@ -36,14 +38,21 @@ export function checkBearerConfirmation(
   recipient: string,
   clock: ValidityClock,
   conditionsNotOnOrAfter: number | undefined,
+  inResponseTo?: string,
 ): BearerConfirmation {
   const confirmations = childrenNamed(subject, NS_ASSERTION, 'SubjectConfirmation');
   const data = confirmations.map((c) => onlyChild(c, NS_ASSERTION, 'SubjectConfirmationData'));
 
-  // saml-core §2.4.1.2: InResponseTo names the request this answers. This endpoint never sends
-  // AuthnRequests, so a document answering one was meant for someone else (unsolicited only).
+  let answersRequest = false;
   for (const d of data) {
-    if (d?.hasAttribute('InResponseTo')) throw reject('in_response_to_present');
+    if (!d?.hasAttribute('InResponseTo')) continue;
+    // saml-core §2.4.1.2: InResponseTo names the request this answers. The token endpoint never
+    // sends AuthnRequests, so there a document answering one was meant for someone else.
+    if (inResponseTo === undefined) throw reject('in_response_to_present');
+    // saml-profiles §4.1.4.2: at an ACS, the bearer SubjectConfirmationData's InResponseTo MUST
+    // match the AuthnRequest's ID.
+    if (attr(d, 'InResponseTo') !== inResponseTo) throw reject('in_response_to_mismatch');
+    answersRequest = true;
   }
 
   const bearer = confirmations.map((c, i) => ({ method: attr(c, 'Method'), data: data[i] })).filter((c) => c.method === CM_BEARER);
@@ -57,7 +66,7 @@ export function checkBearerConfirmation(
   let firstFailure: SamlRejectReason | undefined;
   for (const c of bearer) {
     try {
-      return { notOnOrAfter: usableUntil(c.data, recipient, clock), allNotOnOrAfter: readableExpiries(bearer) };
+      return { notOnOrAfter: usableUntil(c.data, recipient, clock), allNotOnOrAfter: readableExpiries(bearer), answersRequest };
     } catch (err) {
       if (!(err instanceof SamlRejection)) throw err;
       firstFailure ??= err.reason;

@@ -3,6 +3,11 @@
 export const NS_ASSERTION = 'urn:oasis:names:tc:SAML:2.0:assertion';
 export const NS_PROTOCOL = 'urn:oasis:names:tc:SAML:2.0:protocol';
 export const NS_DSIG = 'http://www.w3.org/2000/09/xmldsig#';
+export const NS_METADATA = 'urn:oasis:names:tc:SAML:2.0:metadata';
+
+/** saml-bindings §3.4 and §3.5: where requests go (Redirect) and where responses come back (POST). */
+export const BINDING_HTTP_REDIRECT = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect';
+export const BINDING_HTTP_POST = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST';
 
 export const STATUS_SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
 export const CM_BEARER = 'urn:oasis:names:tc:SAML:2.0:cm:bearer';

@@ -16,6 +16,9 @@ export type SamlRejectReason =
   | 'status_not_success'
   | 'destination_mismatch'
   | 'in_response_to_present'
+  | 'unsolicited'
+  | 'in_response_to_mismatch'
+  | 'destination_missing'
   | 'audience_mismatch'
   | 'recipient_mismatch'
   | 'no_bearer_confirmation'
@@ -45,10 +48,13 @@ const MESSAGES: Readonly<Record<SamlRejectReason, string>> = {
   weak_algorithm: 'SAML signature uses a refused algorithm',
   unsupported_algorithm: 'SAML signature uses a signature or digest algorithm this server does not support',
   status_not_success: 'SAML response status is not Success',
-  destination_mismatch: 'SAML response destination is not this token endpoint',
+  destination_mismatch: 'SAML response destination is not the endpoint it was sent to',
   in_response_to_present: 'SAML document answers a request this server did not make',
+  unsolicited: 'SAML response does not answer a request of this server (unsolicited responses are refused)',
+  in_response_to_mismatch: 'SAML response answers another request than the one this sign-in sent',
+  destination_missing: 'SAML response has no Destination',
   audience_mismatch: 'SAML assertion is not addressed to this server',
-  recipient_mismatch: 'SAML subject confirmation recipient is not this token endpoint',
+  recipient_mismatch: 'SAML subject confirmation recipient is not the endpoint it was sent to',
   no_bearer_confirmation: 'SAML assertion has no usable bearer subject confirmation',
   expired: 'SAML assertion has expired',
   not_yet_valid: 'SAML assertion is not yet valid',

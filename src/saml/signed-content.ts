@@ -19,6 +19,8 @@ export interface SignedContent {
   assertion: Element;
   /** The Response: from signed bytes when it is signed, else the unsigned envelope (or none). */
   response: Element | undefined;
+  /** Whether `response` comes from signed bytes (its attributes can then be trusted). */
+  responseSigned: boolean;
 }
 
 /**
@@ -67,10 +69,14 @@ export function verifySignedContent(text: string, envelope: Envelope, plan: Sign
     if (inner.length !== 1) throw reject('multiple_assertions');
     const assertion = inner[0] as Element;
     if (attr(assertion, 'ID') !== assertionId) throw reject('signature_invalid');
-    return { assertion, response };
+    return { assertion, response, responseSigned: true };
   }
   if (signedAssertionXml !== undefined) {
-    return { assertion: signedRoot(signedAssertionXml, NS_ASSERTION, 'Assertion', assertionId), response: envelope.response };
+    return {
+      assertion: signedRoot(signedAssertionXml, NS_ASSERTION, 'Assertion', assertionId),
+      response: envelope.response,
+      responseSigned: false,
+    };
   }
   throw reject('signature_missing');
 }

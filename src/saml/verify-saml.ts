@@ -66,6 +66,14 @@ export interface SamlVerifyInput {
   /** Default false: SHA-1 signatures and digests are refused. */
   allowSha1?: boolean;
   /**
+   * Browser SSO at an assertion consumer service (saml-profiles §4.1.4.3): the ID of the
+   * AuthnRequest this Response must answer. The Response (form `response` only) must then carry
+   * Destination, and this value must be named by signed content (the signed Response's
+   * InResponseTo or the signed assertion's bearer SubjectConfirmationData); any other
+   * InResponseTo is refused. Unset (the bearer grant): any InResponseTo is refused.
+   */
+  inResponseTo?: string;
+  /**
    * The caller's cap on an assertion's lifetime (ms). Only used to compute `acceptableUntil`
    * (IssueInstant + this is one of the instants it covers); the cap itself is the caller's policy.
    */
@@ -135,6 +143,12 @@ function readOptions(input: SamlVerifyInput): Options {
   if (input.form !== 'response' && input.form !== 'assertion' && input.form !== 'either') {
     throw new TypeError('form must be response, assertion or either');
   }
+  if (
+    input.inResponseTo !== undefined &&
+    (typeof input.inResponseTo !== 'string' || input.inResponseTo === '' || input.form !== 'response')
+  ) {
+    throw new TypeError('inResponseTo must be a non-empty string, with form response');
+  }
   const maxLifetimeMs = input.maxLifetimeMs;
   if (maxLifetimeMs !== undefined && (!Number.isFinite(maxLifetimeMs) || maxLifetimeMs < 0)) {
     throw new TypeError('maxLifetimeMs must be a non-negative number');
@@ -166,7 +180,7 @@ async function verify(input: SamlVerifyInput, options: Options): Promise<Verifie
   const idp = await lookup(input, issuer);
   const certificates = idp.certificates.filter((c) => typeof c === 'string' && c.length > 0);
   if (certificates.length === 0) throw reject('signature_invalid');
-  const { assertion, response } = verifySignedContent(text, envelope, plan, certificates);
+  const { assertion, response, responseSigned } = verifySignedContent(text, envelope, plan, certificates);
 
   // ---- From here on, only signed content (plus an unsigned Response envelope, which is only
   // ---- ever a reason to refuse, never a source of identity).
@@ -174,14 +188,24 @@ async function verify(input: SamlVerifyInput, options: Options): Promise<Verifie
   // The keys were chosen by the unverified Issuer; the signed one must name the same IdP.
   const signedIssuer = readAssertionIssuer(assertion);
   if (signedIssuer !== issuer) throw reject('issuer_mismatch');
-  if (response !== undefined) checkResponse(response, input.recipient, signedIssuer);
+  if (response !== undefined) checkResponse(response, input.recipient, signedIssuer, input.inResponseTo);
 
   const conditionsExpiry = checkConditions(assertion, input.audiences, options.clock);
   const subject = onlyChild(assertion, NS_ASSERTION, 'Subject');
   // RFC 7522 §3 (item 3): the Assertion MUST contain a Subject (saml-core §2.3.3: at most one).
   if (subject === undefined) throw reject('no_subject');
   if (subject === null) throw reject('invalid');
-  const confirmation = checkBearerConfirmation(subject, input.recipient, options.clock, conditionsExpiry);
+  const confirmation = checkBearerConfirmation(subject, input.recipient, options.clock, conditionsExpiry, input.inResponseTo);
+  if (input.inResponseTo !== undefined) {
+    // saml-profiles §4.1.4.3 / §4.1.5: an unsolicited response is not accepted here, and the
+    // request it answers must be named where the IdP's signature covers it: an unsigned
+    // Response's InResponseTo could be pasted around a signed assertion from another sign-in.
+    const signedAnswer = responseSigned && response !== undefined && attr(response, 'InResponseTo') === input.inResponseTo;
+    if (!signedAnswer && !confirmation.answersRequest) {
+      const named = response?.hasAttribute('InResponseTo') === true || confirmation.answersRequest;
+      throw reject(named ? 'in_response_to_mismatch' : 'unsolicited');
+    }
+  }
   const email = readSubjectEmail(assertion, subject);
 
   return {

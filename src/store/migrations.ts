@@ -229,6 +229,34 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 7,
+    name: 'saml browser sso: IdP single sign-on URLs, pending AuthnRequests',
+    statements: () => [
+      // Contract §10: where the browser is sent with an AuthnRequest (HTTP-Redirect binding);
+      // NULL: the IdP only serves the bearer grant, and its domains keep the password login.
+      `ALTER TABLE idps ADD COLUMN sso_url TEXT`,
+      // One row per AuthnRequest sent: the pending authorize request it continues (never in the
+      // RelayState itself), keyed by the SHA-256 of the opaque RelayState handle; the browser it
+      // was started in (SHA-256 of the binding cookie's nonce); single use (used_at).
+      `CREATE TABLE saml_requests (
+        handle_hash TEXT PRIMARY KEY,
+        request_id TEXT NOT NULL UNIQUE,
+        idp_id TEXT NOT NULL REFERENCES idps(id),
+        browser_hash TEXT NOT NULL,
+        client_id TEXT NOT NULL REFERENCES clients(id),
+        redirect_uri TEXT NOT NULL,
+        redirect_uri_given INTEGER NOT NULL,
+        state TEXT,
+        code_challenge TEXT,
+        scope TEXT,
+        expires_at BIGINT NOT NULL,
+        used_at BIGINT,
+        created_at BIGINT NOT NULL
+      )`,
+      `CREATE INDEX saml_requests_expiry ON saml_requests (expires_at)`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -77,6 +77,7 @@ function withEvents(ops: StoreOps, events: EventStore): StoreOps {
     codes: ops.codes,
     idps: ops.idps,
     replay: ops.replay,
+    samlRequests: ops.samlRequests,
     throttle: ops.throttle,
     serverSecrets: ops.serverSecrets,
     events,

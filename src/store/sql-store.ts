@@ -6,6 +6,7 @@ import { SqlIdpStore } from './sql/idps-sql.ts';
 import { SqlOrgStore } from './sql/orgs-sql.ts';
 import { SqlReplayStore } from './sql/replay-sql.ts';
 import type { Row } from './sql/rows.ts';
+import { SqlSamlRequestStore } from './sql/saml-requests-sql.ts';
 import { SqlServerSecretStore } from './sql/server-secrets-sql.ts';
 import { SqlSessionStore } from './sql/sessions-sql.ts';
 import { SqlThrottleStore } from './sql/throttle-sql.ts';
@@ -24,6 +25,7 @@ class SqlStoreOps implements StoreOps {
   readonly codes: SqlCodeStore;
   readonly idps: SqlIdpStore;
   readonly replay: SqlReplayStore;
+  readonly samlRequests: SqlSamlRequestStore;
   readonly throttle: SqlThrottleStore;
   readonly events: SqlEventStore;
   readonly serverSecrets: SqlServerSecretStore;
@@ -37,6 +39,7 @@ class SqlStoreOps implements StoreOps {
     this.codes = new SqlCodeStore(db);
     this.idps = new SqlIdpStore(db);
     this.replay = new SqlReplayStore(db);
+    this.samlRequests = new SqlSamlRequestStore(db);
     this.throttle = new SqlThrottleStore(db);
     this.events = new SqlEventStore(db);
     this.serverSecrets = new SqlServerSecretStore(db);

@@ -83,6 +83,7 @@ describe('layers', () => {
       'accounts',
       'clients',
       'idps',
+      'sso',
       'events',
       'authorize',
       'throttle',

@@ -240,6 +240,7 @@ for (const kind of storeKinds()) {
         'events',
         'longest_batch_ms',
         'saml_replay',
+        'saml_requests',
         'service_tokens',
         'sessions',
         'throttles',

@@ -11,12 +11,15 @@ import {
 import type { Clock } from '../../clock.ts';
 import { OAuthError } from '../../common/oauth-error.ts';
 import { RequestParams, rawQuery } from '../../common/request-params.ts';
+import type { BrowserSso } from '../../sso/browser-sso.ts';
 import type { Store } from '../../store/store.ts';
 import { CSRF_FIELD, CsrfProtection } from '../csrf.ts';
 import { publicError } from '../render-error.ts';
+import { SsoBrowserCookie } from '../sso-cookie.ts';
 import { renderErrorPage } from '../views/error-page.ts';
 import { formActionSource, sendHtml } from '../views/html.ts';
 import { renderLoginPage } from '../views/login-page.ts';
+import { renderSsoRedirectPage } from '../views/sso-redirect-page.ts';
 
 /**
  * The authorization endpoint (RFC 6749 §4.1, RFC 7636): GET shows the login page, POST is its
@@ -29,6 +32,8 @@ export interface AuthorizeRouteDeps {
   issuer: string;
   /** the password check shared with the token endpoint (throttling included) */
   passwordLogin: PasswordLoginDeps;
+  /** SAML browser SSO: an email of an IdP's domain goes to that IdP (contract §10) */
+  sso: BrowserSso;
 }
 
 const MESSAGES = {
@@ -70,6 +75,7 @@ function sendCheckFailure(
 export function registerAuthorizeRoute(app: FastifyInstance, deps: AuthorizeRouteDeps): void {
   // Behind an https issuer the CSRF cookie must never travel over plain http, nor be set by a sibling domain.
   const csrf = new CsrfProtection({ secrets: deps.store.serverSecrets, clock: deps.clock, secure: deps.issuer.startsWith('https:') });
+  const ssoCookie = new SsoBrowserCookie({ secure: deps.issuer.startsWith('https:') });
 
   const showLoginPage = (
     reply: FastifyReply,
@@ -132,6 +138,17 @@ export function registerAuthorizeRoute(app: FastifyInstance, deps: AuthorizeRout
 
     const email = params.get('email');
     const password = params.get('password');
+    // Contract §10: the email decides first. A domain that signs in through its organization's
+    // IdP goes there, and a password typed beside it is never checked.
+    const idp = email === undefined ? undefined : await deps.sso.idpForEmail(email);
+    if (idp !== undefined) {
+      // One binding cookie per browser, reused by a second tab (each sign-in has its own row).
+      const nonce = ssoCookie.read(request.headers.cookie) ?? deps.sso.newBrowserNonce();
+      const { redirectUrl } = await deps.sso.start({ idp, authorize, scope: authorize.scope, browserNonce: nonce });
+      request.audit.outcome = 'sso_redirect';
+      reply.header('set-cookie', ssoCookie.setCookie(nonce));
+      return sendHtml(reply, 200, renderSsoRedirectPage({ url: redirectUrl }));
+    }
     if (email === undefined || password === undefined) {
       request.audit.outcome = 'invalid_request';
       return showLoginPage(reply, 400, authorize, params, cookieToken, { email, error: MESSAGES.missing });

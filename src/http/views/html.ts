@@ -37,19 +37,23 @@ button:hover { background: #094c8f; }
 .scopes h2 { margin: 0 0 6px; font-size: 14px; font-weight: 600; }
 .scopes ul { margin: 0; padding-left: 20px; font-size: 14px; }
 .note { margin: 20px 0 0; font-size: 14px; color: var(--muted); overflow-wrap: anywhere; }
+.hint { margin: -12px 0 18px; font-size: 14px; color: var(--muted); }
+.code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-weight: 600; color: var(--ink); overflow-wrap: anywhere; }
+a.button { display: block; padding: 11px 16px; text-align: center; font-weight: 600; color: var(--accent-ink); background: var(--accent); border-radius: 6px; text-decoration: none; }
 `;
 
 /** CSP allows exactly this stylesheet, by hash, instead of 'unsafe-inline'. */
 const STYLE_SOURCE = `'sha256-${createHash('sha256').update(STYLE, 'utf8').digest('base64')}'`;
 
-export function htmlDocument(page: { title: string; body: string }): string {
+/** `head`: extra markup for the head, already escaped (the SSO hand-off's meta refresh). */
+export function htmlDocument(page: { title: string; body: string; head?: string }): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(page.title)}</title>
-<style>${STYLE}</style>
+${page.head ?? ''}<style>${STYLE}</style>
 </head>
 <body>
 <main>

@@ -27,6 +27,12 @@ function scopeList(scopes: readonly string[]): string {
   return `<section class="scopes" aria-labelledby="scopes-title"><h2 id="scopes-title">It asks for</h2><ul>${items}</ul></section>\n`;
 }
 
+/**
+ * Email first, password second, on one page (contract §10: the login page asks for the email
+ * first): an email whose domain signs in through its organization's IdP goes there and its
+ * password field is never read; any other needs the password. The password field is therefore
+ * not `required` in the markup; the server asks for it when it is missing.
+ */
 export function renderLoginPage(view: LoginPageView): string {
   const hasError = view.error !== undefined;
   const invalid = hasError ? ' aria-invalid="true" aria-describedby="form-error"' : '';
@@ -44,8 +50,9 @@ ${scopeList(view.scopes)}${hasError ? `<div class="alert" id="form-error" role="
 ${hidden}
 <label for="email">Email</label>
 <input id="email" name="email" type="email" autocomplete="username" inputmode="email" autocapitalize="none" spellcheck="false" required maxlength="320"${view.email === undefined ? '' : ` value="${escapeHtml(view.email)}"`}${invalid}${focusEmail}>
+<p class="hint" id="sso-hint">Work account with single sign-on? Enter your email and choose Sign in: you continue at your organization’s sign-in page.</p>
 <label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required${invalid}${focusPassword}>
+<input id="password" name="password" type="password" autocomplete="current-password"${invalid}${focusPassword}>
 <button type="submit">Sign in</button>
 </form>
 <p class="note">After you sign in, ${client} receives access to your SEI account${view.scopes.length > 0 ? ' with the access listed above' : ''} and you return to ${escapeHtml(view.redirectHost)}.</p>`;

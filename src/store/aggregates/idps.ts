@@ -6,6 +6,8 @@ export interface Idp {
   entityId: string;
   /** create unknown users of the IdP's organization on first login (just-in-time) */
   jit: boolean;
+  /** SingleSignOnService location (HTTP-Redirect binding) for the browser login; null or absent: bearer grant only */
+  ssoUrl?: string | null;
   createdAt: number;
 }
 
@@ -36,6 +38,8 @@ export interface IdpStore {
   /** The IdP that vouches for an email domain (already normalised). */
   findByDomain(domain: string): Promise<Idp | undefined>;
   deleteDomain(idpId: string, domain: string): Promise<boolean>;
+  /** Sets or clears the SSO URL; true when the IdP exists. */
+  updateSsoUrl(idpId: string, ssoUrl: string | null): Promise<boolean>;
 }
 
 export interface ReplayStore {

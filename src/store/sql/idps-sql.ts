@@ -11,11 +11,12 @@ export class SqlIdpStore implements IdpStore {
 
   async create(idp: Idp): Promise<void> {
     try {
-      await this.db.run('INSERT INTO idps (id, org_id, entity_id, jit, created_at) VALUES (?, ?, ?, ?, ?)', [
+      await this.db.run('INSERT INTO idps (id, org_id, entity_id, jit, sso_url, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
         idp.id,
         idp.orgId,
         idp.entityId,
         flag(idp.jit),
+        idp.ssoUrl ?? null,
         idp.createdAt,
       ]);
     } catch (error) {
@@ -85,6 +86,11 @@ export class SqlIdpStore implements IdpStore {
 
   async deleteDomain(idpId: string, domain: string): Promise<boolean> {
     const { changes } = await this.db.run('DELETE FROM idp_domains WHERE idp_id = ? AND domain = ?', [idpId, domain]);
+    return changes > 0;
+  }
+
+  async updateSsoUrl(idpId: string, ssoUrl: string | null): Promise<boolean> {
+    const { changes } = await this.db.run('UPDATE idps SET sso_url = ? WHERE id = ?', [ssoUrl, idpId]);
     return changes > 0;
   }
 }

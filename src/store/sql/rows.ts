@@ -7,6 +7,7 @@ import type {
   Idp,
   IdpCertificate,
   Org,
+  SamlRequest,
   SecurityEvent,
   ServiceToken,
   Session,
@@ -138,7 +139,33 @@ export function toServiceToken(r: Row): ServiceToken {
 }
 
 export function toIdp(r: Row): Idp {
-  return { id: str(r.id!), orgId: str(r.org_id!), entityId: str(r.entity_id!), jit: bool(r.jit!), createdAt: num(r.created_at!) };
+  return {
+    id: str(r.id!),
+    orgId: str(r.org_id!),
+    entityId: str(r.entity_id!),
+    jit: bool(r.jit!),
+    createdAt: num(r.created_at!),
+    // Absent rather than null when unset, like an Idp created without one.
+    ...(r.sso_url == null ? {} : { ssoUrl: str(r.sso_url) }),
+  };
+}
+
+export function toSamlRequest(r: Row): SamlRequest {
+  return {
+    handleHash: str(r.handle_hash!),
+    requestId: str(r.request_id!),
+    idpId: str(r.idp_id!),
+    browserHash: str(r.browser_hash!),
+    clientId: str(r.client_id!),
+    redirectUri: str(r.redirect_uri!),
+    redirectUriGiven: bool(r.redirect_uri_given!),
+    state: strOrNull(r.state!),
+    codeChallenge: strOrNull(r.code_challenge!),
+    scope: strOrNull(r.scope!),
+    expiresAt: num(r.expires_at!),
+    usedAt: numOrNull(r.used_at!),
+    createdAt: num(r.created_at!),
+  };
 }
 
 export function toIdpCertificate(r: Row): IdpCertificate {
