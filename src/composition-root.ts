@@ -15,6 +15,8 @@ import { passwordGrant } from './grants/password-grant.ts';
 import { refreshTokenGrant } from './grants/refresh-token-grant.ts';
 import { samlBearerGrant } from './grants/saml-bearer-grant.ts';
 import { IdpService } from './idps/idp-service.ts';
+import { type KeyEncryptionKey, KeyEncryptionKeyError, resolveKeyEncryptionKey } from './keys/key-encryption-key.ts';
+import { KeyService } from './keys/key-service.ts';
 import { DEFAULT_SESSION_RETENTION_DAYS, Maintenance } from './maintenance/maintenance.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import { LoginIssuer } from './sessions/login-issuer.ts';
@@ -39,6 +41,13 @@ export interface PlatformSettings {
   samlMaxAssertionLifetimeMs?: number;
   /** how long maintenance keeps what has ended (defaults: events 90 days, sessions and codes 7) */
   retention?: { eventDays?: number; sessionDays?: number };
+  /** seconds verifiers may cache the JWKS, the default delay of a key rotation (default 300) */
+  jwksMaxAge?: number;
+  /**
+   * The key-encryption key of the signing keys (tests: e.g. randomBytes(32)). openPlatform
+   * resolves it from the configuration instead (KEY_ENCRYPTION_KEY or the SQLite key file).
+   */
+  keyEncryptionKey?: Buffer;
 }
 
 export interface Services {
@@ -53,6 +62,8 @@ export interface Services {
   revocation: TokenRevocation;
   /** pruning what has expired (the server's timer and `sei-auth db prune`) */
   maintenance: Maintenance;
+  /** the JWT signing keys: JWKS, rotation, signing (contract §6) */
+  keys: KeyService;
 }
 
 export interface Platform {
@@ -77,6 +88,7 @@ export function settingsFromConfig(config: Config): PlatformSettings {
     samlClockSkewMs: config.samlClockSkew * 1000,
     samlMaxAssertionLifetimeMs: config.samlMaxAssertionLifetime * 1000,
     retention: { eventDays: config.eventRetentionDays, sessionDays: config.sessionRetentionDays },
+    jwksMaxAge: config.jwksMaxAge,
   };
 }
 
@@ -88,6 +100,8 @@ export function composePlatform(input: {
   metrics?: Metrics;
   /** replaces the argon2id verify of password logins (tests count the verifications with it) */
   verifyPassword?: PasswordVerifier;
+  /** how the key-encryption key is had, on first use (default: settings.keyEncryptionKey) */
+  resolveKeyEncryptionKey?: () => KeyEncryptionKey;
 }): Platform {
   const { clock, settings } = input;
   const { metrics } = input;
@@ -101,6 +115,22 @@ export function composePlatform(input: {
       onLock: (kind) => metrics.loginThrottling.increment(`${kind}_locked`),
       onRefused: () => metrics.loginThrottling.increment('refused'),
     },
+  });
+  const resolveKek =
+    input.resolveKeyEncryptionKey ??
+    (() => {
+      if (!settings.keyEncryptionKey) throw new KeyEncryptionKeyError('KEY_ENCRYPTION_KEY is not set');
+      return { key: settings.keyEncryptionKey, source: 'KEY_ENCRYPTION_KEY' };
+    });
+  let kek: KeyEncryptionKey | undefined;
+  const keys = new KeyService({
+    store,
+    clock,
+    // Resolved once, on first use: commands that never touch the keys never need it.
+    keyEncryptionKey: () => (kek ??= resolveKek()),
+    jwksMaxAgeSeconds: settings.jwksMaxAge ?? 300,
+    longestTokenLifetimeMs: async () =>
+      Math.max(settings.lifetimes.accessTokenTtl, ...(await store.clients.list()).map((c) => c.accessTtl ?? 0)) * 1000,
   });
   const services: Services = {
     accounts: new AccountService({ store, clock }),
@@ -120,6 +150,7 @@ export function composePlatform(input: {
         throttleWindowMs: settings.throttle?.windowMs ?? DEFAULT_THROTTLE_POLICY.windowMs,
       },
     }),
+    keys,
   };
   const passwordLogin: PasswordLoginDeps = { store, clock, throttle, verify: input.verifyPassword };
   const grants = grantRegistry([
@@ -151,7 +182,13 @@ export interface OpenPlatform extends Platform {
  */
 export async function openPlatform(
   env: Env,
-  options: { clock?: Clock; metrics?: Metrics; onStoreAvailability?: AvailabilityObserver } = {},
+  options: {
+    clock?: Clock;
+    metrics?: Metrics;
+    onStoreAvailability?: AvailabilityObserver;
+    /** where a warning about the key-encryption key goes (the server's logger; default stderr) */
+    warn?: (message: string, fields: Record<string, unknown>) => void;
+  } = {},
 ): Promise<OpenPlatform> {
   const config = loadConfig(env);
   const clock = options.clock ?? systemClock;
@@ -165,6 +202,13 @@ export async function openPlatform(
     onAvailability: options.onStoreAvailability,
     createFolder: config.databaseUrlIsDefault,
   });
-  const platform = composePlatform({ store, clock, settings: settingsFromConfig(config), metrics });
+  const warn = options.warn ?? ((message: string) => process.stderr.write(`sei-auth: warning: ${message}\n`));
+  const platform = composePlatform({
+    store,
+    clock,
+    settings: settingsFromConfig(config),
+    metrics,
+    resolveKeyEncryptionKey: () => resolveKeyEncryptionKey({ configured: config.keyEncryptionKey, databaseUrl: config.databaseUrl, warn }),
+  });
   return { ...platform, config, close: () => store.close() };
 }

@@ -13,6 +13,7 @@ import { installRequestLog } from './request-audit.ts';
 import { registerAuthorizeRoute } from './routes/authorize-route.ts';
 import { registerHealthRoutes } from './routes/health-routes.ts';
 import { registerIntrospectionRoute } from './routes/introspection-route.ts';
+import { registerJwksRoute } from './routes/jwks-route.ts';
 import { registerMetadataRoute } from './routes/metadata-route.ts';
 import { installHttpMetrics, registerMetricsRoute } from './routes/metrics-route.ts';
 import { registerOpenApiRoute } from './routes/openapi-route.ts';
@@ -105,6 +106,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerAuthorizeRoute(app, { store, clock, issuer, passwordLogin: platform.passwordLogin });
   registerIntrospectionRoute(app, { store, clock, issuer, rateLimits });
   registerRevocationRoute(app, { store, revocation: services.revocation, rateLimits });
+  registerJwksRoute(app, { keys: services.keys, maxAgeSeconds: platform.settings.jwksMaxAge ?? 300 });
   registerMetadataRoute(app, { issuer, grantTypes: [...platform.grants.keys()], authorizationEndpoint: true });
   registerHealthRoutes(app, { store });
   registerOpenApiRoute(app, { issuer, version: VERSION });

@@ -79,6 +79,7 @@ function withEvents(ops: StoreOps, events: EventStore): StoreOps {
     replay: ops.replay,
     throttle: ops.throttle,
     serverSecrets: ops.serverSecrets,
+    signingKeys: ops.signingKeys,
     events,
   };
 }

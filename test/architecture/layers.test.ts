@@ -87,6 +87,7 @@ describe('layers', () => {
       'authorize',
       'throttle',
       'maintenance',
+      'keys',
       'common',
       'crypto',
     ];

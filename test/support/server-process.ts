@@ -27,8 +27,15 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** The KEY_ENCRYPTION_KEY server processes on PostgreSQL get unless a test sets one (even to ''). */
+export const TEST_KEY_ENCRYPTION_KEY_BASE64 = Buffer.alloc(32, 'sei-auth test').toString('base64');
+
 export async function startServerProcess(env: Record<string, string>, timeoutMs = 20_000): Promise<ServerProcess> {
   const port = await freePort();
+  // PostgreSQL instances need a shared key-encryption key (contract §6); SQLite makes a key file.
+  if (env.KEY_ENCRYPTION_KEY === undefined && /^postgres(ql)?:/.test(env.DATABASE_URL ?? '')) {
+    env = { ...env, KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY_BASE64 };
+  }
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, [BIN, 'serve'], {
     cwd: REPO_ROOT,
