@@ -1,4 +1,5 @@
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { Command } from 'commander';
+import { AdminError } from '../common/admin-error.ts';
 import type { Services } from '../composition-root.ts';
 import { SIGNING_ALGORITHMS } from '../keys/jwt-signer.ts';
 
@@ -7,9 +8,12 @@ export interface KeyCommandDeps {
   print(json: boolean, value: object, text: string): void;
 }
 
-function seconds(value: string): number {
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)))
-    throw new InvalidArgumentError('must be a whole number of seconds, 0 or more');
+/** Checked here rather than by commander, so that a bad value is one line on stderr (no help after it). */
+function seconds(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new AdminError(`--activate-in must be a whole number of seconds, 0 or more, got "${value}"`);
+  }
   return Number(value);
 }
 
@@ -27,10 +31,11 @@ export function registerKeyCommands(program: Command, deps: KeyCommandDeps): voi
     .action((opts: { json?: boolean }) =>
       deps.withServices(async ({ keys }) => {
         const list = await keys.list();
-        // Contract §6: the list itself, [{"kid","alg","status","created_at"}].
+        // Contract §6's [{"kid","alg","status","created_at"}] (with activates_at), wrapped in one
+        // object as every --json output is (§2), like org/user/client list.
         deps.print(
           !!opts.json,
-          list,
+          { keys: list },
           list.length
             ? list.map((k) => `${k.kid}\t${k.alg}\t${k.status}\tcreated ${k.created_at}\tsigns from ${k.activates_at}`).join('\n')
             : 'no signing keys yet (the server makes the first one when it starts)',
@@ -40,16 +45,17 @@ export function registerKeyCommands(program: Command, deps: KeyCommandDeps): voi
   keys
     .command('rotate')
     .description('make a new key: published at once, signing --activate-in seconds later; the old one leaves once its tokens expired')
-    .addOption(new Option('--alg <alg>', 'signing algorithm').choices([...SIGNING_ALGORITHMS]).default('ES256'))
-    .option('--activate-in <seconds>', 'delay before it signs (default: JWKS_MAX_AGE; 0 for an emergency)', seconds)
+    .option('--alg <alg>', `signing algorithm: ${SIGNING_ALGORITHMS.join(', ')}`, 'ES256')
+    .option('--activate-in <seconds>', 'delay before it signs (default: JWKS_MAX_AGE; 0 for an emergency)')
     .option('--json', 'print JSON')
     .addHelpText(
       'after',
       '\nExamples:\n  sei-auth keys rotate --json\n  sei-auth keys rotate --alg RS256\n  sei-auth keys rotate --activate-in 0   # emergency',
     )
-    .action((opts: { alg: string; activateIn?: number; json?: boolean }) =>
+    .action((opts: { alg: string; activateIn?: string; json?: boolean }) =>
       deps.withServices(async ({ keys }) => {
-        const made = await keys.rotate({ alg: opts.alg, activateInSeconds: opts.activateIn });
+        // The service refuses an unknown algorithm (an AdminError naming the choices).
+        const made = await keys.rotate({ alg: opts.alg, activateInSeconds: seconds(opts.activateIn) });
         const from = new Date(made.activatesAt).toISOString();
         deps.print(
           !!opts.json,
