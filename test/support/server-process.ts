@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { TEST_KEY_ENCRYPTION_KEY } from './harness.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/sei-auth.js', import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -27,8 +28,8 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** The KEY_ENCRYPTION_KEY server processes on PostgreSQL get unless a test sets one (even to ''). */
-export const TEST_KEY_ENCRYPTION_KEY_BASE64 = Buffer.alloc(32, 'sei-auth test').toString('base64');
+/** The KEY_ENCRYPTION_KEY server processes on PostgreSQL get unless a test sets one (even to ''): the harness's. */
+export const TEST_KEY_ENCRYPTION_KEY_BASE64 = TEST_KEY_ENCRYPTION_KEY.toString('base64');
 
 export async function startServerProcess(env: Record<string, string>, timeoutMs = 20_000): Promise<ServerProcess> {
   const port = await freePort();
