@@ -5,11 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { keyFilePath } from '../../src/keys/key-encryption-key.ts';
+import { openPrivateJwk } from '../../src/keys/key-sealing.ts';
 import { rawDriver } from '../store/support.ts';
 import { freshDatabase, storeKinds } from '../support/harness.ts';
-import { startServerProcess } from '../support/server-process.ts';
+import { startServerProcess, TEST_KEY_ENCRYPTION_KEY_BASE64 } from '../support/server-process.ts';
 
 async function startupFailure(env: Record<string, string>): Promise<string> {
   try {
@@ -48,6 +50,22 @@ for (const kind of storeKinds()) {
             const file = keyFilePath(db.url.slice('sqlite:'.length));
             for (const s of servers) assert.ok(s.output().includes(`signing keys are sealed with the key file ${file}`), s.output());
             assert.equal(servers.filter((s) => s.output().includes('(created now)')).length, 1, 'one process created it');
+          }
+          // Neither the key-encryption key nor a private key member reaches the log.
+          const kek =
+            kind === 'sqlite'
+              ? Buffer.from(readFileSync(keyFilePath(db.url.slice('sqlite:'.length)), 'utf8').trim(), 'base64')
+              : Buffer.from(TEST_KEY_ENCRYPTION_KEY_BASE64, 'base64');
+          const driver2 = await rawDriver(kind, db.url);
+          const sealed = (
+            await driver2.all<{ kid: string; private_jwk_sealed: string }>('SELECT kid, private_jwk_sealed FROM signing_keys')
+          )[0]!;
+          await driver2.close();
+          const jwk = JSON.parse(openPrivateJwk({ key: kek, source: 'test' }, sealed.kid, sealed.private_jwk_sealed)) as { d: string };
+          for (const s of servers) {
+            for (const secret of [kek.toString('base64'), kek.toString('base64url'), kek.toString('hex'), jwk.d]) {
+              assert.ok(!s.output().includes(secret), 'a secret reached the server output');
+            }
           }
         } finally {
           await Promise.all(servers.map((s) => s.stop()));
