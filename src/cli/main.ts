@@ -3,11 +3,13 @@ import type { Logger } from 'pino';
 import { AdminError } from '../common/admin-error.ts';
 import { openPlatform, type Services } from '../composition-root.ts';
 import { ConfigError, type Env } from '../config.ts';
+import { KeyEncryptionKeyError } from '../keys/key-encryption-key.ts';
 import { SchemaTooNewError } from '../store/migrations.ts';
 import { describeDatabaseUrl, StoreOpenError } from '../store/open-store.ts';
 import type { Session } from '../store/store.ts';
 import { VERSION } from '../version.ts';
 import { registerIdpCommands } from './idp-commands.ts';
+import { registerKeyCommands } from './key-commands.ts';
 import { readSecretFromStdin } from './stdin.ts';
 
 /** What `serve` needs of the running HTTP face (http/server.ts). */
@@ -64,7 +66,7 @@ export function buildCli(io: Io): Command {
   /** Which database the last command opened, as the start-up line names it (never credentials). */
   let opened = '';
   const withServices = async <T>(fn: (services: Services, database: string) => Promise<T>): Promise<T> => {
-    const platform = await openPlatform(io.env);
+    const platform = await openPlatform(io.env, { warn: (message) => io.err(`sei-auth: warning: ${message}`) });
     opened = describeDatabaseUrl(platform.config.databaseUrl);
     try {
       return await fn(platform.services, opened);
@@ -490,6 +492,7 @@ export function buildCli(io: Io): Command {
   }
 
   registerIdpCommands(program, { withServices, print, sayIfNone });
+  registerKeyCommands(program, { withServices, print });
 
   program
     .command('events')
@@ -570,7 +573,8 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       error instanceof AdminError ||
       error instanceof ConfigError ||
       error instanceof SchemaTooNewError ||
-      error instanceof StoreOpenError
+      error instanceof StoreOpenError ||
+      error instanceof KeyEncryptionKeyError
     ) {
       io.err(`sei-auth: ${error.message}`);
       return 1;

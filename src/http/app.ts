@@ -13,6 +13,7 @@ import { installRequestLog } from './request-audit.ts';
 import { registerAuthorizeRoute } from './routes/authorize-route.ts';
 import { registerHealthRoutes } from './routes/health-routes.ts';
 import { registerIntrospectionRoute } from './routes/introspection-route.ts';
+import { registerJwksRoute } from './routes/jwks-route.ts';
 import { registerMetadataRoute } from './routes/metadata-route.ts';
 import { installHttpMetrics, registerMetricsRoute } from './routes/metrics-route.ts';
 import { registerOpenApiRoute } from './routes/openapi-route.ts';
@@ -113,6 +114,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     authorizationEndpoint: true,
     scopesSupported: () => services.clients.scopesInUse(),
   });
+  registerJwksRoute(app, { keys: services.keys, maxAgeSeconds: platform.settings.jwksMaxAge ?? 300 });
   registerHealthRoutes(app, { store });
   registerOpenApiRoute(app, { issuer, version: VERSION });
   return app;

@@ -284,6 +284,50 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
           },
         },
       },
+      '/oauth/jwks': {
+        get: {
+          tags: ['oauth'],
+          operationId: 'jwks',
+          summary: 'The public signing keys of JWTs (RFC 7517 JWK Set): pending, active and retiring keys.',
+          description:
+            'Cache-Control: public, max-age=JWKS_MAX_AGE. A rotated key is listed here before it signs (by default one max-age ahead), ' +
+            'and a superseded key stays until every token it signed has expired. An ETag allows conditional requests (304).',
+          responses: {
+            '200': {
+              description: 'The JWK Set.',
+              headers: {
+                'Cache-Control': { schema: { type: 'string' }, description: 'public, max-age=<JWKS_MAX_AGE>' },
+                ETag: { schema: { type: 'string' } },
+              },
+              content: {
+                'application/jwk-set+json': {
+                  schema: {
+                    type: 'object',
+                    required: ['keys'],
+                    properties: {
+                      keys: {
+                        type: 'array',
+                        items: {
+                          type: 'object',
+                          required: ['kty', 'kid', 'alg', 'use'],
+                          properties: {
+                            kty: { enum: ['EC', 'RSA', 'OKP'] },
+                            kid: { type: 'string' },
+                            alg: { enum: ['ES256', 'RS256', 'EdDSA'] },
+                            use: { const: 'sig' },
+                          },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+            '304': { description: 'Not modified (If-None-Match matched the ETag).' },
+            '503': oauthError('temporarily_unavailable: the store did not answer.'),
+          },
+        },
+      },
       '/.well-known/oauth-authorization-server': {
         get: {
           tags: ['oauth'],

@@ -88,6 +88,7 @@ describe('layers', () => {
       'authorize',
       'throttle',
       'maintenance',
+      'keys',
       'common',
       'crypto',
     ];
