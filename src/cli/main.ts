@@ -374,7 +374,8 @@ export function buildCli(io: Io): Command {
     .option('--no-query-secrets', 'refuse client_secret in the query string (the seed allows it)')
     .option('--allow-no-pkce', 'let authorize requests leave out PKCE (required by default, RFC 9700 §2.1.1)')
     .option('--scope <scopes>', 'scopes the client may be granted, space-separated (repeatable); none by default', collect, [] as string[])
-    .addOption(new Option('--access-token-format <format>', 'access tokens: opaque strings or RFC 9068 JWTs').choices(['opaque', 'jwt']))
+    // Checked by the service, not commander: a bad value is one line on stderr, not the help after it.
+    .option('--access-token-format <format>', 'access tokens: opaque (default) strings or RFC 9068 jwt')
     .option('--service', 'a machine client: grant_type=client_credentials without email/password gets a token for the client itself')
     .option('--resource-server', 'an API: no logins, may introspect the tokens issued for its --audience')
     .option('--audience <uri>', 'the audience URI of a --resource-server (what clients name with resource=)')
