@@ -3,6 +3,7 @@
  * include a fragment component".
  */
 export function isAudienceUri(value: string): boolean {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused here
   if (value.length === 0 || value.length > 2000 || /[\s\u0000-\u001f]/.test(value) || value.includes('#')) return false;
   try {
     return new URL(value).protocol.length > 1;

@@ -1,0 +1,83 @@
+import { createRemoteJWKSet, customFetch, errors, type FlattenedJWSInput, type JWSHeaderParameters } from 'jose';
+import type { ResolvedOptions } from './options.js';
+
+/** Thrown by JwksSource.getKey when the JWKS could not be had: the verifier answers 503, never 401. */
+export class KeySourceUnavailable extends Error {
+  override readonly name = 'KeySourceUnavailable';
+}
+
+/**
+ * The issuer's JWKS through jose's remote key set, which caches it for `cacheMaxAgeMs`, refetches
+ * it on an unknown `kid` at most once per `cooldownMs`, and coalesces concurrent fetches. On top
+ * of it: the set of kids last published, so that the verified-token cache can drop the tokens of
+ * a key that left the JWKS (see sync()).
+ */
+export class JwksSource {
+  readonly #remote: ReturnType<typeof createRemoteJWKSet>;
+  #seen: unknown;
+  #kids: ReadonlySet<string> = new Set();
+  readonly #onChange: (kids: ReadonlySet<string>) => void;
+  readonly #now: () => number;
+  readonly #backgroundEveryMs: number;
+  #lastBackground = Number.NEGATIVE_INFINITY;
+
+  constructor(o: ResolvedOptions, onChange: (kids: ReadonlySet<string>) => void) {
+    this.#onChange = onChange;
+    this.#now = o.now;
+    // At most one background fetch per cooldown: an unreachable JWKS must not be asked on every hit.
+    this.#backgroundEveryMs = Math.max(1000, o.jwks.cooldownMs);
+    this.#remote = createRemoteJWKSet(o.jwksUri, {
+      cooldownDuration: o.jwks.cooldownMs,
+      cacheMaxAge: o.jwks.cacheMaxAgeMs,
+      timeoutDuration: o.jwks.timeoutMs,
+      [customFetch]: (url, init) => o.fetch(url, init),
+    });
+  }
+
+  /** jose's key lookup; any failure to obtain the JWKS (network, timeout, non-200, bad JSON) becomes KeySourceUnavailable. */
+  readonly getKey = async (header: JWSHeaderParameters, input: FlattenedJWSInput) => {
+    try {
+      return await this.#remote(header, input);
+    } catch (error) {
+      // A JWKS that was fetched but holds no (or more than one) matching key: the token's fault.
+      if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) throw error;
+      throw new KeySourceUnavailable('the JWKS could not be fetched', { cause: error });
+    } finally {
+      this.sync();
+    }
+  };
+
+  /** Whether `kid` was in the JWKS last fetched. */
+  has(kid: string): boolean {
+    return this.#kids.has(kid);
+  }
+
+  /**
+   * Notices a newly fetched JWKS (jose replaces its object on every fetch) and reports its kids.
+   * Cheap enough for every verification: an identity comparison.
+   */
+  sync(): void {
+    const current = this.#remote.jwks();
+    if (current === this.#seen || current === undefined) return;
+    this.#seen = current;
+    this.#kids = new Set(current.keys.map((k) => k.kid).filter((kid): kid is string => typeof kid === 'string'));
+    this.#onChange(this.#kids);
+  }
+
+  /**
+   * Tokens served from the verified-token cache never reach jose, which only refetches when asked
+   * for a key: so a hit on a stale JWKS starts a fetch in the background (one at a time), and the
+   * kids it brings prune the cache. A failed fetch changes nothing (and is retried on a later hit).
+   */
+  refreshIfStale(): void {
+    const remote = this.#remote;
+    if (remote.fresh || remote.reloading || remote.jwks() === undefined) return;
+    const now = this.#now();
+    if (now - this.#lastBackground < this.#backgroundEveryMs) return;
+    this.#lastBackground = now;
+    remote.reload().then(
+      () => this.sync(),
+      () => {},
+    );
+  }
+}

@@ -1,0 +1,93 @@
+import { parseAuthorization } from './authorization-header.js';
+import { Introspection } from './introspection.js';
+import { JwksSource } from './jwks-source.js';
+import { isCompactJws, JwtVerification } from './jwt-verification.js';
+import { LruCache } from './lru-cache.js';
+import { resolveOptions, type VerifierOptions } from './options.js';
+import { assertScopes } from './scopes.js';
+import { TokenError } from './token-error.js';
+import { tokenHash } from './token-hash.js';
+import type { VerifiedToken } from './verified-token.js';
+
+export interface VerifyOptions {
+  /** scopes the token must all carry (else 403 insufficient_scope) */
+  scopes?: readonly string[];
+}
+
+export interface Verifier {
+  /**
+   * Verifies an Authorization header value (`Bearer <token>`) or a bare token.
+   * @throws TokenError 400 invalid_request (malformed header), 401 (no token, or invalid_token),
+   *   403 insufficient_scope, 503 temporarily_unavailable (the issuer could not be asked)
+   */
+  verify(authorizationOrToken: string | undefined | null, options?: VerifyOptions): Promise<VerifiedToken>;
+  /** @throws TokenError 403 insufficient_scope unless `token` carries every scope of `scopes` */
+  assertScopes(token: VerifiedToken, scopes: readonly string[]): void;
+  /** the realm of this verifier's challenges */
+  readonly realm: string;
+  /** Forgets every verified JWT and every introspection answer (e.g. after a security incident). */
+  clearCaches(): void;
+}
+
+/** A verified JWT kept for reuse: exp is re-checked on every hit, the entry dies with its key. */
+interface VerifiedEntry {
+  token: VerifiedToken;
+  kid: string;
+}
+
+/**
+ * createVerifier (contract §7): JWTs verified locally against the issuer's JWKS, opaque tokens by
+ * introspection. No timers and no sockets of its own: nothing to close.
+ */
+export function createVerifier(options: VerifierOptions): Verifier {
+  const o = resolveOptions(options);
+  const verified = new LruCache<VerifiedEntry>(o.verifiedCacheSize);
+  // A key that left the JWKS takes the tokens it signed out of the cache (they then fail as "unknown kid").
+  const keys = new JwksSource(o, (kids) => verified.deleteWhere((entry) => !kids.has(entry.kid)));
+  const jwt = new JwtVerification(o, keys);
+  const introspection = new Introspection(o);
+  const realm = o.realm;
+
+  async function verifyJwt(token: string): Promise<VerifiedToken> {
+    if (!verified.enabled) return (await jwt.verify(token)).token;
+    const key = tokenHash(token);
+    const now = o.now();
+    const hit = verified.get(key, now);
+    if (hit !== undefined) {
+      // RFC 9068 §4: exp checked on every use, as jose would (exp <= now - leeway is expired).
+      if (hit.token.expiresAt <= Math.floor(now / 1000) - o.clockTolerance) {
+        verified.delete(key);
+        throw new TokenError('invalid_token', 'the token has expired', { realm });
+      }
+      keys.refreshIfStale();
+      return hit.token;
+    }
+    const result = await jwt.verify(token);
+    // Only a token whose key is known by kid can be dropped with that key: others are not kept.
+    if (result.kid !== undefined && keys.has(result.kid)) {
+      verified.set(key, { token: result.token, kid: result.kid }, Number.POSITIVE_INFINITY);
+    }
+    return result.token;
+  }
+
+  async function verify(input: string | undefined | null, verifyOptions?: VerifyOptions): Promise<VerifiedToken> {
+    const parsed = parseAuthorization(input);
+    if (parsed.kind === 'missing') throw new TokenError(undefined, undefined, { realm });
+    if (parsed.kind === 'malformed') throw new TokenError('invalid_request', parsed.reason, { realm });
+    const token = isCompactJws(parsed.token)
+      ? await verifyJwt(parsed.token)
+      : await introspection.verify(parsed.token, tokenHash(parsed.token));
+    if (verifyOptions?.scopes?.length) assertScopes(token, verifyOptions.scopes, realm);
+    return token;
+  }
+
+  return {
+    verify,
+    assertScopes: (token, scopes) => assertScopes(token, scopes, realm),
+    realm,
+    clearCaches() {
+      verified.clear();
+      introspection.clear();
+    },
+  };
+}
