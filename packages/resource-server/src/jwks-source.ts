@@ -1,4 +1,12 @@
-import { createRemoteJWKSet, customFetch, errors, type FlattenedJWSInput, type JWSHeaderParameters } from 'jose';
+import {
+  createRemoteJWKSet,
+  customFetch,
+  type ExportedJWKSCache,
+  errors,
+  type FlattenedJWSInput,
+  type JWSHeaderParameters,
+  jwksCache,
+} from 'jose';
 import type { ResolvedOptions } from './options.js';
 
 /** Thrown by JwksSource.getKey when the JWKS could not be had: the verifier answers 503, never 401. */
@@ -14,7 +22,12 @@ export class KeySourceUnavailable extends Error {
  */
 export class JwksSource {
   readonly #remote: ReturnType<typeof createRemoteJWKSet>;
-  #seen: unknown;
+  /**
+   * jose writes every JWKS it fetches here (`uat`: when). Read instead of remote.jwks(), which
+   * returns a structuredClone on every call — far too slow for every verification.
+   */
+  readonly #fetched: Partial<ExportedJWKSCache> = {};
+  #seenAt: number | undefined;
   #kids: ReadonlySet<string> = new Set();
   readonly #onChange: (kids: ReadonlySet<string>) => void;
   readonly #now: () => number;
@@ -31,6 +44,7 @@ export class JwksSource {
       cacheMaxAge: o.jwks.cacheMaxAgeMs,
       timeoutDuration: o.jwks.timeoutMs,
       [customFetch]: (url, init) => o.fetch(url, init),
+      [jwksCache]: this.#fetched as Record<string, never>,
     });
   }
 
@@ -52,15 +66,12 @@ export class JwksSource {
     return this.#kids.has(kid);
   }
 
-  /**
-   * Notices a newly fetched JWKS (jose replaces its object on every fetch) and reports its kids.
-   * Cheap enough for every verification: an identity comparison.
-   */
+  /** Notices a newly fetched JWKS and reports its kids; cheap enough for every verification (one comparison). */
   sync(): void {
-    const current = this.#remote.jwks();
-    if (current === this.#seen || current === undefined) return;
-    this.#seen = current;
-    this.#kids = new Set(current.keys.map((k) => k.kid).filter((kid): kid is string => typeof kid === 'string'));
+    const { uat, jwks } = this.#fetched;
+    if (uat === this.#seenAt || jwks === undefined) return;
+    this.#seenAt = uat;
+    this.#kids = new Set(jwks.keys.map((k) => k.kid).filter((kid): kid is string => typeof kid === 'string'));
     this.#onChange(this.#kids);
   }
 
@@ -71,7 +82,7 @@ export class JwksSource {
    */
   refreshIfStale(): void {
     const remote = this.#remote;
-    if (remote.fresh || remote.reloading || remote.jwks() === undefined) return;
+    if (this.#fetched.uat === undefined || remote.fresh || remote.reloading) return;
     const now = this.#now();
     if (now - this.#lastBackground < this.#backgroundEveryMs) return;
     this.#lastBackground = now;
