@@ -8,15 +8,19 @@ import { jwtVerify } from 'jose';
 import { createVerifier } from '../packages/resource-server/src/index.ts';
 import { type Alg, AUDIENCE, startBenchIssuer } from './verifier-issuer.ts';
 
-const SEGMENT_MS = Number(process.env.SEGMENT_MS ?? 1000);
-const PAIRS = Number(process.env.PAIRS ?? 6);
+const SEGMENT_MS = Number(process.env.SEGMENT_MS ?? 400);
+const PAIRS = Number(process.env.PAIRS ?? 15);
 /** Concurrent verifications: WebCrypto verifies off the main thread, so one at a time would measure the hop, not the work. */
 const PARALLEL = 8;
 const TOKENS = 256;
 
-/** Runs `op` from PARALLEL loops for `ms`; operations per second. */
+/** CPU microseconds (this process, all threads: WebCrypto's included) per operation of the last rate() run. */
+let lastCpuPerOp = Number.NaN;
+
+/** Runs `op` from PARALLEL loops for `ms`; operations per second (and lastCpuPerOp). */
 async function rate(op: (i: number) => Promise<unknown>, ms: number): Promise<number> {
   let count = 0;
+  const cpu = process.cpuUsage();
   const start = performance.now();
   const end = start + ms;
   await Promise.all(
@@ -24,6 +28,8 @@ async function rate(op: (i: number) => Promise<unknown>, ms: number): Promise<nu
       while (performance.now() < end) await op(count++);
     }),
   );
+  const used = process.cpuUsage(cpu);
+  lastCpuPerOp = (used.user + used.system) / count;
   return count / ((performance.now() - start) / 1000);
 }
 
@@ -45,7 +51,7 @@ const median = (xs: number[]) => {
 
 const issuer = await startBenchIssuer();
 try {
-  const algs: Array<{ alg: Alg; bare: number[]; verifier: number[]; ratios: number[] }> = [];
+  const algs: Array<{ alg: Alg; bare: number[]; verifier: number[]; ratios: number[]; bareCpu: number[]; verifierCpu: number[] }> = [];
   for (const alg of ['ES256', 'RS256', 'EdDSA'] as const) {
     const tokens = await Promise.all(Array.from({ length: TOKENS }, (_, i) => issuer.sign(alg, i)));
     const headers = tokens.map((t) => `Bearer ${t}`);
@@ -58,11 +64,15 @@ try {
     await rate(verifierOp, 500);
     const bare: number[] = [];
     const mine: number[] = [];
+    const bareCpu: number[] = [];
+    const mineCpu: number[] = [];
     for (let p = 0; p < PAIRS; p++) {
       bare.push(await rate(bareOp, SEGMENT_MS));
+      bareCpu.push(lastCpuPerOp);
       mine.push(await rate(verifierOp, SEGMENT_MS));
+      mineCpu.push(lastCpuPerOp);
     }
-    algs.push({ alg, bare, verifier: mine, ratios: mine.map((m, i) => m / bare[i]!) });
+    algs.push({ alg, bare, verifier: mine, ratios: mine.map((m, i) => m / bare[i]!), bareCpu, verifierCpu: mineCpu });
   }
 
   // The verified-token cache: every token verified once beforehand, then presented again and again.
@@ -92,7 +102,7 @@ try {
     JSON.stringify({
       parallel: PARALLEL,
       segmentMs: SEGMENT_MS,
-      algs: algs.map((a) => ({ ...a, medianRatio: median(a.ratios) })),
+      algs: algs.map((a) => ({ ...a, medianRatio: median(a.ratios), cpuRatio: median(a.bareCpu) / median(a.verifierCpu) })),
       cached: { segments: cached, median: median(cached) },
       opaque: { segments: opaque, median: median(opaque) },
     }),

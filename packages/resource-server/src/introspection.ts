@@ -35,21 +35,26 @@ export class Introspection {
       o.clientId !== undefined && o.clientSecret !== undefined ? basicAuthorization(o.clientId, o.clientSecret) : undefined;
   }
 
+  /** whether answers are cached at all (cacheSize > 0) */
+  get caching(): boolean {
+    return this.#cache.enabled;
+  }
+
   clear(): void {
     this.#cache.clear();
   }
 
   /** The cached answer for the token whose hash is `key`, if any: a synchronous fast path. */
   cached(key: string): VerifiedToken | undefined {
+    if (!this.#cache.enabled) return undefined;
     const answer = this.#cache.get(key, this.#o.now());
     if (answer === undefined) return undefined;
     if (answer.active) return answer.token;
     throw new TokenError('invalid_token', answer.reason, { realm: this.#o.realm });
   }
 
+  /** Asks the issuer (the caller looked in the cache already), one request per token at a time. */
   async verify(token: string, key: string): Promise<VerifiedToken> {
-    const hit = this.cached(key);
-    if (hit) return hit;
     if (this.#authorization === undefined)
       throw new TokenError('invalid_token', 'opaque tokens are not accepted here (no introspection credentials)', { realm: this.#o.realm });
     let pending = this.#inflight.get(key);

@@ -30,13 +30,15 @@ export class JwksSource {
   #seenAt: number | undefined;
   #kids: ReadonlySet<string> = new Set();
   readonly #onChange: (kids: ReadonlySet<string>) => void;
-  readonly #now: () => number;
   readonly #backgroundEveryMs: number;
   #lastBackground = Number.NEGATIVE_INFINITY;
+  readonly #maxAgeMs: number;
+  /** keys jose resolved from the current JWKS, by alg and kid: skips jose's per-call key selection; emptied with every new JWKS */
+  readonly #resolved = new Map<string, Awaited<ReturnType<ReturnType<typeof createRemoteJWKSet>>>>();
 
   constructor(o: ResolvedOptions, onChange: (kids: ReadonlySet<string>) => void) {
     this.#onChange = onChange;
-    this.#now = o.now;
+    this.#maxAgeMs = o.jwks.cacheMaxAgeMs;
     // At most one background fetch per cooldown: an unreachable JWKS must not be asked on every hit.
     this.#backgroundEveryMs = Math.max(1000, o.jwks.cooldownMs);
     this.#remote = createRemoteJWKSet(o.jwksUri, {
@@ -48,18 +50,33 @@ export class JwksSource {
     });
   }
 
-  /** jose's key lookup; any failure to obtain the JWKS (network, timeout, non-200, bad JSON) becomes KeySourceUnavailable. */
-  readonly getKey = async (header: JWSHeaderParameters, input: FlattenedJWSInput) => {
+  /**
+   * The key for a JWS header: from the keys already resolved while the JWKS is fresh, else through
+   * jose (which refetches a stale JWKS, or one without the kid, within its cooldown). Any failure to
+   * obtain the JWKS (network, timeout, non-200, bad JSON) becomes KeySourceUnavailable.
+   */
+  readonly getKey = (header: JWSHeaderParameters, input: FlattenedJWSInput) => {
+    const uat = this.#fetched.uat;
+    if (header.kid !== undefined && uat !== undefined && Date.now() < uat + this.#maxAgeMs) {
+      const key = this.#resolved.get(`${header.alg} ${header.kid}`);
+      if (key !== undefined) return key;
+    }
+    return this.#resolve(header, input);
+  };
+
+  async #resolve(header: JWSHeaderParameters, input: FlattenedJWSInput) {
     try {
-      return await this.#remote(header, input);
+      const key = await this.#remote(header, input);
+      this.sync();
+      if (header.kid !== undefined) this.#resolved.set(`${header.alg} ${header.kid}`, key);
+      return key;
     } catch (error) {
+      this.sync();
       // A JWKS that was fetched but holds no (or more than one) matching key: the token's fault.
       if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) throw error;
       throw new KeySourceUnavailable('the JWKS could not be fetched', { cause: error });
-    } finally {
-      this.sync();
     }
-  };
+  }
 
   /** Whether `kid` was in the JWKS last fetched. */
   has(kid: string): boolean {
@@ -71,6 +88,7 @@ export class JwksSource {
     const { uat, jwks } = this.#fetched;
     if (uat === this.#seenAt || jwks === undefined) return;
     this.#seenAt = uat;
+    this.#resolved.clear();
     this.#kids = new Set(jwks.keys.map((k) => k.kid).filter((kid): kid is string => typeof kid === 'string'));
     this.#onChange(this.#kids);
   }
@@ -81,9 +99,12 @@ export class JwksSource {
    * kids it brings prune the cache. A failed fetch changes nothing (and is retried on a later hit).
    */
   refreshIfStale(): void {
+    // jose's clock, not the verifier's: the JWKS timestamps are jose's.
+    const now = Date.now();
+    const uat = this.#fetched.uat;
+    if (uat === undefined || now < uat + this.#maxAgeMs) return;
     const remote = this.#remote;
-    if (this.#fetched.uat === undefined || remote.fresh || remote.reloading) return;
-    const now = this.#now();
+    if (remote.fresh || remote.reloading) return;
     if (now - this.#lastBackground < this.#backgroundEveryMs) return;
     this.#lastBackground = now;
     remote.reload().then(

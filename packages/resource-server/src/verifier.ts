@@ -35,6 +35,11 @@ interface VerifiedEntry {
   kid: string;
 }
 
+/** The common header form, for the cached fast path (any other spelling takes the full parse). */
+function bearerToken(input: string): string | undefined {
+  return input.startsWith('Bearer ') || input.startsWith('bearer ') ? input.slice(7) : undefined;
+}
+
 /**
  * createVerifier (contract §7): JWTs verified locally against the issuer's JWKS, opaque tokens by
  * introspection. No timers and no sockets of its own: nothing to close.
@@ -48,13 +53,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const introspection = new Introspection(o);
   const realm = o.realm;
 
-  async function verifyJwt(token: string): Promise<VerifiedToken> {
-    if (!verified.enabled) return (await jwt.verify(token)).token;
-    const key = tokenHash(token);
-    const now = o.now();
+  /** A token met before, from either cache: undefined on a miss; throws for a cached refusal or an expired JWT. */
+  function cached(key: string, now: number): VerifiedToken | undefined {
     const hit = verified.get(key, now);
     if (hit !== undefined) {
-      // RFC 9068 §4: exp checked on every use, as jose would (exp <= now - leeway is expired).
+      // RFC 9068 §4: exp checked on every use, as jose does (expired when exp <= now - leeway).
       if (hit.token.expiresAt <= Math.floor(now / 1000) - o.clockTolerance) {
         verified.delete(key);
         throw new TokenError('invalid_token', 'the token has expired', { realm });
@@ -62,21 +65,45 @@ export function createVerifier(options: VerifierOptions): Verifier {
       keys.refreshIfStale();
       return hit.token;
     }
+    return introspection.cached(key);
+  }
+
+  async function verifyJwt(token: string, key: string | undefined): Promise<VerifiedToken> {
     const result = await jwt.verify(token);
     // Only a token whose key is known by kid can be dropped with that key: others are not kept.
-    if (result.kid !== undefined && keys.has(result.kid)) {
+    if (key !== undefined && result.kid !== undefined && keys.has(result.kid)) {
       verified.set(key, { token: result.token, kid: result.kid }, Number.POSITIVE_INFINITY);
     }
     return result.token;
   }
 
-  async function verify(input: string | undefined | null, verifyOptions?: VerifyOptions): Promise<VerifiedToken> {
+  async function verifyToken(input: string | undefined | null): Promise<VerifiedToken> {
+    let key: string | undefined;
+    // Fast path: a token met before needs no syntax check — it passed one when it was first verified.
+    if (verified.enabled && typeof input === 'string') {
+      const candidate = bearerToken(input);
+      if (candidate !== undefined) {
+        key = tokenHash(candidate);
+        const hit = cached(key, o.now());
+        if (hit !== undefined) return hit;
+      }
+    }
     const parsed = parseAuthorization(input);
     if (parsed.kind === 'missing') throw new TokenError(undefined, undefined, { realm });
     if (parsed.kind === 'malformed') throw new TokenError('invalid_request', parsed.reason, { realm });
-    const token = isCompactJws(parsed.token)
-      ? await verifyJwt(parsed.token)
-      : await introspection.verify(parsed.token, tokenHash(parsed.token));
+    const token = parsed.token;
+    if (key === undefined && (verified.enabled || introspection.caching)) {
+      key = tokenHash(token);
+      const hit = cached(key, o.now());
+      if (hit !== undefined) return hit;
+    }
+    // Anything that is not a three-part JWS is opaque (no reliance on a prefix).
+    if (isCompactJws(token)) return verifyJwt(token, verified.enabled ? key : undefined);
+    return introspection.verify(token, key ?? tokenHash(token));
+  }
+
+  async function verify(input: string | undefined | null, verifyOptions?: VerifyOptions): Promise<VerifiedToken> {
+    const token = await verifyToken(input);
     if (verifyOptions?.scopes?.length) assertScopes(token, verifyOptions.scopes, realm);
     return token;
   }
