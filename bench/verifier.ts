@@ -57,7 +57,7 @@ export async function runVerifierBench(
   const startedAt = new Date();
   say('verifier, in-process: jose.jwtVerify vs verifier.verify per algorithm, then the two caches …');
   const loops = await runNodeJson<VerifierReport['loops']>(['--import', 'tsx', 'bench/verifier-loops.ts'], {
-    env: { ...process.env, PAIRS: String(Math.max(3, cfg.segments + 2)) },
+    env: { ...process.env, PAIRS: String(Math.max(5, cfg.segments + 3)) },
     core: pin.serverCore,
     pin,
     timeoutMs: 300_000,

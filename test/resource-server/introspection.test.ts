@@ -192,3 +192,16 @@ describe('an issuer that cannot answer: 503, never accepted, never cached', () =
     await rejects(verifier.verify('sat_x'), 503, 'temporarily_unavailable');
   });
 });
+
+test('a connection reset before any answer is retried once (a keep-alive socket the issuer just closed)', async () => {
+  let calls = 0;
+  const verifier = verifierFor({
+    fetch: async (input, init) => {
+      if (++calls === 1)
+        throw new TypeError('fetch failed', { cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }) });
+      return fetch(input, init);
+    },
+  });
+  assert.equal((await verifier.verify(fake.opaque(fake.activeAnswer()))).format, 'opaque');
+  assert.equal(calls, 2);
+});

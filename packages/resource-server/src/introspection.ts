@@ -1,7 +1,7 @@
 import { LruCache } from './lru-cache.js';
 import type { ResolvedOptions } from './options.js';
 import { TokenError } from './token-error.js';
-import { optionalString, splitScope, type VerifiedToken, vouch } from './verified-token.js';
+import { optionalString, splitScope, type VerifiedToken, VouchedToken } from './verified-token.js';
 
 /** A cached answer: the token it vouches for, or why it is refused (an inactive answer, cached briefly). */
 type Answer = { active: true; token: VerifiedToken } | { active: false; reason: string };
@@ -142,8 +142,8 @@ export class Introspection {
     if (a.exp * 1000 <= o.now()) return refuse('the token has expired');
     return {
       active: true,
-      token: vouch(
-        Object.freeze({
+      token: new VouchedToken(
+        {
           sub: a.sub,
           email: optionalString(a.email),
           clientId: a.client_id,
@@ -151,7 +151,7 @@ export class Introspection {
           sessionId: optionalString(a.sid),
           expiresAt: a.exp,
           format: 'opaque' as const,
-        }),
+        },
         o.realm,
       ),
     };

@@ -2,7 +2,7 @@ import { errors, type JWTVerifyOptions, jwtVerify } from 'jose';
 import { type JwksSource, KeySourceUnavailable } from './jwks-source.js';
 import type { ResolvedOptions } from './options.js';
 import { TokenError } from './token-error.js';
-import { optionalString, splitScope, type VerifiedToken, vouch } from './verified-token.js';
+import { optionalString, splitScope, type VerifiedToken, VouchedToken } from './verified-token.js';
 
 /** A three-part JWS in compact form (RFC 7515 §7.1); anything else is an opaque token. */
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
@@ -59,7 +59,8 @@ export class JwtVerification {
     let result: Awaited<ReturnType<typeof jwtVerify>>;
     try {
       const options = o.customClock ? { ...this.#options, currentDate: new Date(o.now()) } : this.#options;
-      result = await jwtVerify(token, this.#keys.getKey, options);
+      const key = this.#keys.knownKey(token);
+      result = key !== undefined ? await jwtVerify(token, key, options) : await jwtVerify(token, this.#keys.getKey, options);
     } catch (error) {
       if (error instanceof KeySourceUnavailable) {
         throw new TokenError('temporarily_unavailable', "the issuer's keys (JWKS) could not be fetched", {
@@ -80,8 +81,8 @@ export class JwtVerification {
     if (payload.scope !== undefined && typeof payload.scope !== 'string')
       throw new TokenError('invalid_token', "the token's scope claim is not a string", { realm: o.realm });
     return {
-      token: vouch(
-        Object.freeze({
+      token: new VouchedToken(
+        {
           sub: payload.sub,
           email: optionalString(payload.email),
           clientId: payload.client_id,
@@ -89,7 +90,7 @@ export class JwtVerification {
           sessionId: optionalString(payload.sid),
           expiresAt: payload.exp,
           format: 'jwt' as const,
-        }),
+        },
         o.realm,
       ),
       kid: protectedHeader.kid,

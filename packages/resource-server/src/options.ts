@@ -1,4 +1,5 @@
 /** What createVerifier takes, and the defaults it fills in. */
+import { retryingFetch } from './retrying-fetch.js';
 
 /** RFC 9068 §4 and contract §6: asymmetric algorithms only — never `none`, never HS*. */
 export type JwtAlgorithm = 'ES256' | 'RS256' | 'EdDSA';
@@ -117,7 +118,7 @@ export function resolveOptions(o: VerifierOptions): ResolvedOptions {
     },
     verifiedCacheSize: nonNegative('verifiedCache.size', o.verifiedCache?.size, 10_000),
     retryAfterSeconds: nonNegative('retryAfterSeconds', o.retryAfterSeconds, 5),
-    fetch: o.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    fetch: retryingFetch(o.fetch ?? ((input, init) => globalThis.fetch(input, init))),
     now: o.now ?? Date.now,
     customClock: o.now !== undefined,
   };

@@ -27,14 +27,35 @@ export function optionalString(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-/** The realm of the verifier that vouched for a token, for the challenges of requireScopes. */
-const realms = new WeakMap<VerifiedToken, string>();
+/**
+ * What the verifiers create: a VerifiedToken that also knows the realm of the verifier that vouched
+ * for it (for requireScopes' challenges), in a private field — invisible to JSON, spread and keys.
+ */
+export class VouchedToken implements VerifiedToken {
+  readonly sub: string;
+  readonly email: string | undefined;
+  readonly clientId: string;
+  readonly scope: readonly string[];
+  readonly sessionId: string | undefined;
+  readonly expiresAt: number;
+  readonly format: 'jwt' | 'opaque';
+  readonly #realm: string;
 
-export function vouch(token: VerifiedToken, realm: string): VerifiedToken {
-  realms.set(token, realm);
-  return token;
+  constructor(fields: VerifiedToken, realm: string) {
+    this.sub = fields.sub;
+    this.email = fields.email;
+    this.clientId = fields.clientId;
+    this.scope = fields.scope;
+    this.sessionId = fields.sessionId;
+    this.expiresAt = fields.expiresAt;
+    this.format = fields.format;
+    this.#realm = realm;
+    Object.freeze(this);
+  }
+
+  static realmOf(token: VerifiedToken): string {
+    return token instanceof VouchedToken ? token.#realm : 'api';
+  }
 }
 
-export function realmOf(token: VerifiedToken): string {
-  return realms.get(token) ?? 'api';
-}
+export const realmOf = VouchedToken.realmOf;

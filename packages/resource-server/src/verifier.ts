@@ -68,44 +68,65 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return introspection.cached(key);
   }
 
-  async function verifyJwt(token: string, key: string | undefined): Promise<VerifiedToken> {
+  async function verifyJwt(token: string, key: string): Promise<VerifiedToken> {
     const result = await jwt.verify(token);
     // Only a token whose key is known by kid can be dropped with that key: others are not kept.
-    if (key !== undefined && result.kid !== undefined && keys.has(result.kid)) {
+    if (result.kid !== undefined && keys.has(result.kid)) {
       verified.set(key, { token: result.token, kid: result.kid }, Number.POSITIVE_INFINITY);
     }
     return result.token;
   }
 
   async function verifyToken(input: string | undefined | null): Promise<VerifiedToken> {
+    const fast = typeof input === 'string' ? bearerToken(input) : undefined;
     let key: string | undefined;
     // Fast path: a token met before needs no syntax check — it passed one when it was first verified.
-    if (verified.enabled && typeof input === 'string') {
-      const candidate = bearerToken(input);
-      if (candidate !== undefined) {
-        key = tokenHash(candidate);
-        const hit = cached(key, o.now());
-        if (hit !== undefined) return hit;
-      }
-    }
-    const parsed = parseAuthorization(input);
-    if (parsed.kind === 'missing') throw new TokenError(undefined, undefined, { realm });
-    if (parsed.kind === 'malformed') throw new TokenError('invalid_request', parsed.reason, { realm });
-    const token = parsed.token;
-    if (key === undefined && (verified.enabled || introspection.caching)) {
-      key = tokenHash(token);
+    if (fast !== undefined && verified.enabled) {
+      key = tokenHash(fast);
       const hit = cached(key, o.now());
       if (hit !== undefined) return hit;
     }
-    // Anything that is not a three-part JWS is opaque (no reliance on a prefix).
-    if (isCompactJws(token)) return verifyJwt(token, verified.enabled ? key : undefined);
-    return introspection.verify(token, key ?? tokenHash(token));
+    let token: string;
+    let jws: boolean;
+    if (fast !== undefined && isCompactJws(fast)) {
+      // "Bearer <JWS>": a compact JWS is a b64token (RFC 6750 §2.1), nothing more to parse.
+      token = fast;
+      jws = true;
+    } else {
+      const parsed = parseAuthorization(input);
+      if (parsed.kind === 'missing') throw new TokenError(undefined, undefined, { realm });
+      if (parsed.kind === 'malformed') throw new TokenError('invalid_request', parsed.reason, { realm });
+      token = parsed.token;
+      // Anything that is not a three-part JWS is opaque (no reliance on a prefix).
+      jws = isCompactJws(token);
+      // The caches were looked in under `key` only if the fast path saw this very token.
+      if (token !== fast) key = undefined;
+    }
+    if (jws) {
+      if (!verified.enabled) return (await jwt.verify(token)).token;
+      if (key === undefined) {
+        key = tokenHash(token);
+        const hit = cached(key, o.now());
+        if (hit !== undefined) return hit;
+      }
+      return verifyJwt(token, key);
+    }
+    if (key === undefined) {
+      key = tokenHash(token);
+      const hit = introspection.cached(key);
+      if (hit !== undefined) return hit;
+    }
+    return introspection.verify(token, key);
   }
 
-  async function verify(input: string | undefined | null, verifyOptions?: VerifyOptions): Promise<VerifiedToken> {
-    const token = await verifyToken(input);
-    if (verifyOptions?.scopes?.length) assertScopes(token, verifyOptions.scopes, realm);
-    return token;
+  function verify(input: string | undefined | null, verifyOptions?: VerifyOptions): Promise<VerifiedToken> {
+    const scopes = verifyOptions?.scopes;
+    const pending = verifyToken(input);
+    if (!scopes?.length) return pending;
+    return pending.then((token) => {
+      assertScopes(token, scopes, realm);
+      return token;
+    });
   }
 
   return {
