@@ -139,7 +139,8 @@ export class Introspection {
     if (!audienceIncludes(a.aud, o.audience)) return refuse('the token is not meant for this audience');
     if (typeof a.sub !== 'string' || a.sub === '' || typeof a.client_id !== 'string' || typeof a.exp !== 'number')
       return refuse('the introspection answer lacks sub, client_id or exp');
-    if (a.exp * 1000 <= o.now()) return refuse('the token has expired');
+    // The same leeway as for a JWT's exp (RFC 9068 §4), should the two clocks disagree a little.
+    if (a.exp <= o.now() / 1000 - o.clockTolerance) return refuse('the token has expired');
     return {
       active: true,
       token: new VouchedToken(
