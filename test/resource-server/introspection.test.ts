@@ -105,7 +105,7 @@ describe('refused opaque tokens: 401 invalid_token', () => {
 
   test('a cached answer never outlives the token exp', async () => {
     let now = Date.now();
-    const verifier = verifierFor({ now: () => now, introspection: { cacheTtlMs: 600_000 } });
+    const verifier = verifierFor({ now: () => now, clockToleranceSeconds: 0, introspection: { cacheTtlMs: 600_000 } });
     const token = fake.opaque(fake.activeAnswer({ exp: Math.floor(now / 1000) + 2 }));
     await verifier.verify(token);
     const before = fake.introspections;
