@@ -122,7 +122,7 @@ function stopGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 
 test('npm pack, npm install of the tarball into an empty folder, npx sei-auth serve and --version', {
   skip,
-  timeout: 240_000,
+  timeout: 400_000,
 }, async (t) => {
   const started = performance.now();
   const lap = (what: string, from: number) => t.diagnostic(`${what}: ${((performance.now() - from) / 1000).toFixed(1)} s`);
