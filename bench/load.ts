@@ -12,6 +12,10 @@ export interface LoadSpec {
   /** base URLs; with several, connections are spread over them round-robin (load split) */
   urls: string[];
   path: string;
+  /** POST (a form) unless told; GET sends no body */
+  method?: 'GET' | 'POST';
+  /** the headers of every request of connection `conn` (default: the form's content-type) */
+  headers?: (conn: number) => Record<string, string>;
   connections: number;
   /** run for this long (seconds) … */
   seconds?: number;
@@ -69,11 +73,11 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
         connections: spec.connections,
         ...(spec.amount !== undefined ? { amount: spec.amount } : { duration: spec.seconds! }),
         timeout: 30,
-        method: 'POST',
+        method: spec.method ?? 'POST',
         headers: HEADERS,
         setupClient(client) {
           const conn = connIndex++;
-          const request: AutocannonRequest = { method: 'POST', path: spec.path, headers: HEADERS };
+          const request: AutocannonRequest = { method: spec.method ?? 'POST', path: spec.path, headers: spec.headers?.(conn) ?? HEADERS };
           if (spec.body) request.body = spec.body(conn);
           if (spec.next) {
             const next = spec.next;

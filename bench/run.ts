@@ -5,7 +5,7 @@
  * killed by PID at the end (also on failure), and each run is bounded in time.
  */
 
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { RateLimits } from '../src/http/rate-limiter.ts';
@@ -50,6 +50,7 @@ import {
 } from './scenarios.ts';
 import { type Seeded, seedBasics, seedShortLivedClient } from './seed.ts';
 import type { LoopResult } from './stats.ts';
+import { renderVerifierSection, runVerifierBench, spliceVerifierSection } from './verifier.ts';
 
 const ISSUER = 'https://auth.bench.example';
 const started = Date.now();
@@ -448,6 +449,18 @@ async function main(): Promise<void> {
   };
 
   try {
+    if (process.argv.slice(2).includes('verifier') || process.env.BENCH_ONLY === 'verifier') {
+      // The resource-server verifier's rows alone: spliced into the existing docs/benchmarks.md.
+      const vars = benchVariables(process.env);
+      const command =
+        process.env.BENCH_ONLY === 'verifier' ? `${vars} npm run bench` : `${vars}${vars ? ' ' : ''}npm run bench -- verifier`;
+      const verifier = await runVerifierBench(cfg, pin, say, command);
+      const out = resolve(ROOT, cfg.out);
+      const doc = existsSync(out) ? readFileSync(out, 'utf8') : '# Benchmarks\n';
+      writeFileSync(out, spliceVerifierSection(doc, renderVerifierSection(verifier)));
+      say(`wrote the verifier section of ${cfg.out}`);
+      return;
+    }
     if (cfg.profile) return await profileMode(cfg, pin, dir, timing, true);
     // Ceiling A's server runs for the whole run: its segments are measured alongside the scenarios.
     const ceilingServer = await startCeilingServer(pin);
@@ -687,10 +700,14 @@ async function main(): Promise<void> {
       }
     }
 
+    // ---- the resource-server verifier (issue #14 item 6): its own section
+    if (pin.enabled) pinSelf(String(pin.loadCore));
+    const verifier = await runVerifierBench(cfg, pin, say, report.command);
+
     report.finishedAt = new Date();
     report.load!.end = loadAverage();
     const out = resolve(ROOT, cfg.out);
-    writeFileSync(out, writeReport(report));
+    writeFileSync(out, spliceVerifierSection(writeReport(report), renderVerifierSection(verifier)));
     say(`wrote ${cfg.out} (${((Date.now() - started) / 1000).toFixed(0)} s in all)`);
   } finally {
     killAllChildren();

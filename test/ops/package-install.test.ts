@@ -2,7 +2,9 @@
  * The package installs and runs as a user gets it: `npm pack` (whose prepack script builds dist/)
  * in a scratch copy of the checkout, `npm install` of the tarball into an empty folder, then
  * `npx sei-auth serve` answering HTTP and `npx sei-auth --version`. The installed package must
- * need no TypeScript tooling. Skipped only when npm itself is not available.
+ * need no TypeScript tooling. Also `import … from 'sei-auth/resource-server'` from the installed
+ * tarball (JavaScript and its .d.ts); test/resource-server/package-alone.test.ts installs the
+ * verifier's own workspace package without the server. Skipped only when npm itself is not available.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -120,7 +122,7 @@ function stopGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 
 test('npm pack, npm install of the tarball into an empty folder, npx sei-auth serve and --version', {
   skip,
-  timeout: 240_000,
+  timeout: 400_000,
 }, async (t) => {
   const started = performance.now();
   const lap = (what: string, from: number) => t.diagnostic(`${what}: ${((performance.now() - from) / 1000).toFixed(1)} s`);
@@ -166,6 +168,64 @@ test('npm pack, npm install of the tarball into an empty folder, npx sei-auth se
   assert.equal(version.status, 0, version.stderr);
   assert.equal(version.stdout.trim(), VERSION);
   lap('npx sei-auth --version', from);
+
+  // The verifier subpath export: its JavaScript runs, and its .d.ts types a consumer (tsc of this checkout).
+  from = performance.now();
+  assert.ok(
+    existsSync(join(installed, 'dist', 'resource-server', 'index.d.ts')),
+    'the tarball ships the .d.ts of sei-auth/resource-server',
+  );
+  const consumer = join(app, 'consumer.mts');
+  writeFileSync(
+    consumer,
+    [
+      "import { createVerifier, expressMiddleware, requireScopes, seiAuth, TokenError, type VerifiedToken } from 'sei-auth/resource-server';",
+      "const verifier = createVerifier({ issuer: 'http://127.0.0.1:9', audience: 'https://api.example' });",
+      'const refused = await verifier.verify(undefined).catch((e: unknown) => e);',
+      "if (!(refused instanceof TokenError) || refused.status !== 401) throw new Error('no 401');",
+      'const use = (t: VerifiedToken): readonly string[] => t.scope;',
+      "console.log(JSON.stringify({ ok: typeof seiAuth === 'function' && typeof expressMiddleware === 'function' && typeof requireScopes('a') === 'function' && typeof use === 'function', challenge: refused.wwwAuthenticate }));",
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(
+    join(app, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        lib: ['ES2022', 'DOM'],
+        types: [],
+        strict: true,
+        noEmit: true,
+        skipLibCheck: true,
+      },
+      files: ['consumer.mts'],
+    }),
+  );
+  const typecheck = await run(
+    process.execPath,
+    [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'],
+    app,
+    60_000,
+  );
+  assert.equal(typecheck.status, 0, `tsc of a consumer of sei-auth/resource-server:\n${typecheck.stdout}\n${typecheck.stderr}`);
+  writeFileSync(
+    join(app, 'consumer.mjs'),
+    [
+      "import { createVerifier, expressMiddleware, requireScopes, seiAuth, TokenError } from 'sei-auth/resource-server';",
+      "const verifier = createVerifier({ issuer: 'http://127.0.0.1:9', audience: 'https://api.example' });",
+      'const refused = await verifier.verify(undefined).catch((e) => e);',
+      "if (!(refused instanceof TokenError) || refused.status !== 401) throw new Error('no 401');",
+      "console.log(JSON.stringify({ ok: typeof seiAuth === 'function' && typeof expressMiddleware === 'function' && typeof requireScopes('a') === 'function', challenge: refused.wwwAuthenticate }));",
+      '',
+    ].join('\n'),
+  );
+  const imported = await run(process.execPath, ['consumer.mjs'], app, 30_000);
+  assert.equal(imported.status, 0, imported.stderr);
+  assert.deepEqual(JSON.parse(imported.stdout), { ok: true, challenge: 'Bearer realm="https://api.example"' });
+  lap('import and type-check sei-auth/resource-server', from);
 
   from = performance.now();
   const server = await serve(app, join(work, 'x.db'));
