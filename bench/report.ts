@@ -1,7 +1,9 @@
 /** docs/benchmarks.md, written from one run's measurements. */
+
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import type { BenchConfig } from './config.ts';
+import { type JwtIssuanceReport, jwtIssuanceSection } from './jwt-issuance.ts';
 import type { Pinning } from './processes.ts';
 import type { ScenarioResult } from './scenarios.ts';
 import type { LoopResult } from './stats.ts';
@@ -75,6 +77,8 @@ export interface Report {
       maintenanceSeconds: number;
     };
   };
+  /** issue #14: the JWT rows against the opaque ones and a jose signing ceiling */
+  jwt?: JwtIssuanceReport;
   durability: Array<{ level: 'FULL' | 'NORMAL'; refresh: ScenarioResult; code: ScenarioResult; login: ScenarioResult }>;
   scaling?: Array<{ scenario: string; one: ScenarioResult; two: ScenarioResult }>;
 }
@@ -284,6 +288,8 @@ export function writeReport(r: Report): string {
     }
     line();
   }
+
+  if (r.jwt) for (const l of jwtIssuanceSection(r.jwt)) line(l);
 
   if (r.rateLimits) {
     const { off, on, cpuOff, cpuOn, errors, rounds, seconds, limiterNs } = r.rateLimits;

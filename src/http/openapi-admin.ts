@@ -42,6 +42,7 @@ const FILTERS: Record<string, string[]> = {
   idps: ['org'],
   sessions: ['user', 'active'],
   events: ['type', 'user', 'client', 'ip', 'since'],
+  keys: [],
 };
 
 export function adminPaths(): Record<string, unknown> {

@@ -104,6 +104,7 @@ function withEvents(ops: StoreOps, events: EventStore): StoreOps {
     samlRequests: ops.samlRequests,
     throttle: ops.throttle,
     serverSecrets: ops.serverSecrets,
+    signingKeys: ops.signingKeys,
     events,
   };
 }
