@@ -24,5 +24,14 @@ if (result.status !== 0) {
   console.error('sei-auth build: tsc failed');
   process.exit(result.status ?? 1);
 }
+// The admin console's front end (web/console/), bundled into dist/console-ui/.
+try {
+  const { buildConsole } = await import('./build-console.js');
+  await buildConsole();
+} catch (error) {
+  rmSync(`${root}dist`, { recursive: true, force: true });
+  console.error(`sei-auth build: the admin console bundle failed: ${error instanceof Error ? error.message : error}`);
+  process.exit(1);
+}
 // Written last: bin/sei-auth.js compares the sources' times with this file's.
 writeFileSync(`${root}dist/.built`, `${new Date().toISOString()}\n`);
