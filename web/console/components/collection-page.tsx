@@ -23,6 +23,8 @@ export interface ActionDef {
 
 export interface CollectionConfig {
   collection: string;
+  /** the field holding an item's id (clients: client_id) */
+  idKey?: string;
   title: string;
   singular: string;
   intro?: ComponentChildren;
@@ -56,13 +58,14 @@ export function CollectionPage(props: { config: CollectionConfig }) {
   const [notice, setNotice] = useState<string | undefined>();
   const [failure, setFailure] = useState<string | undefined>();
   const reload = () => setVersion((v) => v + 1);
+  const idOf = (item: Item | undefined): string | undefined => (item ? (item[c.idKey ?? 'id'] as string | undefined) : undefined);
 
   const deleteAction: ActionDef = {
     label: `Delete ${c.singular}`,
     danger: true,
     removes: true,
-    confirm: c.deleteMessage ?? ((item) => `Delete ${c.singular} ${item.name ?? item.email ?? item.id}? This cannot be undone.`),
-    run: (item) => api('DELETE', `${c.collection}/${item.id}`),
+    confirm: c.deleteMessage ?? ((item) => `Delete ${c.singular} ${item.name ?? item.email ?? idOf(item)}? This cannot be undone.`),
+    run: (item) => api('DELETE', `${c.collection}/${idOf(item)}`),
   };
   const actions = c.readOnly ? (c.actions ?? []) : [...(c.actions ?? []), deleteAction];
 
@@ -76,7 +79,7 @@ export function CollectionPage(props: { config: CollectionConfig }) {
     const data = result.data as Values | undefined;
     if (action.secret && typeof data?.client_secret === 'string') setSecret(data.client_secret);
     if (action.removes) setPanel({ kind: 'none' });
-    else if (data && typeof data === 'object' && data.id === item.id) setPanel({ kind: 'item', item: data as Item });
+    else if (data && typeof data === 'object' && idOf(data as Item) === idOf(item)) setPanel({ kind: 'item', item: data as Item });
     else setPanel({ kind: 'item', item });
     reload();
   };
@@ -124,7 +127,8 @@ export function CollectionPage(props: { config: CollectionConfig }) {
           columns={c.columns}
           filters={filters}
           version={version}
-          selectedId={panel.kind === 'item' ? panel.item.id : undefined}
+          idKey={c.idKey}
+          selectedId={panel.kind === 'item' ? idOf(panel.item) : undefined}
           onSelect={
             c.readOnly && !c.actions
               ? undefined
@@ -145,9 +149,9 @@ export function CollectionPage(props: { config: CollectionConfig }) {
               onSubmit={(values) => api('POST', c.collection, { ...toBody(c.create ?? [], values), ...(c.createBody?.(values) ?? {}) })}
               onDone={(data) => {
                 const created = data as Values;
-                setNotice(`Created ${c.singular} ${created?.id ?? ''}.`);
+                setNotice(`Created ${c.singular} ${idOf(created as Item) ?? ''}.`);
                 if (typeof created?.client_secret === 'string') setSecret(created.client_secret);
-                setPanel(created?.id ? { kind: 'item', item: created as Item } : { kind: 'none' });
+                setPanel(idOf(created as Item) ? { kind: 'item', item: created as Item } : { kind: 'none' });
                 reload();
               }}
               onCancel={() => setPanel({ kind: 'none' })}
@@ -155,10 +159,10 @@ export function CollectionPage(props: { config: CollectionConfig }) {
           </aside>
         )}
         {panel.kind === 'item' && (
-          <aside class="panel" aria-label={`${c.singular} ${panel.item.id}`}>
+          <aside class="panel" aria-label={`${c.singular} ${idOf(panel.item)}`}>
             <div class="panel-head">
               <h2>
-                {c.singular} <code>{String(panel.item.id)}</code>
+                {c.singular} <code>{String(idOf(panel.item))}</code>
               </h2>
               <button type="button" class="link" onClick={() => setPanel({ kind: 'none' })} aria-label="Close">
                 ✕
@@ -186,15 +190,15 @@ export function CollectionPage(props: { config: CollectionConfig }) {
               <>
                 {c.edit && (
                   <Form
-                    key={`edit-${panel.item.id}-${version}`}
+                    key={`edit-${idOf(panel.item)}-${version}`}
                     id={`edit-${c.collection}`}
                     title={`Edit ${c.singular}`}
                     fields={c.edit}
                     initial={panel.item}
                     submitLabel="Save changes"
-                    onSubmit={(values) => api('PATCH', `${c.collection}/${panel.item.id}`, toBody(c.edit ?? [], values, panel.item))}
+                    onSubmit={(values) => api('PATCH', `${c.collection}/${idOf(panel.item)}`, toBody(c.edit ?? [], values, panel.item))}
                     onDone={(data) => {
-                      setNotice(`Saved ${c.singular} ${panel.item.id}.`);
+                      setNotice(`Saved ${c.singular} ${idOf(panel.item)}.`);
                       setPanel({ kind: 'item', item: (data as Item) ?? panel.item });
                       reload();
                     }}

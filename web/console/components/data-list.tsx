@@ -17,6 +17,7 @@ export function DataList(props: {
   version: number;
   onSelect?: (item: Item) => void;
   selectedId?: string;
+  idKey?: string;
   pageSize?: number;
 }) {
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
@@ -67,7 +68,10 @@ export function DataList(props: {
           </thead>
           <tbody>
             {page.items.map((item, index) => (
-              <tr key={String(item.id ?? index)} class={item.id !== undefined && item.id === props.selectedId ? 'selected' : undefined}>
+              <tr
+                key={String(item[props.idKey ?? 'id'] ?? index)}
+                class={item[props.idKey ?? 'id'] !== undefined && item[props.idKey ?? 'id'] === props.selectedId ? 'selected' : undefined}
+              >
                 {props.columns.map((c, i) => (
                   <td key={c.key} data-label={c.label}>
                     {i === 0 && props.onSelect ? (

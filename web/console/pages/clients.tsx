@@ -2,12 +2,14 @@ import { api } from '../api.ts';
 import { CollectionPage } from '../components/collection-page.tsx';
 import type { FieldDef } from '../components/form.tsx';
 
+/** What `client create` and `client update` share (the API's CHANGEABLE fields, the CLI's names). */
 const SETTINGS: FieldDef[] = [
   { name: 'redirect_urls', label: 'Redirect URLs', type: 'lines', hint: 'One per line.' },
-  { name: 'scopes', label: 'Scopes', type: 'words', hint: 'Space-separated, e.g. "reports.read admin".' },
+  { name: 'scope', label: 'Scopes', hint: 'Space-separated, e.g. "reports.read admin".' },
   { name: 'refresh_tokens', label: 'Issue refresh tokens (code flow)', type: 'checkbox' },
-  { name: 'access_ttl', label: 'Access token lifetime (s)', type: 'number', min: 1 },
-  { name: 'refresh_ttl', label: 'Refresh token lifetime (s)', type: 'number', min: 1 },
+  { name: 'require_pkce', label: 'Require PKCE', type: 'checkbox' },
+  { name: 'access_ttl', label: 'Access token lifetime (s)', type: 'number', min: 1, hint: 'Empty: the server default.' },
+  { name: 'refresh_ttl', label: 'Refresh token lifetime (s)', type: 'number', min: 1, hint: 'Empty: the server default.' },
   { name: 'token_type', label: 'Token type', type: 'select', options: ['BearerToken', 'Bearer'] },
   { name: 'access_token_format', label: 'Access token format', type: 'select', options: ['opaque', 'jwt'] },
 ];
@@ -18,20 +20,26 @@ export function ClientsPage() {
     <CollectionPage
       config={{
         collection: 'clients',
+        idKey: 'client_id',
         title: 'Clients',
         singular: 'client',
         columns: [
           { key: 'name', label: 'Name' },
-          { key: 'id', label: 'Client id' },
+          { key: 'client_id', label: 'Client id' },
           { key: 'kind', label: 'Kind' },
-          { key: 'scopes', label: 'Scopes' },
+          { key: 'scope', label: 'Scopes' },
           { key: 'disabled', label: 'Disabled' },
         ],
         create: [
           { name: 'name', label: 'Name', required: true },
+          {
+            name: 'kind',
+            label: 'Kind',
+            type: 'select',
+            options: ['app', 'service', 'resource_server'],
+            hint: 'app signs users in; service gets tokens for itself; resource_server introspects its audience.',
+          },
           ...SETTINGS,
-          { name: 'service', label: 'Service client (tokens for itself)', type: 'checkbox' },
-          { name: 'resource_server', label: 'Resource server (introspects its audience)', type: 'checkbox' },
           { name: 'audience', label: 'Audience URI (resource servers)', type: 'url' },
         ],
         edit: [
@@ -49,11 +57,11 @@ export function ClientsPage() {
                 label: 'Old secret keeps working for (s)',
                 type: 'number',
                 min: 0,
-                hint: 'Time to deploy the new secret; 0 or empty ends the old one now.',
+                hint: 'Time to deploy the new secret; empty ends the old one now.',
               },
             ],
             run: (c, values) =>
-              api('POST', `clients/${c.id}/secret`, values.grace_seconds ? { grace_seconds: Number(values.grace_seconds) } : {}),
+              api('POST', `clients/${c.client_id}/secret`, values.grace_seconds ? { grace_seconds: Number(values.grace_seconds) } : {}),
           },
         ],
         deleteMessage: (c) => `Delete client ${c.name}? Its sessions end and it can no longer get tokens. This cannot be undone.`,

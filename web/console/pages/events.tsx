@@ -17,16 +17,10 @@ export function EventsPage(props: { filters: Record<string, string> }) {
         ],
         readOnly: true,
         columns: [
-          {
-            key: 'at',
-            label: 'Time',
-            render: (e) =>
-              String(e.at ?? e.created_at ?? '—')
-                .replace('T', ' ')
-                .replace(/\.\d+Z$|Z$/, ' UTC'),
-          },
+          { key: 'at', label: 'Time' },
           { key: 'type', label: 'Type' },
           { key: 'actor', label: 'Actor' },
+          { key: 'target', label: 'Target' },
           { key: 'user_id', label: 'User' },
           { key: 'client_id', label: 'Client' },
           { key: 'ip', label: 'IP' },

@@ -21,7 +21,7 @@ export function IdpsPage(props: { orgAdmin: boolean }) {
           ...(props.orgAdmin ? [] : [{ name: 'org', label: 'Organization id', hint: 'Empty: the default organization.' }]),
           { name: 'metadata', label: 'IdP metadata (XML file)', type: 'file', accept: '.xml,application/samlmetadata+xml,text/xml' },
           { name: 'entity_id', label: 'Entity id (without metadata)', type: 'url' },
-          { name: 'cert', label: 'Signing certificate (PEM file, without metadata)', type: 'file', accept: '.pem,.crt,.cer' },
+          { name: 'certificate', label: 'Signing certificate (PEM file, without metadata)', type: 'file', accept: '.pem,.crt,.cer' },
           { name: 'sso_url', label: 'Single sign-on URL', type: 'url' },
           { name: 'domains', label: 'Email domains', type: 'words', hint: 'Users of these domains sign in through this IdP.' },
           { name: 'jit', label: 'Create users on first sign-in (JIT)', type: 'checkbox' },
@@ -31,6 +31,8 @@ export function IdpsPage(props: { orgAdmin: boolean }) {
           { name: 'domains', label: 'Email domains', type: 'words' },
           { name: 'jit', label: 'Create users on first sign-in (JIT)', type: 'checkbox' },
         ],
+        // The API takes a list of PEMs; the form uploads one.
+        createBody: (values) => (values.certificate ? { certificate: undefined, certificates: [values.certificate] } : {}),
         details: (idp) =>
           Array.isArray(idp.certificates) && idp.certificates.length > 0 ? (
             <div class="details">
@@ -46,9 +48,11 @@ export function IdpsPage(props: { orgAdmin: boolean }) {
           ) : null,
         actions: [
           {
-            label: 'Add certificate',
-            form: [{ name: 'cert', label: 'Certificate (PEM file)', type: 'file', accept: '.pem,.crt,.cer', required: true }],
-            run: (idp, values) => api('PATCH', `idps/${idp.id}`, { add_certs: [values.cert] }),
+            label: 'Replace certificate',
+            form: [
+              { name: 'certificate', label: 'New signing certificate (PEM file)', type: 'file', accept: '.pem,.crt,.cer', required: true },
+            ],
+            run: (idp, values) => api('PATCH', `idps/${idp.id}`, { certificates: [values.certificate] }),
           },
         ],
         deleteMessage: (idp) => `Delete the IdP ${idp.entity_id}? Its users can no longer sign in through it.`,

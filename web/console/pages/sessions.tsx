@@ -33,10 +33,10 @@ export function SessionsPage(props: { filters: Record<string, string> }) {
           filters: [{ name: 'user', label: 'User id' }],
           columns: [
             { key: 'id', label: 'Session' },
-            { key: 'user', label: 'User' },
-            { key: 'email', label: 'Email' },
+            { key: 'user_id', label: 'User' },
             { key: 'client_id', label: 'Client' },
             { key: 'grant_type', label: 'Grant' },
+            { key: 'active', label: 'Active' },
             { key: 'started_at', label: 'Started' },
             { key: 'expires_at', label: 'Expires' },
           ],
