@@ -39,15 +39,22 @@ export function placeErrors(problem: Problem, fieldNames: readonly string[]): Pl
   const single = known(problem.field);
   if (single && !fields[single]) fields[single] = detail;
   if (Object.keys(fields).length === 0) {
-    const option = /--([a-z][a-z-]*)/.exec(detail)?.[1];
-    const name = known(option);
-    if (name) fields[name] = detail;
-    else {
-      // A message that starts with the field's JSON name ("email must be …").
-      const first = /^([a-z_]+)\b/.exec(detail)?.[1];
-      const byName = known(first);
-      if (byName) fields[byName] = detail;
+    // The field the message names first, by its JSON name or its CLI option ("--redirect-url …",
+    // "the password must …"), compared as whole words.
+    const text = ` ${detail.toLowerCase()} `;
+    let best: { name: string; at: number } | undefined;
+    for (const name of fieldNames) {
+      for (const word of new Set([name, name.replace(/_/g, '-'), name.replace(/_/g, ' '), name.replace(/s$/, '').replace(/_/g, '-')])) {
+        for (let at = text.indexOf(word); at !== -1; at = text.indexOf(word, at + 1)) {
+          const before = text[at - 1] ?? ' ';
+          const after = text[at + word.length] ?? ' ';
+          if (/[a-z_]/.test(before) || /[a-z_]/.test(after)) continue;
+          if (!best || at < best.at) best = { name, at };
+          break;
+        }
+      }
     }
+    if (best) fields[best.name] = detail;
   }
   return Object.keys(fields).length
     ? { fields, form: Object.values(fields).includes(detail) ? undefined : detail }

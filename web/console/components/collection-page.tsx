@@ -41,6 +41,8 @@ export interface CollectionConfig {
   details?: (item: Item) => ComponentChildren;
   /** no edit, no delete (the event log, keys) */
   readOnly?: boolean;
+  /** the delete action's label, when it is not "Delete <singular>" (sessions are ended) */
+  deleteLabel?: string;
   /** the create button's label, when it is not "New <singular>" */
   createLabel?: string;
 }
@@ -61,7 +63,7 @@ export function CollectionPage(props: { config: CollectionConfig }) {
   const idOf = (item: Item | undefined): string | undefined => (item ? (item[c.idKey ?? 'id'] as string | undefined) : undefined);
 
   const deleteAction: ActionDef = {
-    label: `Delete ${c.singular}`,
+    label: c.deleteLabel ?? `Delete ${c.singular}`,
     danger: true,
     removes: true,
     confirm: c.deleteMessage ?? ((item) => `Delete ${c.singular} ${item.name ?? item.email ?? idOf(item)}? This cannot be undone.`),

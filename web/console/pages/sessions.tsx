@@ -40,6 +40,7 @@ export function SessionsPage(props: { filters: Record<string, string> }) {
             { key: 'started_at', label: 'Started' },
             { key: 'expires_at', label: 'Expires' },
           ],
+          deleteLabel: 'End session',
           deleteMessage: (s) => `End session ${s.id}? Its tokens stop working at once.`,
         }}
       />
