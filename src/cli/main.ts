@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { AdminError } from '../common/admin-error.ts';
 import { openPlatform, type Services } from '../composition-root.ts';
 import { ConfigError, type Env } from '../config.ts';
+import { CLI_CHANGE } from '../events/change-context.ts';
 import { SchemaTooNewError } from '../store/migrations.ts';
 import { describeDatabaseUrl, StoreOpenError } from '../store/open-store.ts';
 import type { Session } from '../store/store.ts';
@@ -457,14 +458,20 @@ export function buildCli(io: Io): Command {
     );
   client
     .command('rotate-secret')
-    .description('replace a client secret (the old one stops working at once)')
+    .description('replace a client secret (the old one stops working at once, or after --grace-seconds)')
     .requiredOption('--client <id>', 'client id')
+    .option('--grace-seconds <s>', 'the old secret keeps working this long (zero-downtime rotation)', nonNegativeInt)
     .option('--json', 'print JSON')
-    .addHelpText('after', '\nExample:\n  sei-auth client rotate-secret --client cli_123 --json')
-    .action((opts: { client: string; json?: boolean }) =>
+    .addHelpText('after', '\nExample:\n  sei-auth client rotate-secret --client cli_123 --grace-seconds 3600 --json')
+    .action((opts: { client: string; graceSeconds?: number; json?: boolean }) =>
       withServices(async (services) => {
-        const rotated = await services.clients.rotateClientSecret(opts.client);
-        print(!!opts.json, rotated, `client_id:     ${rotated.client_id}\nclient_secret: ${rotated.client_secret}`);
+        const rotated = await services.clients.rotateClientSecret(opts.client, { graceSeconds: opts.graceSeconds }, CLI_CHANGE);
+        const shown = {
+          client_id: rotated.client_id,
+          client_secret: rotated.client_secret,
+          ...(rotated.previous_secret_expires_at ? { previous_secret_expires_at: rotated.previous_secret_expires_at } : {}),
+        };
+        print(!!opts.json, shown, `client_id:     ${rotated.client_id}\nclient_secret: ${rotated.client_secret}`);
       }),
     );
   for (const [name, disabled] of [

@@ -29,6 +29,7 @@ export type * from './aggregates/codes.ts';
 export type * from './aggregates/console-sessions.ts';
 export type * from './aggregates/events.ts';
 export type * from './aggregates/idps.ts';
+export type * from './aggregates/page.ts';
 export type * from './aggregates/saml-requests.ts';
 export type * from './aggregates/server-secrets.ts';
 export type * from './aggregates/sessions.ts';

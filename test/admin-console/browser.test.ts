@@ -128,7 +128,7 @@ for (const [index, kind] of storeKinds().entries()) {
       assert.match(value, /^[a-z]+_[A-Za-z0-9_-]{43}$/);
       await page.getByRole('button', { name: 'Copy' }).click();
       await page.getByRole('button', { name: 'Copied' }).waitFor();
-      assert.equal(await page.evaluate(() => navigator.clipboard.readText()), value);
+      assert.equal(await page.evaluate('navigator.clipboard.readText()'), value);
       // The new secret works at the token endpoint.
       const res = await passwordLogin(h, { ...admin, clientSecret: value });
       assert.equal(res.statusCode, 200, res.body);
@@ -236,7 +236,7 @@ for (const [index, kind] of storeKinds().entries()) {
 
     test('at 360 px wide: the menu folds, rows become cards, nothing overflows', async () => {
       const { context, page } = await signedIn(orgAdmin, PHONE);
-      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      const width = (await page.evaluate('document.documentElement.scrollWidth')) as number;
       assert.ok(width <= PHONE.width, `page is ${width}px wide`);
       assert.equal(await page.getByRole('navigation', { name: 'Sections' }).isVisible(), false);
       await page.getByRole('button', { name: 'Menu' }).click();
