@@ -158,7 +158,7 @@ for (const [index, kind] of storeKinds().entries()) {
 
       await nav(page, 'Events');
       await page.getByRole('heading', { level: 1, name: 'Event log' }).waitFor();
-      await page.getByLabel('Type').fill('session_ended');
+      await page.getByLabel('Type').selectOption('session_ended');
       await page.getByRole('button', { name: 'Apply filters' }).click();
       await page.waitForURL(/type=session_ended/);
       const types = page.locator('td[data-label="Type"]');
@@ -173,7 +173,7 @@ for (const [index, kind] of storeKinds().entries()) {
       await context.close();
     });
 
-    test('the organizations and IdPs pages (screenshots)', async () => {
+    test('the organizations page (screenshot) and the IdP form', async () => {
       const { context, page } = await signedIn(admin);
       await nav(page, 'Organizations');
       await page.getByRole('cell', { name: 'Acme', exact: true }).waitFor();
@@ -181,7 +181,7 @@ for (const [index, kind] of storeKinds().entries()) {
       await nav(page, 'IdPs');
       await page.getByRole('heading', { level: 1, name: 'Identity providers' }).waitFor();
       await page.getByRole('button', { name: 'New IdP' }).click();
-      await shoot(page, 'idps');
+      await page.getByRole('form', { name: 'New IdP' }).waitFor();
       await context.close();
     });
 
@@ -223,6 +223,9 @@ for (const [index, kind] of storeKinds().entries()) {
       await page.getByRole('cell', { name: entityId }).waitFor();
       const idp = await h.store.idps.findByEntityId(entityId);
       assert.equal(idp?.orgId, acmeOrg);
+      await page.getByRole('button', { name: entityId }).click();
+      await page.getByRole('heading', { name: 'Certificates' }).waitFor();
+      await shoot(page, 'idps');
 
       // End a session of one of their users (all of them, from the sessions page).
       assert.equal((await passwordLogin(h, orgMember)).statusCode, 200);
