@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { hashSecret } from '../../src/crypto/secrets.ts';
-import { CONSOLE_CLIENT_ID } from '../../src/http/console/console-client.ts';
+import { CONSOLE_CLIENT_ID, ensureConsoleClient } from '../../src/http/console/console-client.ts';
 import { CONSOLE_CSP } from '../../src/http/console/console-page.ts';
 import { openLoginPage, setCookies, submitLogin } from '../code-flow/flow.ts';
 import { createHarness, type Harness, type Seeded, storeKinds } from '../support/harness.ts';
@@ -30,6 +30,12 @@ for (const kind of storeKinds()) {
       assert.equal(client.requirePkce, true);
       assert.deepEqual(client.scopes, ['admin']);
       assert.deepEqual(client.redirectUrls, [`${h.issuer}/admin/callback`]);
+      // Idempotent, and it follows a changed ISSUER.
+      const moved = await ensureConsoleClient({ store: h.store, clock: h.clock, issuer: 'https://auth.elsewhere.example' });
+      assert.deepEqual(moved.redirectUrls, ['https://auth.elsewhere.example/admin/callback']);
+      const back = await ensureConsoleClient({ store: h.store, clock: h.clock, issuer: h.issuer });
+      assert.deepEqual(back.redirectUrls, [`${h.issuer}/admin/callback`]);
+      assert.equal(back.id, CONSOLE_CLIENT_ID);
     });
 
     test('GET /admin and its pages without a session redirect to /admin/login', async () => {

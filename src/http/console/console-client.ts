@@ -23,13 +23,19 @@ export function consoleCallbackUrl(issuer: string): string {
 }
 
 export async function ensureConsoleClient(deps: { store: Store; clock: Clock; issuer: string }): Promise<Client> {
+  const callback = consoleCallbackUrl(deps.issuer);
   const existing = await deps.store.clients.find(CONSOLE_CLIENT_ID);
-  if (existing) return existing;
+  if (existing) {
+    // ISSUER changed since the client was registered: the console must still reach its callback.
+    if (existing.redirectUrls.length === 1 && existing.redirectUrls[0] === callback) return existing;
+    await deps.store.clients.update(CONSOLE_CLIENT_ID, { redirectUrls: [callback] });
+    return { ...existing, redirectUrls: [callback] };
+  }
   const client: Client = {
     id: CONSOLE_CLIENT_ID,
     name: 'sei-auth admin console',
     secretHash: hashSecret(newSecret('client_secret')),
-    redirectUrls: [consoleCallbackUrl(deps.issuer)],
+    redirectUrls: [callback],
     refreshTokens: true,
     accessTtl: ACCESS_TTL_SECONDS,
     refreshTtl: REFRESH_TTL_SECONDS,
