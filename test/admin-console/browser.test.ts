@@ -237,6 +237,29 @@ for (const [index, kind] of storeKinds().entries()) {
       await context.close();
     });
 
+    test('a list paginates: 20 a page, newest first, older and newer', async () => {
+      const paged = (await h.services.accounts.createOrg({ name: 'Paged' })).id;
+      for (let i = 0; i < 25; i++) {
+        await h.services.accounts.createUser({ email: `p${String(i).padStart(2, '0')}@paged.example`, orgId: paged });
+        // Distinct creation times: the order is newest first.
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      const { context, page } = await signedIn(admin);
+      await page.goto(`${origin}/admin/users?org=${paged}`);
+      const emails = page.locator('td[data-label="Email"]');
+      await emails.first().waitFor();
+      assert.equal(await emails.count(), 20);
+      assert.equal(await emails.first().textContent(), 'p24@paged.example');
+      await page.getByRole('button', { name: 'Older →' }).click();
+      await page.getByText('Page 2').waitFor();
+      assert.deepEqual(await emails.allTextContents(), ['p04@paged.example', 'p03@paged.example', 'p02@paged.example', 'p01@paged.example', 'p00@paged.example']);
+      assert.equal(await page.getByRole('button', { name: 'Older →' }).isDisabled(), true);
+      await page.getByRole('button', { name: '← Newer' }).click();
+      await page.getByText('Page 1').waitFor();
+      assert.equal(await emails.count(), 20);
+      await context.close();
+    });
+
     test('at 360 px wide: the menu folds, rows become cards, nothing overflows', async () => {
       const { context, page } = await signedIn(orgAdmin, PHONE);
       const width = (await page.evaluate('document.documentElement.scrollWidth')) as number;
