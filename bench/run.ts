@@ -4,6 +4,7 @@
  * BENCH_* variables (bench/config.ts). Everything runs over loopback, every child process is
  * killed by PID at the end (also on failure), and each run is bounded in time.
  */
+
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -11,8 +12,9 @@ import { RateLimits } from '../src/http/rate-limiter.ts';
 import { openStore } from '../src/store/open-store.ts';
 import type { Store } from '../src/store/store.ts';
 import { addressBucket } from '../src/throttle/login-throttle.ts';
-import { scratchSchema } from '../test/support/harness.ts';
+import { scratchSchema, TEST_KEY_ENCRYPTION_KEY } from '../test/support/harness.ts';
 import { type BenchConfig, benchVariables, readConfig, type ScenarioName } from './config.ts';
+import { jwtIssuance } from './jwt-issuance.ts';
 import { measure, probeServerCpu, runLoad } from './load.ts';
 import {
   allCores,
@@ -107,6 +109,8 @@ async function startSeiAuth(o: ServerOptions): Promise<Server> {
     SQLITE_SYNCHRONOUS: o.synchronous ?? 'FULL',
     RATE_LIMIT_PER_IP: limit,
     RATE_LIMIT_PER_CLIENT: limit,
+    // The key the bench process seals signing keys with too (it seeds JWT sessions through the services).
+    KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY.toString('base64'),
     ...o.env,
   };
   // Node 20 refuses --cpu-prof in NODE_OPTIONS: it goes on the command line.
@@ -480,6 +484,17 @@ async function main(): Promise<void> {
       `reference D: read ${floor.read.rps.toFixed(0)}/s (${floor.read.cpuPerRequest.toFixed(1)} µs CPU), write transaction ${floor.write.rps.toFixed(0)}/s (${floor.write.cpuPerRequest.toFixed(0)} µs CPU)`,
     );
 
+    say('admin API: GET /admin/v1/users?limit=100 with 100,000 users …');
+    const adminList = await runNodeJson<NonNullable<Report['adminList']>>(['--import', 'tsx', 'bench/admin-list.ts'], {
+      env: { ...process.env, BENCH_TMPDIR: cfg.tmp },
+      core: pin.serverCore,
+      pin,
+      timeoutMs: 300_000,
+    });
+    say(
+      `admin list: p50 ${adminList.p50_ms} ms, p99 ${adminList.p99_ms} ms (CPU p50 ${adminList.cpu_p50_ms} ms, p99 ${adminList.cpu_p99_ms} ms)`,
+    );
+
     // ---- SQLite, synchronous=FULL (the default): every scenario, rate-limit cost, memory, soak
     const fullUrl = await sqliteDatabase(dir, 'full');
     const full = await seededStore(fullUrl, 'FULL', cfg);
@@ -498,6 +513,7 @@ async function main(): Promise<void> {
       load: { start: startLoad },
       ceilings,
       floor,
+      adminList,
       rows,
       durability: [],
     };
@@ -519,6 +535,12 @@ async function main(): Promise<void> {
         rows,
       );
       report.durability.push({ level: 'FULL', refresh: fullResults.refresh!, code: fullResults.code!, login: fullResults.login! });
+      report.jwt = await jwtIssuance(
+        target,
+        timing,
+        { refresh: fullResults.refresh!, code: fullResults.code!, saml: fullResults.saml! },
+        say,
+      );
 
       // Rate limits on (far above what the run reaches) vs off, alternately on two servers over the same file.
       say('rate limits: introspection with limits on (1,000,000/s per IP and per client) vs off, alternately …');

@@ -19,6 +19,8 @@ import { refreshTokenGrant } from './grants/refresh-token-grant.ts';
 import { samlBearerGrant } from './grants/saml-bearer-grant.ts';
 import { IdpService } from './idps/idp-service.ts';
 import type { JwtSigner } from './keys/jwt-signer.ts';
+import { type KeyEncryptionKey, KeyEncryptionKeyError, resolveKeyEncryptionKey } from './keys/key-encryption-key.ts';
+import { KeyService } from './keys/key-service.ts';
 import { DEFAULT_SESSION_RETENTION_DAYS, Maintenance } from './maintenance/maintenance.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import { LoginIssuer } from './sessions/login-issuer.ts';
@@ -49,6 +51,13 @@ export interface PlatformSettings {
   retention?: { eventDays?: number; sessionDays?: number };
   /** contract §6: `aud` of a token requested without `resource` (default: the issuer) */
   defaultAudience?: string;
+  /** seconds verifiers may cache the JWKS, the default delay of a key rotation (default 300) */
+  jwksMaxAge?: number;
+  /**
+   * The key-encryption key of the signing keys (tests: e.g. randomBytes(32)). openPlatform
+   * resolves it from the configuration instead (KEY_ENCRYPTION_KEY or the SQLite key file).
+   */
+  keyEncryptionKey?: Buffer;
 }
 
 export interface Services {
@@ -69,6 +78,8 @@ export interface Services {
   sso: BrowserSso;
   /** the admin API's domain: callers, collections, actions (contract §9) */
   admin: AdminApi;
+  /** the JWT signing keys: JWKS, rotation, signing (contract §6) */
+  keys: KeyService;
 }
 
 export interface Platform {
@@ -94,6 +105,7 @@ export function settingsFromConfig(config: Config): PlatformSettings {
     samlMaxAssertionLifetimeMs: config.samlMaxAssertionLifetime * 1000,
     retention: { eventDays: config.eventRetentionDays, sessionDays: config.sessionRetentionDays },
     defaultAudience: config.defaultAudience,
+    jwksMaxAge: config.jwksMaxAge,
   };
 }
 
@@ -105,19 +117,14 @@ export function composePlatform(input: {
   metrics?: Metrics;
   /** replaces the argon2id verify of password logins (tests count the verifications with it) */
   verifyPassword?: PasswordVerifier;
+  /** how the key-encryption key is had, on first use (default: settings.keyEncryptionKey) */
+  resolveKeyEncryptionKey?: () => KeyEncryptionKey;
 }): Platform {
   const { clock, settings } = input;
   const { metrics } = input;
   const store = metrics ? observeEvents(input.store, (event) => metrics.observeEvent(event)) : input.store;
   const lifetimes = new TokenLifetimes(settings.lifetimes);
   const defaultAudience = settings.defaultAudience ?? settings.issuer;
-  // INTERIM until the signing keys land (keys/key-service.ts): JWT clients cannot be served yet.
-  const signer: JwtSigner = {
-    sign: () => Promise.reject(new Error('no signing keys yet')),
-    verifyOwn: async () => undefined,
-  };
-  const minter = new AccessTokenMinter({ signer, issuer: settings.issuer });
-  const tokenDeps = { store, clock, lifetimes, minter, defaultAudience };
   const throttle = new LoginThrottle({
     store,
     clock,
@@ -132,6 +139,26 @@ export function composePlatform(input: {
   const sessions = new SessionService({ store, clock });
   const idps = new IdpService({ store, clock });
   const events = new EventService({ store });
+  const resolveKek =
+    input.resolveKeyEncryptionKey ??
+    (() => {
+      if (!settings.keyEncryptionKey) throw new KeyEncryptionKeyError('KEY_ENCRYPTION_KEY is not set');
+      return { key: settings.keyEncryptionKey, source: 'KEY_ENCRYPTION_KEY' };
+    });
+  let kek: KeyEncryptionKey | undefined;
+  const keys = new KeyService({
+    store,
+    clock,
+    // Resolved once, on first use: commands that never touch the keys never need it.
+    keyEncryptionKey: () => (kek ??= resolveKek()),
+    jwksMaxAgeSeconds: settings.jwksMaxAge ?? 300,
+    longestTokenLifetimeMs: async () =>
+      Math.max(settings.lifetimes.accessTokenTtl, ...(await store.clients.list()).map((c) => c.accessTtl ?? 0)) * 1000,
+  });
+  // The signing keys sign JWT access tokens and recognise them when presented again (contract §6).
+  const signer: JwtSigner = keys;
+  const minter = new AccessTokenMinter({ signer, issuer: settings.issuer });
+  const tokenDeps = { store, clock, lifetimes, minter, defaultAudience };
   const services: Services = {
     accounts,
     clients,
@@ -144,6 +171,7 @@ export function composePlatform(input: {
       idps,
       sessions,
       events,
+      keys,
       clock,
       authenticator: new AdminAuthenticator({ store, clock, signer }),
     }),
@@ -167,6 +195,7 @@ export function composePlatform(input: {
       clockSkewMs: settings.samlClockSkewMs ?? 60_000,
       maxAssertionLifetimeMs: settings.samlMaxAssertionLifetimeMs ?? 3_600_000,
     }),
+    keys,
   };
   const passwordLogin: PasswordLoginDeps = { store, clock, throttle, verify: input.verifyPassword };
   const grants = grantRegistry([
@@ -199,7 +228,13 @@ export interface OpenPlatform extends Platform {
  */
 export async function openPlatform(
   env: Env,
-  options: { clock?: Clock; metrics?: Metrics; onStoreAvailability?: AvailabilityObserver } = {},
+  options: {
+    clock?: Clock;
+    metrics?: Metrics;
+    onStoreAvailability?: AvailabilityObserver;
+    /** where a warning about the key-encryption key goes (the server's logger; default stderr) */
+    warn?: (message: string, fields: Record<string, unknown>) => void;
+  } = {},
 ): Promise<OpenPlatform> {
   const config = loadConfig(env);
   const clock = options.clock ?? systemClock;
@@ -213,6 +248,13 @@ export async function openPlatform(
     onAvailability: options.onStoreAvailability,
     createFolder: config.databaseUrlIsDefault,
   });
-  const platform = composePlatform({ store, clock, settings: settingsFromConfig(config), metrics });
+  const warn = options.warn ?? ((message: string) => process.stderr.write(`sei-auth: warning: ${message}\n`));
+  const platform = composePlatform({
+    store,
+    clock,
+    settings: settingsFromConfig(config),
+    metrics,
+    resolveKeyEncryptionKey: () => resolveKeyEncryptionKey({ configured: config.keyEncryptionKey, databaseUrl: config.databaseUrl, warn }),
+  });
   return { ...platform, config, close: () => store.close() };
 }

@@ -58,6 +58,11 @@ export interface Config {
    * an error once keys are needed, since instances must share it.
    */
   keyEncryptionKey: Buffer | undefined;
+  /**
+   * Seconds verifiers may cache GET /oauth/jwks (JWKS_MAX_AGE, default 300), and the default
+   * delay before a rotated key signs, so that they know the key before they meet it.
+   */
+  jwksMaxAge: number;
   /** Contract §6: `aud` of a token requested without `resource` (DEFAULT_AUDIENCE, default the ISSUER). */
   defaultAudience: string;
 }
@@ -183,6 +188,7 @@ export function loadConfig(env: Env): Config {
     metricsPort,
     shutdownTimeout: integer(env, 'SHUTDOWN_TIMEOUT', 10, 0, 3600),
     keyEncryptionKey: parseKeyEncryptionKey(env.KEY_ENCRYPTION_KEY),
+    jwksMaxAge: integer(env, 'JWKS_MAX_AGE', 300, 0, 86_400),
     defaultAudience: env.DEFAULT_AUDIENCE?.trim() ? parseAudience('DEFAULT_AUDIENCE', env.DEFAULT_AUDIENCE.trim()) : issuer,
   };
 }

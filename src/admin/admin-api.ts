@@ -4,6 +4,7 @@ import type { Clock } from '../clock.ts';
 import { AdminError } from '../common/admin-error.ts';
 import type { EventService } from '../events/event-service.ts';
 import type { IdpService } from '../idps/idp-service.ts';
+import type { KeyService } from '../keys/key-service.ts';
 import type { SessionService } from '../sessions/session-service.ts';
 import { requireFullAdmin } from './admin-actor.ts';
 import type { AdminAuthenticator } from './admin-authenticator.ts';
@@ -12,12 +13,13 @@ import type { AdminCall, Collection } from './collection.ts';
 import { eventsCollection } from './events-collection.ts';
 import { idpsCollection } from './idps-collection.ts';
 import { JsonInput } from './json-input.ts';
+import { keysCollection } from './keys-collection.ts';
 import { orgsCollection } from './orgs-collection.ts';
 import { sessionsCollection } from './sessions-collection.ts';
 import { usersCollection } from './users-collection.ts';
 import { clientView } from './views.ts';
 
-export const COLLECTIONS = ['orgs', 'users', 'clients', 'idps', 'sessions', 'events'] as const;
+export const COLLECTIONS = ['orgs', 'users', 'clients', 'idps', 'sessions', 'events', 'keys'] as const;
 export type CollectionName = (typeof COLLECTIONS)[number];
 
 export interface AdminApiDeps {
@@ -26,6 +28,7 @@ export interface AdminApiDeps {
   idps: IdpService;
   sessions: SessionService;
   events: EventService;
+  keys: KeyService;
   authenticator: AdminAuthenticator;
   clock: Clock;
 }
@@ -54,6 +57,7 @@ export class AdminApi {
       idps: idpsCollection(deps.idps),
       sessions: sessionsCollection(deps.sessions, deps.accounts, deps.clock),
       events: eventsCollection(deps.events, inOrg),
+      keys: keysCollection(deps.keys),
     };
   }
 

@@ -5,12 +5,14 @@ import { AdminError } from '../common/admin-error.ts';
 import { openPlatform, type Services } from '../composition-root.ts';
 import { ConfigError, type Env } from '../config.ts';
 import { CLI_CHANGE } from '../events/change-context.ts';
+import { KeyEncryptionKeyError } from '../keys/key-encryption-key.ts';
 import { SchemaTooNewError } from '../store/migrations.ts';
 import { describeDatabaseUrl, StoreOpenError } from '../store/open-store.ts';
 import type { Session } from '../store/store.ts';
 import { VERSION } from '../version.ts';
 import { registerAdminCommands } from './admin-commands.ts';
 import { registerIdpCommands } from './idp-commands.ts';
+import { registerKeyCommands } from './key-commands.ts';
 import { readSecretFromStdin } from './stdin.ts';
 
 /** What `serve` needs of the running HTTP face (http/server.ts). */
@@ -67,7 +69,7 @@ export function buildCli(io: Io): Command {
   /** Which database the last command opened, as the start-up line names it (never credentials). */
   let opened = '';
   const withServices = async <T>(fn: (services: Services, database: string) => Promise<T>): Promise<T> => {
-    const platform = await openPlatform(io.env);
+    const platform = await openPlatform(io.env, { warn: (message) => io.err(`sei-auth: warning: ${message}`) });
     opened = describeDatabaseUrl(platform.config.databaseUrl);
     try {
       return await fn(platform.services, opened);
@@ -385,7 +387,8 @@ export function buildCli(io: Io): Command {
     .option('--no-query-secrets', 'refuse client_secret in the query string (the seed allows it)')
     .option('--allow-no-pkce', 'let authorize requests leave out PKCE (required by default, RFC 9700 §2.1.1)')
     .option('--scope <scopes>', 'scopes the client may be granted, space-separated (repeatable); none by default', collect, [] as string[])
-    .addOption(new Option('--access-token-format <format>', 'access tokens: opaque strings or RFC 9068 JWTs').choices(['opaque', 'jwt']))
+    // Checked by the service, not commander: a bad value is one line on stderr, not the help after it.
+    .option('--access-token-format <format>', 'access tokens: opaque (default) strings or RFC 9068 jwt')
     .option('--service', 'a machine client: grant_type=client_credentials without email/password gets a token for the client itself')
     .option('--resource-server', 'an API: no logins, may introspect the tokens issued for its --audience')
     .option('--audience <uri>', 'the audience URI of a --resource-server (what clients name with resource=)')
@@ -513,6 +516,7 @@ export function buildCli(io: Io): Command {
 
   registerIdpCommands(program, { withServices, print, sayIfNone });
   registerAdminCommands(program, { withServices, print, sayIfNone, stdin: io.stdin });
+  registerKeyCommands(program, { withServices, print });
 
   const db = program.command('db').description('the database itself').addHelpText('after', '\nExample:\n  sei-auth db prune --json');
   db.command('prune')
@@ -562,7 +566,8 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       error instanceof AdminError ||
       error instanceof ConfigError ||
       error instanceof SchemaTooNewError ||
-      error instanceof StoreOpenError
+      error instanceof StoreOpenError ||
+      error instanceof KeyEncryptionKeyError
     ) {
       io.err(`sei-auth: ${error.message}`);
       return 1;

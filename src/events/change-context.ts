@@ -11,3 +11,8 @@ export interface ChangeContext {
 
 /** The CLI's changes: a shell on the server and the database, no token. */
 export const CLI_CHANGE: ChangeContext = Object.freeze({ actor: 'cli' });
+
+/** The event fields of a change. */
+export function changeFields(ctx: ChangeContext): { actor: string; ip: string | null; requestId: string | null } {
+  return { actor: ctx.actor, ip: ctx.ip ?? null, requestId: ctx.requestId ?? null };
+}

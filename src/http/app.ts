@@ -15,6 +15,7 @@ import { registerAdminRoutes } from './routes/admin-routes.ts';
 import { registerAuthorizeRoute } from './routes/authorize-route.ts';
 import { registerHealthRoutes } from './routes/health-routes.ts';
 import { registerIntrospectionRoute } from './routes/introspection-route.ts';
+import { registerJwksRoute } from './routes/jwks-route.ts';
 import { registerMetadataRoute } from './routes/metadata-route.ts';
 import { installHttpMetrics, registerMetricsRoute } from './routes/metrics-route.ts';
 import { registerOpenApiRoute } from './routes/openapi-route.ts';
@@ -116,6 +117,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     scopesSupported: () => services.clients.scopesInUse(),
   });
   registerAdminRoutes(app, { admin: services.admin });
+  registerJwksRoute(app, { keys: services.keys, maxAgeSeconds: platform.settings.jwksMaxAge ?? 300 });
   registerHealthRoutes(app, { store });
   // Contract §9: the admin console, a backend-for-frontend on the admin API.
   registerConsoleRoutes(app, {

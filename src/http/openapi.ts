@@ -6,6 +6,8 @@
 
 type Schema = Record<string, unknown>;
 
+import { ADMIN_COMPONENTS, adminPaths } from './openapi-admin.ts';
+
 const FORM = 'application/x-www-form-urlencoded';
 const JSON_TYPE = 'application/json';
 
@@ -26,7 +28,13 @@ function grantBody(grantType: string, title: string, required: string[], propert
       {
         type: 'object',
         required: ['grant_type', ...required],
-        properties: { grant_type: { const: grantType }, endOtherSessions: ref('EndOtherSessions'), ...properties },
+        properties: {
+          grant_type: { const: grantType },
+          endOtherSessions: ref('EndOtherSessions'),
+          scope: ref('Scope'),
+          resource: ref('Resource'),
+          ...properties,
+        },
       },
     ],
   };
@@ -46,6 +54,12 @@ const tokenRequestVariants: Record<string, Schema> = {
     "The seed's password login: grant_type=client_credentials with the user's email and password (not RFC 6749 §4.4)",
     ['email', 'password'],
     { email: { type: 'string', format: 'email', maxLength: 320 }, password: { type: 'string', format: 'password' } },
+  ),
+  ServiceTokenRequest: grantBody(
+    'client_credentials',
+    'RFC 6749 §4.4 for a client registered with --service: no email and no password; a token for the client itself (sub = client id, no session, no refresh token)',
+    [],
+    {},
   ),
   ResourceOwnerPasswordRequest: grantBody(
     'password',
@@ -70,7 +84,7 @@ const tokenRequestVariants: Record<string, Schema> = {
 
 const tokenEndpointErrors: Schema = {
   '400': oauthError(
-    'invalid_request (a missing, repeated or malformed parameter, or a JSON body), invalid_client, invalid_grant, unauthorized_client, unsupported_grant_type, or concurrent_session_limit (the user is at the session limit and endOtherSessions was not true).',
+    'invalid_request (a missing, repeated or malformed parameter, or a JSON body), invalid_client, invalid_grant, unauthorized_client (also: a resource server asking for tokens), unsupported_grant_type, invalid_scope (a scope outside the client’s set, or wider than the grant on a refresh), invalid_target (resource is not a registered resource server’s audience, RFC 8707), or concurrent_session_limit (the user is at the session limit and endOtherSessions was not true).',
   ),
   '401': {
     ...oauthError('invalid_client after HTTP Basic client authentication failed.'),
@@ -111,6 +125,13 @@ const AUTHORIZE_QUERY = [
   },
   { name: 'code_challenge_method', in: 'query', required: false, schema: { const: 'S256' } },
   { name: 'response_mode', in: 'query', required: false, schema: { const: 'query' } },
+  {
+    name: 'scope',
+    in: 'query',
+    required: false,
+    schema: { type: 'string' },
+    description: 'Space-separated scopes (default: all the client’s); one outside its set redirects with error=invalid_scope.',
+  },
 ];
 
 const html = (description: string): Schema => ({ description, content: { 'text/html': { schema: { type: 'string' } } } });
@@ -135,8 +156,9 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
         'parameters or with HTTP Basic (RFC 6749 §2.3.1), never both. Every response carries Cache-Control: no-store and X-Request-Id.',
     },
     servers: [{ url: options.issuer }],
-    tags: [{ name: 'oauth' }, { name: 'operations' }],
+    tags: [{ name: 'oauth' }, { name: 'operations' }, { name: 'admin' }],
     paths: {
+      ...adminPaths(),
       '/oauth/token': {
         post: {
           tags: ['oauth'],
@@ -252,10 +274,11 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
         post: {
           tags: ['oauth'],
           operationId: 'introspect',
-          summary: 'Token introspection (RFC 7662), for resource servers; client-authenticated.',
+          summary:
+            'Token introspection (RFC 7662), client-authenticated: the client a token was issued to, or a resource server for the access tokens of its audience (contract §7); anyone else gets {"active":false}.',
           security: [{ clientBasic: [] }, {}],
           requestBody: clientAuthenticatedForm(['token'], {
-            token: text('An access or refresh token.'),
+            token: text('An access token (opaque or JWT) or a refresh token.'),
             token_type_hint: { enum: ['access_token', 'refresh_token'] },
           }),
           responses: {
@@ -281,6 +304,50 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
             '400': oauthError('invalid_request, invalid_client, or unauthorized_client (the token belongs to another client).'),
             '401': oauthError('invalid_client after HTTP Basic authentication failed.'),
             '503': oauthError('temporarily_unavailable.'),
+          },
+        },
+      },
+      '/oauth/jwks': {
+        get: {
+          tags: ['oauth'],
+          operationId: 'jwks',
+          summary: 'The public signing keys of JWTs (RFC 7517 JWK Set): pending, active and retiring keys.',
+          description:
+            'Cache-Control: public, max-age=JWKS_MAX_AGE. A rotated key is listed here before it signs (by default one max-age ahead), ' +
+            'and a superseded key stays until every token it signed has expired. An ETag allows conditional requests (304).',
+          responses: {
+            '200': {
+              description: 'The JWK Set.',
+              headers: {
+                'Cache-Control': { schema: { type: 'string' }, description: 'public, max-age=<JWKS_MAX_AGE>' },
+                ETag: { schema: { type: 'string' } },
+              },
+              content: {
+                'application/jwk-set+json': {
+                  schema: {
+                    type: 'object',
+                    required: ['keys'],
+                    properties: {
+                      keys: {
+                        type: 'array',
+                        items: {
+                          type: 'object',
+                          required: ['kty', 'kid', 'alg', 'use'],
+                          properties: {
+                            kty: { enum: ['EC', 'RSA', 'OKP'] },
+                            kid: { type: 'string' },
+                            alg: { enum: ['ES256', 'RS256', 'EdDSA'] },
+                            use: { const: 'sig' },
+                          },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+            '304': { description: 'Not modified (If-None-Match matched the ETag).' },
+            '503': oauthError('temporarily_unavailable: the store did not answer.'),
           },
         },
       },
@@ -351,6 +418,7 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
     },
     components: {
       securitySchemes: {
+        ...ADMIN_COMPONENTS.securitySchemes,
         clientBasic: {
           type: 'http',
           scheme: 'basic',
@@ -383,7 +451,7 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
         ...tokenRequestVariants,
         TokenResponse: {
           type: 'object',
-          required: ['access_token', 'token_type', 'expires_in', 'redirect_url', 'email'],
+          required: ['access_token', 'token_type', 'expires_in'],
           properties: {
             access_token: { type: 'string' },
             token_type: { enum: ['BearerToken', 'Bearer'] },
@@ -393,9 +461,19 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
               description: 'Authorization-code flow (and its refreshes) of a client with refresh tokens only.',
             },
             refresh_token_expires_in: { type: 'integer', minimum: 0 },
-            redirect_url: { type: 'string' },
-            email: { type: 'string', format: 'email' },
+            redirect_url: {
+              type: 'string',
+              description: 'The client’s redirect URL (contract §3); absent for a client registered without one.',
+            },
+            email: { type: 'string', format: 'email', description: 'The user’s email; absent for a service client’s own token.' },
+            scope: { type: 'string', description: 'The granted scopes, space-separated; present whenever not empty.' },
           },
+        },
+        Scope: { type: 'string', description: 'Space-separated scopes (RFC 6749 §3.3) within the client’s set; default: all of them.' },
+        Resource: {
+          type: 'string',
+          format: 'uri',
+          description: 'RFC 8707: the audience of a registered resource server; the token’s aud (default DEFAULT_AUDIENCE).',
         },
         IntrospectionResponse: {
           type: 'object',
@@ -406,13 +484,16 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
             username: { type: 'string' },
             email: { type: 'string' },
             sub: { type: 'string' },
-            sid: { type: 'string', description: 'The session id.' },
+            sid: { type: 'string', description: 'The session id (user tokens).' },
+            scope: { type: 'string', description: 'The token’s scopes, space-separated (absent when none).' },
+            aud: { type: 'string', description: 'The audience the token was issued for.' },
             token_type: { type: 'string' },
             exp: { type: 'integer' },
             iat: { type: 'integer' },
             iss: { type: 'string' },
           },
         },
+        ...ADMIN_COMPONENTS.schemas,
         OAuthError: {
           type: 'object',
           required: ['error', 'error_description'],

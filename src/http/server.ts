@@ -44,8 +44,16 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
           `store available again after ${Math.round(change.downForMs / 1000)} s`,
         );
     },
+    warn: (message, fields) => logger.warn(fields, message),
   });
   const { config, clock, store, services } = platform;
+  try {
+    // Contract §6: the first key on first start; a missing or wrong KEY_ENCRYPTION_KEY stops start-up here.
+    await services.keys.ensureInitialKey();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   const app = buildApp({
     platform,
     logger,

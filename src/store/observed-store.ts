@@ -105,6 +105,7 @@ function withEvents(ops: StoreOps, events: EventStore): StoreOps {
     throttle: ops.throttle,
     serverSecrets: ops.serverSecrets,
     consoleSessions: ops.consoleSessions,
+    signingKeys: ops.signingKeys,
     events,
   };
 }

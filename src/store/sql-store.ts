@@ -10,6 +10,7 @@ import type { Row } from './sql/rows.ts';
 import { SqlSamlRequestStore } from './sql/saml-requests-sql.ts';
 import { SqlServerSecretStore } from './sql/server-secrets-sql.ts';
 import { SqlSessionStore } from './sql/sessions-sql.ts';
+import { SqlSigningKeyStore } from './sql/signing-keys-sql.ts';
 import { SqlThrottleStore } from './sql/throttle-sql.ts';
 import { SqlTokenStore } from './sql/tokens-sql.ts';
 import { SqlUserStore } from './sql/users-sql.ts';
@@ -31,6 +32,7 @@ class SqlStoreOps implements StoreOps {
   readonly events: SqlEventStore;
   readonly serverSecrets: SqlServerSecretStore;
   readonly consoleSessions: SqlConsoleSessionStore;
+  readonly signingKeys: SqlSigningKeyStore;
 
   constructor(db: SqlExecutor, dialect: SqlDialect) {
     this.orgs = new SqlOrgStore(db);
@@ -46,6 +48,7 @@ class SqlStoreOps implements StoreOps {
     this.events = new SqlEventStore(db);
     this.serverSecrets = new SqlServerSecretStore(db);
     this.consoleSessions = new SqlConsoleSessionStore(db);
+    this.signingKeys = new SqlSigningKeyStore(db);
   }
 }
 

@@ -21,6 +21,7 @@ import type { IdpStore, ReplayStore } from './aggregates/idps.ts';
 import type { SamlRequestStore } from './aggregates/saml-requests.ts';
 import type { ServerSecretStore } from './aggregates/server-secrets.ts';
 import type { SessionStore, TokenStore } from './aggregates/sessions.ts';
+import type { SigningKeyStore } from './aggregates/signing-keys.ts';
 import type { ThrottleStore } from './aggregates/throttle.ts';
 
 export type * from './aggregates/accounts.ts';
@@ -33,6 +34,7 @@ export type * from './aggregates/page.ts';
 export type * from './aggregates/saml-requests.ts';
 export type * from './aggregates/server-secrets.ts';
 export type * from './aggregates/sessions.ts';
+export type * from './aggregates/signing-keys.ts';
 export type * from './aggregates/throttle.ts';
 
 /** The aggregates, bound to the pool or to one transaction. */
@@ -50,6 +52,7 @@ export interface StoreOps {
   readonly events: EventStore;
   readonly serverSecrets: ServerSecretStore;
   readonly consoleSessions: ConsoleSessionStore;
+  readonly signingKeys: SigningKeyStore;
 }
 
 export interface Store extends StoreOps {

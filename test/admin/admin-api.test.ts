@@ -236,6 +236,28 @@ for (const kind of process.env.TEST_DATABASE_URL ? (['sqlite', 'postgres'] as co
       assert.equal((await api(h, f.adminToken, 'DELETE', `/idps/${idp.id}`)).statusCode, 204);
     });
 
+    test('keys: list, rotate (POST), retire (DELETE), each with an event; org-admin 403; PATCH 405', async () => {
+      await h.services.keys.ensureInitialKey();
+      const list = (await api(h, f.adminToken, 'GET', '/keys')).json();
+      assert.ok(list.items.length >= 1);
+      const made = await api(h, f.adminToken, 'POST', '/keys', { alg: 'RS256', activate_in: 600 });
+      assert.equal(made.statusCode, 201, made.body);
+      const kid = made.json().kid;
+      assert.equal((await api(h, f.adminToken, 'GET', `/keys/${kid}`)).json().status, 'pending');
+      problem(await api(h, f.adminToken, 'POST', '/keys', { alg: 'HS256' }), 400);
+      problem(await api(h, f.adminToken, 'PATCH', `/keys/${kid}`, {}), 405);
+      const oa = await userWithToken(h, f.appClient, { role: 'org-admin' });
+      problem(await api(h, oa.token, 'GET', '/keys'), 403);
+      assert.equal((await api(h, f.adminToken, 'DELETE', `/keys/${kid}`)).statusCode, 204);
+      const events = (await api(h, f.adminToken, 'GET', '/events?limit=50')).json().items as Array<{
+        type: string;
+        target: string;
+        actor: string;
+      }>;
+      assert.ok(events.some((e) => e.type === 'key_rotated' && e.target === `key:${kid}` && e.actor === `user:${f.adminUserId}`));
+      assert.ok(events.some((e) => e.type === 'key_retired' && e.target === `key:${kid}`));
+    });
+
     test('no secret, password or request body in the logs', async () => {
       const secretish = 'a very secret password 123';
       await api(h, f.adminToken, 'POST', '/users', { email: uniqueEmail('log'), password: secretish });

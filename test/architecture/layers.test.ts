@@ -89,6 +89,7 @@ describe('layers', () => {
       'authorize',
       'throttle',
       'maintenance',
+      'keys',
       'common',
       'crypto',
     ];

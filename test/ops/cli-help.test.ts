@@ -43,7 +43,7 @@ const paths = commandPaths(buildCli({ env: {}, out: () => {}, err: () => {}, std
 describe('CLI help and version', () => {
   test('the command tree is what the contract names, and more', () => {
     const names = paths.map((p) => p.join(' '));
-    for (const required of ['serve', 'org create', 'user create', 'client create', 'idp create'])
+    for (const required of ['serve', 'org create', 'user create', 'client create', 'idp create', 'keys list', 'keys rotate', 'keys retire'])
       assert.ok(names.includes(required), required);
   });
 

@@ -15,7 +15,7 @@ import { ConfigError, loadConfig } from '../../src/config.ts';
 import { newId } from '../../src/crypto/secrets.ts';
 import { BIN, REPO_ROOT, runBin } from '../core/support.ts';
 import { freshDatabase, storeKinds } from '../support/harness.ts';
-import { freePort } from '../support/server-process.ts';
+import { freePort, TEST_KEY_ENCRYPTION_KEY_BASE64 } from '../support/server-process.ts';
 import { createOpsApp, OPS_SCRAPE_HEADERS, type OpsApp, parseMetrics, sampleValue } from './support.ts';
 
 const SAML_GRANT = 'urn:ietf:params:oauth:grant-type:saml2-bearer';
@@ -59,7 +59,15 @@ interface Served {
 async function serve(args: string[], env: Record<string, string>): Promise<Served> {
   const child = spawn(process.execPath, [BIN, 'serve', ...args], {
     cwd: REPO_ROOT,
-    env: { ...process.env, LOG_LEVEL: 'info', METRICS_TOKEN: '', METRICS_PORT: '', ...env },
+    // The key-encryption key PostgreSQL requires (contract §6), as startServerProcess gives it.
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'info',
+      METRICS_TOKEN: '',
+      METRICS_PORT: '',
+      KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY_BASE64,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

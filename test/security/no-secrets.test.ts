@@ -151,6 +151,37 @@ for (const kind of storeKinds()) {
       keep(rotated.client_secret);
       await h.post('/oauth/introspect', { client_id: s.clientId, client_secret: rotated.client_secret, token: samlOk.json().access_token });
 
+      // Contract §6–§8: JWT access tokens (and their jti), service tokens, a resource server's introspection.
+      const jwtApp = await h.seed({ client: { accessTokenFormat: 'jwt', scopes: ['orders:read'] } });
+      keep(jwtApp.clientSecret, jwtApp.password);
+      const api = await h.resourceServer('https://orders.example');
+      keep(api.clientSecret);
+      const jwt = await h.post('/oauth/token', {
+        grant_type: 'client_credentials',
+        client_id: jwtApp.clientId,
+        client_secret: jwtApp.clientSecret,
+        email: jwtApp.email,
+        password: jwtApp.password,
+        resource: api.audience,
+      });
+      assert.equal(jwt.statusCode, 200, jwt.body);
+      keep(jwt.json().access_token, String(JSON.parse(Buffer.from(jwt.json().access_token.split('.')[1], 'base64url').toString()).jti));
+      await h.post('/oauth/introspect', { client_id: api.clientId, client_secret: api.clientSecret, token: jwt.json().access_token });
+      const machine = await h.seed({ client: { service: true, redirectUrls: [], accessTokenFormat: 'jwt' } });
+      keep(machine.clientSecret);
+      const serviceToken = await h.post(
+        '/oauth/token',
+        { grant_type: 'client_credentials' },
+        { headers: { authorization: basicAuth(machine.clientId, machine.clientSecret) } },
+      );
+      assert.equal(serviceToken.statusCode, 200, serviceToken.body);
+      keep(serviceToken.json().access_token);
+      await h.post('/oauth/revoke', {
+        client_id: machine.clientId,
+        client_secret: machine.clientSecret,
+        token: serviceToken.json().access_token,
+      });
+
       const events = JSON.stringify(await allEvents(h));
       const logs = h.logs.join('\n');
       assert.ok(events.length > 1000 && logs.length > 1000, 'there was plenty to scan');

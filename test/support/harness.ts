@@ -3,6 +3,7 @@
  * SQLite always, PostgreSQL too when TEST_DATABASE_URL is set (each harness gets its own
  * schema there, so tests never see each other's rows).
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +27,12 @@ export type StoreKind = 'sqlite' | 'postgres';
 export function storeKinds(): StoreKind[] {
   return process.env.TEST_DATABASE_URL ? ['sqlite', 'postgres'] : ['sqlite'];
 }
+
+/**
+ * The key-encryption key composed platforms get unless a test gives its own: one fixed value, so
+ * that a harness reopened on the same database (restart tests) opens its signing keys.
+ */
+export const TEST_KEY_ENCRYPTION_KEY: Buffer = createHash('sha256').update('sei-auth test key-encryption key').digest();
 
 let schemaCounter = 0;
 
@@ -114,6 +121,10 @@ export interface HarnessOptions {
   rateLimits?: RateLimitSettings;
   /** replaces the argon2id verify of password logins (to count or pace the verifications) */
   verifyPassword?: PasswordVerifier;
+  /** seals the signing keys (default TEST_KEY_ENCRYPTION_KEY) */
+  keyEncryptionKey?: Buffer;
+  /** JWKS_MAX_AGE (default 300) */
+  jwksMaxAge?: number;
 }
 
 let seedCounter = 0;
@@ -141,8 +152,12 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       issuer,
       lifetimes: { accessTokenTtl: options.accessTokenTtl ?? 3600, refreshTokenTtl: options.refreshTokenTtl ?? 2_592_000 },
       throttle: options.throttle,
+      keyEncryptionKey: options.keyEncryptionKey ?? TEST_KEY_ENCRYPTION_KEY,
+      jwksMaxAge: options.jwksMaxAge,
     },
   });
+  // As the server does at start: the first signing key.
+  await platform.services.keys.ensureInitialKey();
   const app = buildApp({ platform, logger, rateLimits: options.rateLimits });
   await app.ready();
   const { services } = platform;
@@ -204,7 +219,11 @@ export function servicesFor(store: Store, clock: Clock = systemClock): Services 
   return composePlatform({
     store,
     clock,
-    settings: { issuer: 'http://localhost:8080', lifetimes: { accessTokenTtl: 3600, refreshTokenTtl: 2_592_000 } },
+    settings: {
+      issuer: 'http://localhost:8080',
+      lifetimes: { accessTokenTtl: 3600, refreshTokenTtl: 2_592_000 },
+      keyEncryptionKey: TEST_KEY_ENCRYPTION_KEY,
+    },
   }).services;
 }
 

@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { TEST_KEY_ENCRYPTION_KEY } from './harness.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/sei-auth.js', import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -27,8 +28,15 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** The KEY_ENCRYPTION_KEY server processes on PostgreSQL get unless a test sets one (even to ''): the harness's. */
+export const TEST_KEY_ENCRYPTION_KEY_BASE64 = TEST_KEY_ENCRYPTION_KEY.toString('base64');
+
 export async function startServerProcess(env: Record<string, string>, timeoutMs = 20_000): Promise<ServerProcess> {
   const port = await freePort();
+  // PostgreSQL instances need a shared key-encryption key (contract §6); SQLite makes a key file.
+  if (env.KEY_ENCRYPTION_KEY === undefined && /^postgres(ql)?:/.test(env.DATABASE_URL ?? '')) {
+    env = { ...env, KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY_BASE64 };
+  }
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, [BIN, 'serve'], {
     cwd: REPO_ROOT,

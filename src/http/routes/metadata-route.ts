@@ -31,6 +31,7 @@ export function authorizationServerMetadata(deps: MetadataDeps): Record<string, 
     introspection_endpoint_auth_methods_supported: authMethods,
     revocation_endpoint: `${base}/oauth/revoke`,
     revocation_endpoint_auth_methods_supported: authMethods,
+    jwks_uri: `${base}/oauth/jwks`,
   };
 }
 
