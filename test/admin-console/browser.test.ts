@@ -173,7 +173,7 @@ for (const [index, kind] of storeKinds().entries()) {
       await context.close();
     });
 
-    test('the organizations page (screenshot) and the IdP form', async () => {
+    test('the organizations page, the IdP form, and a key rotation (screenshots)', async () => {
       const { context, page } = await signedIn(admin);
       await nav(page, 'Organizations');
       await page.getByRole('cell', { name: 'Acme', exact: true }).waitFor();
@@ -182,6 +182,18 @@ for (const [index, kind] of storeKinds().entries()) {
       await page.getByRole('heading', { level: 1, name: 'Identity providers' }).waitFor();
       await page.getByRole('button', { name: 'New IdP' }).click();
       await page.getByRole('form', { name: 'New IdP' }).waitFor();
+
+      // Signing keys: rotate, and the new key is listed (published now, signing later).
+      await nav(page, 'Keys');
+      await page.getByRole('heading', { level: 1, name: 'Signing keys' }).waitFor();
+      const before = await page.locator('td[data-label="Key id"]').count();
+      await page.getByRole('button', { name: 'Rotate keys' }).click();
+      const form = page.getByRole('form', { name: 'New key' });
+      await form.getByLabel('Algorithm').selectOption('ES256');
+      await form.getByRole('button', { name: 'Create key' }).click();
+      await page.getByRole('status').filter({ hasText: 'Created key' }).waitFor();
+      await page.waitForFunction(`document.querySelectorAll('td[data-label="Key id"]').length === ${before + 1}`);
+      await shoot(page, 'keys');
       await context.close();
     });
 
@@ -252,7 +264,13 @@ for (const [index, kind] of storeKinds().entries()) {
       assert.equal(await emails.first().textContent(), 'p24@paged.example');
       await page.getByRole('button', { name: 'Older →' }).click();
       await page.getByText('Page 2').waitFor();
-      assert.deepEqual(await emails.allTextContents(), ['p04@paged.example', 'p03@paged.example', 'p02@paged.example', 'p01@paged.example', 'p00@paged.example']);
+      assert.deepEqual(await emails.allTextContents(), [
+        'p04@paged.example',
+        'p03@paged.example',
+        'p02@paged.example',
+        'p01@paged.example',
+        'p00@paged.example',
+      ]);
       assert.equal(await page.getByRole('button', { name: 'Older →' }).isDisabled(), true);
       await page.getByRole('button', { name: '← Newer' }).click();
       await page.getByText('Page 1').waitFor();

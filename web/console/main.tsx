@@ -5,6 +5,7 @@ import { type Me, signOut, whoAmI } from './api.ts';
 import { ClientsPage } from './pages/clients.tsx';
 import { EventsPage } from './pages/events.tsx';
 import { IdpsPage } from './pages/idps.tsx';
+import { KeysPage } from './pages/keys.tsx';
 import { OrgsPage } from './pages/orgs.tsx';
 import { SessionsPage } from './pages/sessions.tsx';
 import { UsersPage } from './pages/users.tsx';
@@ -20,6 +21,7 @@ const PAGES = [
   { path: 'events', label: 'Events', orgAdmin: true },
   { path: 'orgs', label: 'Organizations', orgAdmin: false },
   { path: 'clients', label: 'Clients', orgAdmin: false },
+  { path: 'keys', label: 'Keys', orgAdmin: false },
 ] as const;
 
 function currentPage(): string {
@@ -89,6 +91,7 @@ function App() {
         {page === 'events' && <EventsPage filters={filters} />}
         {page === 'orgs' && <OrgsPage />}
         {page === 'clients' && <ClientsPage />}
+        {page === 'keys' && <KeysPage />}
       </main>
     </>
   );

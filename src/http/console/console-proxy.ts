@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CONSOLE_CSRF_HEADER, type ConsoleContext, sendProblem } from './console-context.ts';
 
 /**
@@ -10,6 +10,10 @@ import { CONSOLE_CSRF_HEADER, type ConsoleContext, sendProblem } from './console
  * CORS preflight this server never grants) and, when the browser sends them, a same-origin
  * Sec-Fetch-Site and Origin.
  */
+/** The admin API's shapes: a collection, an item, an item's action (secret, password, sessions). */
+export const PROXY_PATHS = ['/admin/api/:collection', '/admin/api/:collection/:id', '/admin/api/:collection/:id/:action'] as const;
+export const PROXY_METHODS = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'] as const;
+
 const FORWARDED_REQUEST_HEADERS = ['content-type', 'if-match', 'if-none-match', 'accept'] as const;
 const FORWARDED_RESPONSE_HEADERS = ['content-type', 'etag', 'location', 'retry-after'] as const;
 
@@ -19,7 +23,10 @@ export function registerConsoleProxy(app: FastifyInstance, ctx: ConsoleContext):
     if (!scope.hasContentTypeParser('application/json')) {
       scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => done(null, body));
     }
-    scope.all('/admin/api/*', async (request, reply) => {
+    scope.route({ method: [...PROXY_METHODS], url: PROXY_PATHS[0], handler: forward });
+    scope.route({ method: [...PROXY_METHODS], url: PROXY_PATHS[1], handler: forward });
+    scope.route({ method: [...PROXY_METHODS], url: PROXY_PATHS[2], handler: forward });
+    async function forward(request: FastifyRequest, reply: FastifyReply) {
       if (!ctx.fromConsole(request)) {
         request.audit.outcome = 'console_csrf_refused';
         return sendProblem(reply, 403, 'Forbidden', `Send the ${CONSOLE_CSRF_HEADER} header from the console's own page.`);
@@ -54,6 +61,6 @@ export function registerConsoleProxy(app: FastifyInstance, ctx: ConsoleContext):
       }
       request.audit.outcome = `proxied_${forwarded.statusCode}`;
       return reply.code(forwarded.statusCode).header('cache-control', 'no-store').send(forwarded.rawPayload);
-    });
+    }
   });
 }

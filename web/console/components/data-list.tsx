@@ -21,20 +21,21 @@ export function DataList(props: {
   pageSize?: number;
 }) {
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const [page, setPage] = useState<Page<Item> | undefined>();
+  // The page with the request it answers: rows of another cursor or filter are never shown under this one's pager.
+  const [loaded, setLoaded] = useState<{ key: string; page: Page<Item> } | undefined>();
   const [problem, setProblem] = useState<Problem | undefined>();
   const filterKey = JSON.stringify(props.filters);
   // A new filter starts at the first page.
   useEffect(() => setCursors([undefined]), [filterKey, props.collection]);
   const cursor = cursors[cursors.length - 1];
+  const requestKey = JSON.stringify([props.collection, filterKey, cursor ?? null, props.version]);
   useEffect(() => {
     let live = true;
-    setPage(undefined);
     api<Page<Item>>('GET', `${props.collection}${query({ ...props.filters, limit: String(props.pageSize ?? 20), cursor })}`).then(
       (result) => {
         if (!live) return;
         if (result.ok) {
-          setPage(result.data);
+          setLoaded({ key: requestKey, page: result.data });
           setProblem(undefined);
         } else setProblem(result.problem);
       },
@@ -42,7 +43,7 @@ export function DataList(props: {
     return () => {
       live = false;
     };
-  }, [props.collection, filterKey, cursor, props.version]);
+  }, [requestKey]);
 
   if (problem)
     return (
@@ -50,6 +51,7 @@ export function DataList(props: {
         {problem.detail ?? problem.title}
       </div>
     );
+  const page = loaded?.key === requestKey ? loaded.page : undefined;
   if (!page) return <p class="muted">Loading…</p>;
   return (
     <div class="list">
