@@ -72,7 +72,7 @@ export class AdminApi {
   /** `PUT /users/{id}/password`: ends the user's sessions unless `keep_sessions`. */
   async setPassword(call: AdminCall, userId: string, body: unknown): Promise<object> {
     const input = new JsonInput(body, ['password', 'keep_sessions']);
-    await this.users.scoped(call, userId);
+    await this.users.changeable(call, userId);
     const password = input.string('password');
     if (password === '') throw new AdminError('password must not be empty');
     const { endedSessions } = await this.deps.accounts.setPasswordById(
@@ -86,7 +86,7 @@ export class AdminApi {
 
   /** `DELETE /users/{id}/sessions`: every session of the user ends; its tokens die at once. */
   async endSessions(call: AdminCall, userId: string): Promise<object> {
-    await this.users.scoped(call, userId);
+    await this.users.changeable(call, userId);
     const { endedSessions } = await this.deps.accounts.endSessions(userId, call.ctx);
     return { id: userId, ended_sessions: endedSessions };
   }

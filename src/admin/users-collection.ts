@@ -15,14 +15,21 @@ function checkGrantable(actor: AdminActor, role: unknown): void {
 }
 
 /** `/admin/v1/users` (and the user actions in admin-actions.ts): an org-admin sees only its organization's users. */
-export function usersCollection(accounts: AccountService): Collection & { scoped(call: AdminCall, id: string): Promise<User> } {
+export function usersCollection(accounts: AccountService): Collection & { changeable(call: AdminCall, id: string): Promise<User> } {
   const scoped = async (call: AdminCall, id: string) => {
     const user = await accounts.user(id);
     requireInScope(call.actor, user.orgId, 'user', id);
     return user;
   };
+  /** A change to a user: an org-admin may read a full admin of its organization, never change one. */
+  const changeable = async (call: AdminCall, id: string) => {
+    const user = await scoped(call, id);
+    if (call.actor.role === 'org-admin' && user.role === 'admin')
+      throw new AdminError('only a full admin may change a full admin', 'forbidden');
+    return user;
+  };
   return {
-    scoped,
+    changeable,
     async list(call, query) {
       checkQuery(query, ['limit', 'cursor', 'email', 'org']);
       const own = orgScope(call.actor);
