@@ -48,14 +48,8 @@ export function registerConsoleRoutes(app: FastifyInstance, deps: ConsoleRouteDe
   const exchange = new ConsoleTokenExchange(deps);
   const bundle = deps.bundle ?? new ConsoleBundle();
   const callbackUrl = consoleCallbackUrl(issuer);
-  let clientPromise: Promise<Client> | undefined;
-  const client = () => {
-    clientPromise ??= ensureConsoleClient({ store: deps.store, clock: deps.clock, issuer }).catch((error: unknown) => {
-      clientPromise = undefined;
-      throw error;
-    });
-    return clientPromise;
-  };
+  // Read afresh each time (one row): a console client deleted or changed through the API is made again, or its change seen.
+  const client = (): Promise<Client> => ensureConsoleClient({ store: deps.store, clock: deps.clock, issuer });
   const eventContext = (request: FastifyRequest) => ({ ip: request.ip, requestId: request.id, clientId: CONSOLE_CLIENT_ID });
 
   const ctx: ConsoleContext = {
@@ -201,12 +195,11 @@ export function registerConsoleRoutes(app: FastifyInstance, deps: ConsoleRouteDe
     const session = await ctx.current(request);
     if (!session) return sendProblem(reply, 401, 'Unauthorized', 'Sign in to the console.');
     const user = await deps.store.users.find(session.userId);
-    const role = (user as { role?: string | null } | undefined)?.role ?? null;
     return consoleHeaders(reply).send({
       user_id: session.userId,
       email: user?.email ?? null,
       org: user?.orgId ?? null,
-      role,
+      role: user?.role ?? null,
       expires_at: new Date(session.expiresAt).toISOString(),
     });
   });
