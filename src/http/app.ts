@@ -6,6 +6,7 @@ import type { Platform } from '../composition-root.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { VERSION } from '../version.ts';
 import { closeConnectionsGracefully } from './connection-drain.ts';
+import { registerConsoleRoutes } from './console/console-routes.ts';
 import { installRateLimits } from './rate-limit-hook.ts';
 import { DEFAULT_RATE_LIMITS, type RateLimitSettings, RateLimits } from './rate-limiter.ts';
 import { renderError } from './render-error.ts';
@@ -118,6 +119,15 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerAdminRoutes(app, { admin: services.admin });
   registerJwksRoute(app, { keys: services.keys, maxAgeSeconds: platform.settings.jwksMaxAge ?? 300 });
   registerHealthRoutes(app, { store });
+  // Contract §9: the admin console, a backend-for-frontend on the admin API.
+  registerConsoleRoutes(app, {
+    store,
+    clock,
+    issuer,
+    grants: platform.grants,
+    logins: services.logins,
+    revocation: services.revocation,
+  });
   registerOpenApiRoute(app, { issuer, version: VERSION });
   return app;
 }

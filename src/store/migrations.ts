@@ -296,6 +296,23 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX security_events_org ON security_events (org_id, at)`,
     ],
   },
+  {
+    version: 9,
+    name: 'admin console: its sign-ins and sessions (the backend-for-frontend)',
+    statements: () => [
+      // Keyed by the SHA-256 of the console cookie's random id; `sealed` (a pending sign-in's state
+      // and PKCE verifier, then the session's tokens) is AES-256-GCM under a key derived from that
+      // id, so the database alone holds no usable token. Every instance reads the same rows.
+      `CREATE TABLE console_sessions (
+        id_hash TEXT PRIMARY KEY,
+        sealed TEXT NOT NULL,
+        user_id TEXT,
+        expires_at BIGINT NOT NULL,
+        created_at BIGINT NOT NULL
+      )`,
+      `CREATE INDEX console_sessions_expiry ON console_sessions (expires_at)`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

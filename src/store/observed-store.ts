@@ -104,6 +104,7 @@ function withEvents(ops: StoreOps, events: EventStore): StoreOps {
     samlRequests: ops.samlRequests,
     throttle: ops.throttle,
     serverSecrets: ops.serverSecrets,
+    consoleSessions: ops.consoleSessions,
     signingKeys: ops.signingKeys,
     events,
   };
