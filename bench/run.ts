@@ -497,6 +497,17 @@ async function main(): Promise<void> {
       `reference D: read ${floor.read.rps.toFixed(0)}/s (${floor.read.cpuPerRequest.toFixed(1)} µs CPU), write transaction ${floor.write.rps.toFixed(0)}/s (${floor.write.cpuPerRequest.toFixed(0)} µs CPU)`,
     );
 
+    say('admin API: GET /admin/v1/users?limit=100 with 100,000 users …');
+    const adminList = await runNodeJson<NonNullable<Report['adminList']>>(['--import', 'tsx', 'bench/admin-list.ts'], {
+      env: { ...process.env, BENCH_TMPDIR: cfg.tmp },
+      core: pin.serverCore,
+      pin,
+      timeoutMs: 300_000,
+    });
+    say(
+      `admin list: p50 ${adminList.p50_ms} ms, p99 ${adminList.p99_ms} ms (CPU p50 ${adminList.cpu_p50_ms} ms, p99 ${adminList.cpu_p99_ms} ms)`,
+    );
+
     // ---- SQLite, synchronous=FULL (the default): every scenario, rate-limit cost, memory, soak
     const fullUrl = await sqliteDatabase(dir, 'full');
     const full = await seededStore(fullUrl, 'FULL', cfg);
@@ -515,6 +526,7 @@ async function main(): Promise<void> {
       load: { start: startLoad },
       ceilings,
       floor,
+      adminList,
       rows,
       durability: [],
     };

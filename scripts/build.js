@@ -39,5 +39,14 @@ if (packageOnly) process.exit(0);
 
 compile(`${root}tsconfig.build.json`, `${root}dist`);
 cpSync(`${pkg}dist`, `${root}dist/resource-server`, { recursive: true });
+// The admin console's front end (web/console/), bundled into dist/console-ui/.
+try {
+  const { buildConsole } = await import('./build-console.js');
+  await buildConsole();
+} catch (error) {
+  rmSync(`${root}dist`, { recursive: true, force: true });
+  console.error(`sei-auth build: the admin console bundle failed: ${error instanceof Error ? error.message : error}`);
+  process.exit(1);
+}
 // Written last: bin/sei-auth.js compares the sources' times with this file's.
 writeFileSync(`${root}dist/.built`, `${new Date().toISOString()}\n`);

@@ -5,6 +5,8 @@
  */
 import { AccountService } from './accounts/account-service.ts';
 import type { PasswordLoginDeps, PasswordVerifier } from './accounts/password-login.ts';
+import { AdminApi } from './admin/admin-api.ts';
+import { AdminAuthenticator } from './admin/admin-authenticator.ts';
 import { ClientService } from './clients/client-service.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { type Config, type Env, loadConfig } from './config.ts';
@@ -74,6 +76,8 @@ export interface Services {
   maintenance: Maintenance;
   /** SAML browser single sign-on: AuthnRequests out, the ACS in (contract §10) */
   sso: BrowserSso;
+  /** the admin API's domain: callers, collections, actions (contract §9) */
+  admin: AdminApi;
   /** the JWT signing keys: JWKS, rotation, signing (contract §6) */
   keys: KeyService;
 }
@@ -130,6 +134,11 @@ export function composePlatform(input: {
       onRefused: () => metrics.loginThrottling.increment('refused'),
     },
   });
+  const accounts = new AccountService({ store, clock });
+  const clients = new ClientService({ store, clock });
+  const sessions = new SessionService({ store, clock });
+  const idps = new IdpService({ store, clock });
+  const events = new EventService({ store });
   const resolveKek =
     input.resolveKeyEncryptionKey ??
     (() => {
@@ -151,11 +160,21 @@ export function composePlatform(input: {
   const minter = new AccessTokenMinter({ signer, issuer: settings.issuer });
   const tokenDeps = { store, clock, lifetimes, minter, defaultAudience };
   const services: Services = {
-    accounts: new AccountService({ store, clock }),
-    clients: new ClientService({ store, clock }),
-    sessions: new SessionService({ store, clock }),
-    idps: new IdpService({ store, clock }),
-    events: new EventService({ store }),
+    accounts,
+    clients,
+    sessions,
+    idps,
+    events,
+    admin: new AdminApi({
+      accounts,
+      clients,
+      idps,
+      sessions,
+      events,
+      keys,
+      clock,
+      authenticator: new AdminAuthenticator({ store, clock, signer }),
+    }),
     throttle,
     logins: new LoginIssuer(tokenDeps),
     revocation: new TokenRevocation({ store, clock, signer }),

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { AdminError } from '../common/admin-error.ts';
 import type { Services } from '../composition-root.ts';
+import { CLI_CHANGE } from '../events/change-context.ts';
 
 export interface IdpCommandDeps {
   withServices<T>(fn: (services: Services) => Promise<T>): Promise<T>;
@@ -72,12 +73,15 @@ export function registerIdpCommands(program: Command, deps: IdpCommandDeps): voi
                 '--metadata already holds the entity id, SSO URL and certificates: leave out --entity-id, --cert and --sso-url',
               );
             }
-            created = await idps.createFromMetadata({ ...common, metadataXml: readFile(opts.metadata, 'metadata') });
+            created = await idps.createFromMetadata({ ...common, metadataXml: readFile(opts.metadata, 'metadata') }, CLI_CHANGE);
           } else {
             if (opts.entityId === undefined || opts.cert === undefined) {
               throw new AdminError('give --metadata FILE.xml, or --entity-id and --cert (and --sso-url for browser sign-in)');
             }
-            created = await idps.create({ ...common, entityId: opts.entityId, certPem: readPem(opts.cert), ssoUrl: opts.ssoUrl });
+            created = await idps.create(
+              { ...common, entityId: opts.entityId, certPem: readPem(opts.cert), ssoUrl: opts.ssoUrl },
+              CLI_CHANGE,
+            );
           }
           deps.print(!!opts.json, created, `registered identity provider ${created.id}`);
         }),
@@ -155,6 +159,46 @@ export function registerIdpCommands(program: Command, deps: IdpCommandDeps): voi
       deps.withServices(async ({ idps }) => {
         await idps.removeCertificate(opts.idp, opts.cert);
         deps.print(!!opts.json, { removed: opts.cert }, `removed certificate ${opts.cert}`);
+      }),
+    );
+
+  idp
+    .command('update')
+    .description('change an IdP: JIT, SSO URL, and (replacing them) its domains and certificates, in one change')
+    .requiredOption('--idp <id>', 'IdP id')
+    .option('--jit', 'create unknown users of its domains on first login')
+    .option('--no-jit', 'stop creating users just in time')
+    .option('--sso-url <url>', 'the SSO URL (HTTP-Redirect binding); "none" removes it')
+    .option('--domains <a.example,b.example>', 'replace its email domains', domainList)
+    .option('--cert <file.pem>', 'replace its certificates (repeat for two)', (v: string, p: string[]) => [...p, v], [] as string[])
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  sei-auth idp update --idp idp_123 --domains acme.example --jit --json')
+    .action((opts: { idp: string; jit?: boolean; ssoUrl?: string; domains?: string[]; cert: string[]; json?: boolean }) =>
+      deps.withServices(async ({ idps }) => {
+        const updated = await idps.update(
+          opts.idp,
+          {
+            jit: opts.jit,
+            ssoUrl: opts.ssoUrl === undefined ? undefined : opts.ssoUrl === 'none' ? null : opts.ssoUrl,
+            domains: opts.domains,
+            certificates: opts.cert.length ? opts.cert.map(readPem) : undefined,
+          },
+          CLI_CHANGE,
+        );
+        const view = await idps.view(updated);
+        deps.print(!!opts.json, view, `updated identity provider ${view.id}`);
+      }),
+    );
+  idp
+    .command('delete')
+    .description('remove an IdP with its certificates and domains (its users can no longer sign in through it)')
+    .requiredOption('--idp <id>', 'IdP id')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  sei-auth idp delete --idp idp_123')
+    .action((opts: { idp: string; json?: boolean }) =>
+      deps.withServices(async ({ idps }) => {
+        await idps.delete(opts.idp, CLI_CHANGE);
+        deps.print(!!opts.json, { id: opts.idp, deleted: true }, `deleted identity provider ${opts.idp}`);
       }),
     );
 

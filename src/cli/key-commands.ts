@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { AdminError } from '../common/admin-error.ts';
 import type { Services } from '../composition-root.ts';
+import { CLI_CHANGE } from '../events/change-context.ts';
 import { SIGNING_ALGORITHMS } from '../keys/jwt-signer.ts';
 
 export interface KeyCommandDeps {
@@ -54,7 +55,7 @@ export function registerKeyCommands(program: Command, deps: KeyCommandDeps): voi
     .action((opts: { alg: string; activateIn?: string; json?: boolean }) =>
       deps.withServices(async ({ keys }) => {
         // The service refuses an unknown algorithm (an AdminError naming the choices).
-        const made = await keys.rotate({ alg: opts.alg, activateInSeconds: seconds(opts.activateIn) });
+        const made = await keys.rotate({ alg: opts.alg, activateInSeconds: seconds(opts.activateIn) }, CLI_CHANGE);
         const from = new Date(made.activatesAt).toISOString();
         deps.print(
           !!opts.json,
@@ -71,7 +72,7 @@ export function registerKeyCommands(program: Command, deps: KeyCommandDeps): voi
     .addHelpText('after', '\nExample:\n  sei-auth keys retire --kid 3q2-7wAAAAAAAAAAAAAAAA')
     .action((opts: { kid: string; json?: boolean }) =>
       deps.withServices(async ({ keys }) => {
-        await keys.retire(opts.kid);
+        await keys.retire(opts.kid, CLI_CHANGE);
         deps.print(!!opts.json, { kid: opts.kid, retired: true }, `retired signing key ${opts.kid}`);
       }),
     );

@@ -1,13 +1,16 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Logger } from 'pino';
+import { checkRole } from '../accounts/account-service.ts';
 import { AdminError } from '../common/admin-error.ts';
 import { openPlatform, type Services } from '../composition-root.ts';
 import { ConfigError, type Env } from '../config.ts';
+import { CLI_CHANGE } from '../events/change-context.ts';
 import { KeyEncryptionKeyError } from '../keys/key-encryption-key.ts';
 import { SchemaTooNewError } from '../store/migrations.ts';
 import { describeDatabaseUrl, StoreOpenError } from '../store/open-store.ts';
 import type { Session } from '../store/store.ts';
 import { VERSION } from '../version.ts';
+import { registerAdminCommands } from './admin-commands.ts';
 import { registerIdpCommands } from './idp-commands.ts';
 import { registerKeyCommands } from './key-commands.ts';
 import { readSecretFromStdin } from './stdin.ts';
@@ -155,7 +158,7 @@ export function buildCli(io: Io): Command {
     .addHelpText('after', '\nExample:\n  sei-auth org create --name "Acme" --max-sessions 2 --json')
     .action((opts: { name: string; maxSessions?: number; json?: boolean }) =>
       withServices(async (services) => {
-        const created = await services.accounts.createOrg({ name: opts.name, maxSessions: opts.maxSessions ?? null });
+        const created = await services.accounts.createOrg({ name: opts.name, maxSessions: opts.maxSessions ?? null }, CLI_CHANGE);
         print(!!opts.json, created, `created organization ${created.id}`);
       }),
     );
@@ -185,7 +188,7 @@ export function buildCli(io: Io): Command {
     .action((opts: { org: string; maxSessions?: number; unlimited?: boolean; json?: boolean }) =>
       withServices(async (services) => {
         if (opts.maxSessions === undefined && !opts.unlimited) throw new AdminError('give --max-sessions K or --unlimited');
-        await services.accounts.setOrgMaxSessions(opts.org, opts.maxSessions ?? null);
+        await services.accounts.setOrgMaxSessions(opts.org, opts.maxSessions ?? null, CLI_CHANGE);
         print(!!opts.json, { id: opts.org, max_sessions: opts.maxSessions ?? null }, `updated organization ${opts.org}`);
       }),
     );
@@ -204,20 +207,27 @@ export function buildCli(io: Io): Command {
     .option('--org <id>', 'organization id (default: the default organization)')
     .option('--max-sessions <k>', "sessions this user may hold at once (overrides the organization's)", positiveInt)
     .option('--password-stdin', 'read the password from standard input (leave out for an SSO-only user)')
+    .addOption(
+      new Option('--role <role>', 'admin (manages everything) or org-admin (its organization only)').choices(['admin', 'org-admin']),
+    )
     .option('--json', 'print JSON')
     .addHelpText(
       'after',
       '\nExample:\n  printf %s "correct horse battery" | sei-auth user create --email ada@example.com --password-stdin --json',
     )
-    .action((opts: { email: string; org?: string; maxSessions?: number; passwordStdin?: boolean; json?: boolean }) =>
+    .action((opts: { email: string; org?: string; maxSessions?: number; passwordStdin?: boolean; role?: string; json?: boolean }) =>
       withServices(async (services) => {
         const password = opts.passwordStdin ? await readSecretFromStdin(io.stdin) : undefined;
-        const created = await services.accounts.createUser({
-          email: opts.email,
-          orgId: opts.org,
-          maxSessions: opts.maxSessions ?? null,
-          password,
-        });
+        const created = await services.accounts.createUser(
+          {
+            email: opts.email,
+            orgId: opts.org,
+            maxSessions: opts.maxSessions ?? null,
+            password,
+            role: opts.role === undefined ? null : checkRole(opts.role),
+          },
+          CLI_CHANGE,
+        );
         print(!!opts.json, created, `created user ${created.id} <${created.email}>`);
       }),
     );
@@ -260,9 +270,12 @@ export function buildCli(io: Io): Command {
     )
     .action((opts: { email: string; keepSessions?: boolean; json?: boolean }) =>
       withServices(async (services) => {
-        const { endedSessions } = await services.accounts.setPassword(opts.email, await readSecretFromStdin(io.stdin), {
-          keepSessions: !!opts.keepSessions,
-        });
+        const { endedSessions } = await services.accounts.setPassword(
+          opts.email,
+          await readSecretFromStdin(io.stdin),
+          { keepSessions: !!opts.keepSessions },
+          CLI_CHANGE,
+        );
         print(
           !!opts.json,
           { email: opts.email, ended_sessions: endedSessions },
@@ -281,7 +294,7 @@ export function buildCli(io: Io): Command {
     .action((opts: { email: string; maxSessions?: number; unlimited?: boolean; json?: boolean }) =>
       withServices(async (services) => {
         if (opts.maxSessions === undefined && !opts.unlimited) throw new AdminError('give --max-sessions K or --unlimited');
-        await services.accounts.setUserMaxSessions(opts.email, opts.maxSessions ?? null);
+        await services.accounts.setUserMaxSessions(opts.email, opts.maxSessions ?? null, CLI_CHANGE);
         print(!!opts.json, { email: opts.email, max_sessions: opts.maxSessions ?? null }, `updated ${opts.email}`);
       }),
     );
@@ -297,7 +310,7 @@ export function buildCli(io: Io): Command {
       .addHelpText('after', `\nExample:\n  sei-auth user ${name} --email ada@example.com --json`)
       .action((opts: { email: string; json?: boolean }) =>
         withServices(async (services) => {
-          const { endedSessions } = await services.accounts.setUserDisabled(opts.email, disabled);
+          const { endedSessions } = await services.accounts.setUserDisabled(opts.email, disabled, CLI_CHANGE);
           print(!!opts.json, { email: opts.email, disabled, ended_sessions: endedSessions }, `${name}d ${opts.email}`);
         }),
       );
@@ -347,7 +360,7 @@ export function buildCli(io: Io): Command {
     .addHelpText('after', '\nExample:\n  sei-auth user end-session --session ses_123')
     .action((opts: { session: string; json?: boolean }) =>
       withServices(async (services) => {
-        await services.sessions.end(opts.session);
+        await services.sessions.end(opts.session, CLI_CHANGE);
         print(!!opts.json, { id: opts.session, ended: true }, `ended session ${opts.session}`);
       }),
     );
@@ -403,22 +416,25 @@ export function buildCli(io: Io): Command {
         json?: boolean;
       }) =>
         withServices(async (services) => {
-          const created = await services.clients.createClient({
-            name: opts.name,
-            redirectUrls: opts.redirectUrl,
-            refreshTokens: !!opts.refreshTokens,
-            accessTtl: opts.accessTtl,
-            refreshTtl: opts.refreshTtl,
-            tokenType: opts.tokenType,
-            refreshGrace: opts.refreshGrace,
-            querySecrets: opts.querySecrets,
-            allowNoPkce: !!opts.allowNoPkce,
-            scopes: opts.scope,
-            accessTokenFormat: opts.accessTokenFormat,
-            service: !!opts.service,
-            resourceServer: !!opts.resourceServer,
-            audience: opts.audience,
-          });
+          const created = await services.clients.createClient(
+            {
+              name: opts.name,
+              redirectUrls: opts.redirectUrl,
+              refreshTokens: !!opts.refreshTokens,
+              accessTtl: opts.accessTtl,
+              refreshTtl: opts.refreshTtl,
+              tokenType: opts.tokenType,
+              refreshGrace: opts.refreshGrace,
+              querySecrets: opts.querySecrets,
+              allowNoPkce: !!opts.allowNoPkce,
+              scopes: opts.scope,
+              accessTokenFormat: opts.accessTokenFormat,
+              service: !!opts.service,
+              resourceServer: !!opts.resourceServer,
+              audience: opts.audience,
+            },
+            CLI_CHANGE,
+          );
           print(
             !!opts.json,
             created,
@@ -460,14 +476,20 @@ export function buildCli(io: Io): Command {
     );
   client
     .command('rotate-secret')
-    .description('replace a client secret (the old one stops working at once)')
+    .description('replace a client secret (the old one stops working at once, or after --grace-seconds)')
     .requiredOption('--client <id>', 'client id')
+    .option('--grace-seconds <s>', 'the old secret keeps working this long (zero-downtime rotation)', nonNegativeInt)
     .option('--json', 'print JSON')
-    .addHelpText('after', '\nExample:\n  sei-auth client rotate-secret --client cli_123 --json')
-    .action((opts: { client: string; json?: boolean }) =>
+    .addHelpText('after', '\nExample:\n  sei-auth client rotate-secret --client cli_123 --grace-seconds 3600 --json')
+    .action((opts: { client: string; graceSeconds?: number; json?: boolean }) =>
       withServices(async (services) => {
-        const rotated = await services.clients.rotateClientSecret(opts.client);
-        print(!!opts.json, rotated, `client_id:     ${rotated.client_id}\nclient_secret: ${rotated.client_secret}`);
+        const rotated = await services.clients.rotateClientSecret(opts.client, { graceSeconds: opts.graceSeconds }, CLI_CHANGE);
+        const shown = {
+          client_id: rotated.client_id,
+          client_secret: rotated.client_secret,
+          ...(rotated.previous_secret_expires_at ? { previous_secret_expires_at: rotated.previous_secret_expires_at } : {}),
+        };
+        print(!!opts.json, shown, `client_id:     ${rotated.client_id}\nclient_secret: ${rotated.client_secret}`);
       }),
     );
   for (const [name, disabled] of [
@@ -482,7 +504,7 @@ export function buildCli(io: Io): Command {
       .addHelpText('after', `\nExample:\n  sei-auth client ${name} --client cli_123`)
       .action((opts: { client: string; json?: boolean }) =>
         withServices(async (services) => {
-          const { endedSessions } = await services.clients.setClientDisabled(opts.client, disabled);
+          const { endedSessions } = await services.clients.setClientDisabled(opts.client, disabled, CLI_CHANGE);
           print(
             !!opts.json,
             { client_id: opts.client, disabled, ended_sessions: endedSessions },
@@ -493,38 +515,8 @@ export function buildCli(io: Io): Command {
   }
 
   registerIdpCommands(program, { withServices, print, sayIfNone });
+  registerAdminCommands(program, { withServices, print, sayIfNone, stdin: io.stdin });
   registerKeyCommands(program, { withServices, print });
-
-  program
-    .command('events')
-    .description('read the security event log: the newest events, oldest first')
-    .option('--user <email>', 'only this user')
-    .option('--since <time>', 'ISO 8601 time, e.g. 2026-11-27T00:00:00Z')
-    .option('--limit <n>', 'the newest N (default 1000), listed oldest first', positiveInt)
-    .option('--json', 'print JSON')
-    .addHelpText('after', '\nExample:\n  sei-auth events --user ada@example.com --since 2026-11-27T00:00:00Z --limit 50 --json')
-    .action((opts: { user?: string; since?: string; limit?: number; json?: boolean }) =>
-      withServices(async (services) => {
-        let since: number | undefined;
-        if (opts.since !== undefined) {
-          since = Date.parse(opts.since);
-          if (Number.isNaN(since)) throw new AdminError('--since must be an ISO 8601 time');
-        }
-        const userId = opts.user ? (await services.accounts.userByEmail(opts.user)).id : undefined;
-        const events = (await services.events.list({ userId, since, limit: opts.limit, newest: true })).map((e) => ({
-          ...e,
-          at: new Date(e.at).toISOString(),
-        }));
-        sayIfNone(events.length, 'events');
-        print(
-          !!opts.json,
-          { events },
-          events
-            .map((e) => `${e.at}\t${e.type}\t${e.reason ?? ''}\t${e.email ?? e.userId ?? ''}\t${e.clientId ?? ''}\t${e.ip ?? ''}`)
-            .join('\n'),
-        );
-      }),
-    );
 
   const db = program.command('db').description('the database itself').addHelpText('after', '\nExample:\n  sei-auth db prune --json');
   db.command('prune')

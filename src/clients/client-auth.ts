@@ -65,8 +65,17 @@ function parseBasic(header: string | undefined): { clientId: string; clientSecre
   }
 }
 
-/** Authenticates the client, in constant time with respect to the secret. */
-export async function authenticateClient(store: StoreOps, credentials: PresentedCredentials): Promise<Client> {
+function sameHash(a: Buffer, hash: string): boolean {
+  const b = Buffer.from(hash);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * Authenticates the client, in constant time with respect to the secret. A secret rotated out
+ * with a grace period (admin API `POST /clients/{id}/secret`) is accepted until the grace ends;
+ * both hashes are always compared, so timing tells nothing about which one matched.
+ */
+export async function authenticateClient(store: StoreOps, credentials: PresentedCredentials, now: number): Promise<Client> {
   const failure = () =>
     credentials.method === 'client_secret_basic'
       ? // RFC 6749 §5.2: after a failed Basic authentication the server MUST answer 401 with WWW-Authenticate.
@@ -76,8 +85,10 @@ export async function authenticateClient(store: StoreOps, credentials: Presented
   const lookup = credentials.clientId.length <= 200 && !credentials.clientId.includes('\u0000');
   const client = lookup ? await store.clients.find(credentials.clientId) : undefined;
   const presented = Buffer.from(hashSecret(credentials.clientSecret));
-  const expected = Buffer.from(client?.secretHash ?? DECOY_SECRET_HASH);
-  const matches = presented.length === expected.length && timingSafeEqual(presented, expected);
+  const current = sameHash(presented, client?.secretHash ?? DECOY_SECRET_HASH);
+  const previousLive = (client?.previousSecretExpiresAt ?? 0) > now;
+  const previous = sameHash(presented, (previousLive ? client?.previousSecretHash : undefined) ?? DECOY_SECRET_HASH);
+  const matches = current || (previousLive && previous);
   if (!client || !matches || client.disabled) throw failure();
   if (credentials.secretInQuery && !client.querySecrets) {
     throw new OAuthError(

@@ -1,11 +1,22 @@
 import type { Clock } from '../clock.ts';
 import { AdminError } from '../common/admin-error.ts';
 import { isAudienceUri } from '../common/audience.ts';
+import { claimRowVersion } from '../common/row-version.ts';
 import { parseScope } from '../common/scope.ts';
 import { hashSecret, newId, newSecret } from '../crypto/secrets.ts';
+import type { ChangeContext } from '../events/change-context.ts';
 import { securityEvent } from '../events/security-event.ts';
 import { endSessionsOfClient } from '../sessions/session-ending.ts';
-import { type Client, type ClientKind, type Store, StoreConflictError, type TokenType } from '../store/store.ts';
+import {
+  type AccessTokenFormat,
+  type Client,
+  type ClientKind,
+  type ClientPatch,
+  type PageQuery,
+  type Store,
+  StoreConflictError,
+  type TokenType,
+} from '../store/store.ts';
 import { checkRedirectUrl } from './redirect-url.ts';
 
 export interface NewClientInput {
@@ -29,6 +40,27 @@ export interface NewClientInput {
   resourceServer?: boolean;
   audience?: string;
 }
+
+/** What `client update` and `PATCH /clients/{id}` may change: every setting `client create` takes but the kind and audience. */
+export interface ClientChange {
+  name?: string;
+  redirectUrls?: string[];
+  refreshTokens?: boolean;
+  accessTtl?: number | null;
+  refreshTtl?: number | null;
+  tokenType?: string;
+  refreshGrace?: number;
+  querySecrets?: boolean;
+  allowNoPkce?: boolean;
+  scopes?: string[];
+  accessTokenFormat?: string;
+  disabled?: boolean;
+}
+
+/** A secret rotation's overlap is at most 30 days: long enough for any deployment, short enough to end. */
+export const MAX_SECRET_GRACE_SECONDS = 30 * 24 * 3600;
+
+const by = (ctx: ChangeContext) => ({ actor: ctx.actor, ip: ctx.ip ?? null, requestId: ctx.requestId ?? null });
 
 /** Each --scope value is RFC 6749 §3.3 scope syntax; together they are the client's set. */
 function checkScopes(values: readonly string[]): string[] {
@@ -62,8 +94,8 @@ function checkKind(input: NewClientInput): ClientKind {
   return 'app';
 }
 
-function checkTtl(name: string, value: number | undefined): number | null {
-  if (value === undefined) return null;
+function checkTtl(name: string, value: number | null | undefined): number | null {
+  if (value === undefined || value === null) return null;
   if (!Number.isInteger(value) || value < 1) throw new AdminError(`${name} must be a whole number of seconds, at least 1`);
   return value;
 }
@@ -78,7 +110,7 @@ export class ClientService {
     this.clock = deps.clock;
   }
 
-  async createClient(input: NewClientInput): Promise<{ client_id: string; client_secret: string }> {
+  async createClient(input: NewClientInput, ctx?: ChangeContext): Promise<{ client_id: string; client_secret: string }> {
     if (!input.name.trim()) throw new AdminError('--name must not be empty');
     const kind = checkKind(input);
     if (input.audience !== undefined && !isAudienceUri(input.audience)) {
@@ -113,7 +145,13 @@ export class ClientService {
       createdAt: this.clock.now(),
     };
     try {
-      await this.store.clients.create(client);
+      await this.store.transaction(async (tx) => {
+        await tx.clients.create(client);
+        if (ctx) {
+          const fields = { ...by(ctx), target: `client:${client.id}`, clientId: client.id, reason: kind };
+          await tx.events.create(securityEvent('client_created', client.createdAt, fields));
+        }
+      });
     } catch (error) {
       if (error instanceof StoreConflictError) throw new AdminError(`a resource server with the audience ${input.audience} already exists`);
       throw error;
@@ -134,35 +172,139 @@ export class ClientService {
 
   async clientById(clientId: string): Promise<Client> {
     const client = await this.store.clients.find(clientId);
-    if (!client) throw new AdminError(`no client with id ${clientId}`);
+    if (!client) throw new AdminError(`no client with id ${clientId}`, 'not_found');
     return client;
   }
 
-  /** A new secret replaces the old one at once; the old one stops working. */
-  async rotateClientSecret(clientId: string): Promise<{ client_id: string; client_secret: string }> {
-    await this.clientById(clientId);
+  clientPage(query: PageQuery): Promise<Client[]> {
+    return this.store.clients.page(query);
+  }
+
+  /**
+   * A new secret replaces the old one. With `graceSeconds`, the old one keeps working that long
+   * (so the deployments using it can switch without downtime); without, it stops at once.
+   */
+  async rotateClientSecret(
+    clientId: string,
+    options: { graceSeconds?: number } = {},
+    ctx?: ChangeContext,
+  ): Promise<{ client_id: string; client_secret: string; previous_secret_expires_at: string | null }> {
+    const grace = options.graceSeconds ?? 0;
+    if (!Number.isInteger(grace) || grace < 0 || grace > MAX_SECRET_GRACE_SECONDS) {
+      throw new AdminError(`grace_seconds must be a whole number between 0 and ${MAX_SECRET_GRACE_SECONDS}`);
+    }
+    const client = await this.clientById(clientId);
     const secret = newSecret('client_secret');
     const now = this.clock.now();
+    const expiresAt = grace > 0 ? now + grace * 1000 : null;
     await this.store.transaction(async (tx) => {
-      await tx.clients.update(clientId, { secretHash: hashSecret(secret) });
-      await tx.events.create(securityEvent('client_secret_rotated', now, { clientId }));
+      await claimRowVersion(tx.clients, clientId, undefined, 'client');
+      await tx.clients.update(clientId, {
+        secretHash: hashSecret(secret),
+        previousSecretHash: expiresAt === null ? null : client.secretHash,
+        previousSecretExpiresAt: expiresAt,
+      });
+      const fields = { ...(ctx ? by(ctx) : {}), clientId, target: `client:${clientId}`, reason: grace > 0 ? `grace=${grace}s` : null };
+      await tx.events.create(securityEvent('client_secret_rotated', now, fields));
     });
-    return { client_id: clientId, client_secret: secret };
+    return {
+      client_id: clientId,
+      client_secret: secret,
+      previous_secret_expires_at: expiresAt === null ? null : new Date(expiresAt).toISOString(),
+    };
+  }
+
+  /** Changes a client's settings, checked as at creation; `ifVersion` is the ETag the change was made on. */
+  async updateClient(clientId: string, change: ClientChange, ctx: ChangeContext, ifVersion?: number): Promise<Client> {
+    const client = await this.clientById(clientId);
+    const patch = checkClientChange(client, change);
+    const now = this.clock.now();
+    return this.store.transaction(async (tx) => {
+      await claimRowVersion(tx.clients, clientId, ifVersion, 'client');
+      await tx.clients.update(clientId, patch);
+      const fields = { ...by(ctx), clientId, target: `client:${clientId}`, reason: Object.keys(patch).sort().join(' ') || null };
+      await tx.events.create(securityEvent('client_updated', now, fields));
+      if (change.disabled === true && !client.disabled) {
+        await tx.tokens.revokeAllServiceOf(clientId, now);
+        await endSessionsOfClient(tx, clientId, 'client_disabled', now, { ...by(ctx), clientId });
+      }
+      return (await tx.clients.find(clientId))!;
+    });
+  }
+
+  /** Deletes a client: its sessions end (their tokens die) and everything issued to it goes with it. */
+  async deleteClient(clientId: string, ctx: ChangeContext, ifVersion?: number): Promise<{ endedSessions: number }> {
+    const now = this.clock.now();
+    return this.store.transaction(async (tx) => {
+      await claimRowVersion(tx.clients, clientId, ifVersion, 'client');
+      const ended = await endSessionsOfClient(tx, clientId, 'admin', now, { ...by(ctx), clientId });
+      await tx.clients.delete(clientId);
+      await tx.events.create(securityEvent('client_deleted', now, { ...by(ctx), clientId, target: `client:${clientId}` }));
+      return { endedSessions: ended };
+    });
   }
 
   /**
    * Disabling a client also ends every session it holds, so the tokens it was issued introspect
    * inactive at once, not only its new requests are refused.
    */
-  async setClientDisabled(clientId: string, disabled: boolean): Promise<{ endedSessions: number }> {
+  async setClientDisabled(clientId: string, disabled: boolean, ctx?: ChangeContext): Promise<{ endedSessions: number }> {
     await this.clientById(clientId);
     const now = this.clock.now();
     return this.store.transaction(async (tx) => {
       await tx.clients.update(clientId, { disabled });
-      await tx.events.create(securityEvent(disabled ? 'client_disabled' : 'client_enabled', now, { clientId }));
+      await claimRowVersion(tx.clients, clientId, undefined, 'client');
+      const who = { clientId, ...(ctx ? { ...by(ctx), target: `client:${clientId}` } : {}) };
+      await tx.events.create(securityEvent(disabled ? 'client_disabled' : 'client_enabled', now, who));
       if (!disabled) return { endedSessions: 0 };
       await tx.tokens.revokeAllServiceOf(clientId, now);
       return { endedSessions: await endSessionsOfClient(tx, clientId, 'client_disabled', now, { clientId }) };
     });
   }
+}
+
+/** A change checked with the rules of creation, against the client's kind. */
+function checkClientChange(client: Client, change: ClientChange): ClientPatch {
+  const patch: ClientPatch = {};
+  if (change.name !== undefined) {
+    if (!change.name.trim()) throw new AdminError('name must not be empty');
+    patch.name = change.name.trim();
+  }
+  const rs = client.kind === 'resource_server';
+  if (change.redirectUrls !== undefined) {
+    if (rs && change.redirectUrls.length > 0) throw new AdminError('a resource server has no redirect URL');
+    if (client.kind === 'app' && change.redirectUrls.length === 0)
+      throw new AdminError('a client that signs users in needs a redirect URL');
+    patch.redirectUrls = [...new Set(change.redirectUrls.map(checkRedirectUrl))];
+  }
+  if (change.refreshTokens !== undefined) {
+    if (rs && change.refreshTokens) throw new AdminError('a resource server has no refresh tokens');
+    patch.refreshTokens = change.refreshTokens;
+  }
+  if (change.accessTtl !== undefined) patch.accessTtl = checkTtl('access_ttl', change.accessTtl);
+  if (change.refreshTtl !== undefined) patch.refreshTtl = checkTtl('refresh_ttl', change.refreshTtl);
+  if (change.tokenType !== undefined) {
+    if (change.tokenType !== 'BearerToken' && change.tokenType !== 'Bearer')
+      throw new AdminError('token_type must be BearerToken or Bearer');
+    patch.tokenType = change.tokenType as TokenType;
+  }
+  if (change.refreshGrace !== undefined) {
+    const grace = change.refreshGrace;
+    if (!Number.isInteger(grace) || grace < 0 || grace > 3600) throw new AdminError('refresh_grace must be between 0 and 3600 seconds');
+    patch.refreshGrace = grace;
+  }
+  if (change.querySecrets !== undefined) patch.querySecrets = change.querySecrets;
+  if (change.allowNoPkce !== undefined) patch.requirePkce = !change.allowNoPkce;
+  if (change.scopes !== undefined) {
+    if (rs && change.scopes.length > 0) throw new AdminError('a resource server is granted no scope');
+    patch.scopes = checkScopes(change.scopes);
+  }
+  if (change.accessTokenFormat !== undefined) {
+    if (rs) throw new AdminError('a resource server gets no tokens, so no access_token_format');
+    if (change.accessTokenFormat !== 'opaque' && change.accessTokenFormat !== 'jwt')
+      throw new AdminError('access_token_format must be opaque or jwt');
+    patch.accessTokenFormat = change.accessTokenFormat as AccessTokenFormat;
+  }
+  if (change.disabled !== undefined) patch.disabled = change.disabled;
+  return patch;
 }

@@ -17,7 +17,22 @@ export type SecurityEventType =
   | 'account_unlocked'
   | 'user_provisioned'
   /** contract §8: a service client's token for itself */
-  | 'service_token_issued';
+  | 'service_token_issued'
+  // Contract §9: administrative changes (the event's actor and target say who and what).
+  | 'org_created'
+  | 'org_updated'
+  | 'org_deleted'
+  | 'user_created'
+  | 'user_updated'
+  | 'user_deleted'
+  | 'client_created'
+  | 'client_updated'
+  | 'client_deleted'
+  | 'idp_created'
+  | 'idp_updated'
+  | 'idp_deleted'
+  | 'key_rotated'
+  | 'key_retired';
 
 /** Who and where, for every event of one request. Never a credential or a document. */
 export interface EventContext {
@@ -31,6 +46,10 @@ export interface EventFields extends EventContext {
   userId?: string | null;
   email?: string | null;
   sessionId?: string | null;
+  /** an admin change: who made it, what it changed, the organization it belongs to */
+  actor?: string | null;
+  target?: string | null;
+  orgId?: string | null;
 }
 
 /** Builds a security event row; the caller writes it with the store (often inside its transaction). */
@@ -46,6 +65,9 @@ export function securityEvent(type: SecurityEventType, at: number, fields: Event
     sessionId: fields.sessionId ?? null,
     ip: fields.ip ?? null,
     requestId: fields.requestId ?? null,
+    actor: fields.actor ?? null,
+    target: fields.target ?? null,
+    orgId: fields.orgId ?? null,
   };
 }
 

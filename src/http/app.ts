@@ -6,10 +6,12 @@ import type { Platform } from '../composition-root.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { VERSION } from '../version.ts';
 import { closeConnectionsGracefully } from './connection-drain.ts';
+import { registerConsoleRoutes } from './console/console-routes.ts';
 import { installRateLimits } from './rate-limit-hook.ts';
 import { DEFAULT_RATE_LIMITS, type RateLimitSettings, RateLimits } from './rate-limiter.ts';
 import { renderError } from './render-error.ts';
 import { installRequestLog } from './request-audit.ts';
+import { registerAdminRoutes } from './routes/admin-routes.ts';
 import { registerAuthorizeRoute } from './routes/authorize-route.ts';
 import { registerHealthRoutes } from './routes/health-routes.ts';
 import { registerIntrospectionRoute } from './routes/introspection-route.ts';
@@ -103,19 +105,29 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const rateLimits = new RateLimits(deps.rateLimits ?? DEFAULT_RATE_LIMITS, clock);
   installRateLimits(app, rateLimits);
 
-  registerTokenRoute(app, { store, grants: platform.grants, logins: services.logins, rateLimits });
+  registerTokenRoute(app, { store, clock, grants: platform.grants, logins: services.logins, rateLimits });
   registerAuthorizeRoute(app, { store, clock, issuer, passwordLogin: platform.passwordLogin, sso: services.sso });
   registerSamlRoutes(app, { sso: services.sso, issuer });
-  registerIntrospectionRoute(app, { store, introspection: services.introspection, rateLimits });
-  registerRevocationRoute(app, { store, revocation: services.revocation, rateLimits });
+  registerIntrospectionRoute(app, { store, clock, introspection: services.introspection, rateLimits });
+  registerRevocationRoute(app, { store, clock, revocation: services.revocation, rateLimits });
   registerMetadataRoute(app, {
     issuer,
     grantTypes: [...platform.grants.keys()],
     authorizationEndpoint: true,
     scopesSupported: () => services.clients.scopesInUse(),
   });
+  registerAdminRoutes(app, { admin: services.admin });
   registerJwksRoute(app, { keys: services.keys, maxAgeSeconds: platform.settings.jwksMaxAge ?? 300 });
   registerHealthRoutes(app, { store });
+  // Contract §9: the admin console, a backend-for-frontend on the admin API.
+  registerConsoleRoutes(app, {
+    store,
+    clock,
+    issuer,
+    grants: platform.grants,
+    logins: services.logins,
+    revocation: services.revocation,
+  });
   registerOpenApiRoute(app, { issuer, version: VERSION });
   return app;
 }

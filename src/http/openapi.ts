@@ -6,6 +6,9 @@
 
 type Schema = Record<string, unknown>;
 
+import { CONSOLE_SECURITY_SCHEME, consolePaths } from './console/console-openapi.ts';
+import { ADMIN_COMPONENTS, adminPaths } from './openapi-admin.ts';
+
 const FORM = 'application/x-www-form-urlencoded';
 const JSON_TYPE = 'application/json';
 
@@ -154,8 +157,10 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
         'parameters or with HTTP Basic (RFC 6749 §2.3.1), never both. Every response carries Cache-Control: no-store and X-Request-Id.',
     },
     servers: [{ url: options.issuer }],
-    tags: [{ name: 'oauth' }, { name: 'operations' }],
+    tags: [{ name: 'oauth' }, { name: 'operations' }, { name: 'admin' }, { name: 'console' }],
     paths: {
+      ...adminPaths(),
+      ...consolePaths(),
       '/oauth/token': {
         post: {
           tags: ['oauth'],
@@ -415,6 +420,8 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
     },
     components: {
       securitySchemes: {
+        ...ADMIN_COMPONENTS.securitySchemes,
+        ...CONSOLE_SECURITY_SCHEME,
         clientBasic: {
           type: 'http',
           scheme: 'basic',
@@ -489,6 +496,7 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
             iss: { type: 'string' },
           },
         },
+        ...ADMIN_COMPONENTS.schemas,
         OAuthError: {
           type: 'object',
           required: ['error', 'error_description'],

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { authenticateClient, presentedCredentials } from '../clients/client-auth.ts';
+import type { Clock } from '../clock.ts';
 import { RequestParams, rawQuery } from '../common/request-params.ts';
 import type { Client, Store } from '../store/store.ts';
 import type { RateLimits } from './rate-limiter.ts';
@@ -28,11 +29,12 @@ export async function authenticatedRequest(
   request: FastifyRequest,
   store: Store,
   limits: RateLimits,
+  clock: Clock,
 ): Promise<{ params: RequestParams; client: Client }> {
   const params = requestParams(request);
   let client: Client;
   try {
-    client = await authenticateClient(store, presentedCredentials(params, request.headers.authorization));
+    client = await authenticateClient(store, presentedCredentials(params, request.headers.authorization), clock.now());
   } catch (error) {
     // An address over its per-IP budget may still serve the clients that authenticate; any other request is refused.
     const wait = request.audit.addressWaitMs;

@@ -9,6 +9,7 @@ import { describeDatabaseUrl } from '../store/open-store.ts';
 import type { Store } from '../store/store.ts';
 import { VERSION } from '../version.ts';
 import { buildApp } from './app.ts';
+import { CONSOLE_CLIENT_ID } from './console/console-client.ts';
 import { buildMetricsApp } from './metrics-app.ts';
 
 export interface RunningServer {
@@ -109,7 +110,8 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
     `sei-auth ${VERSION} listening on ${url}, store ${describeDatabaseUrl(config.databaseUrl)}, issuer ${config.issuer}, ` +
       `access TTL ${config.accessTokenTtl}s, refresh TTL ${config.refreshTokenTtl}s, metrics ${metricsWhere}`,
   );
-  if ((await store.clients.list()).length === 0) {
+  // The admin console's own client (made at start) does not make a store less fresh.
+  if ((await store.clients.list()).every((client) => client.id === CONSOLE_CLIENT_ID)) {
     logger.info(
       'fresh store: create a client and a user to get started:\n' +
         '  npx sei-auth client create --name "My app" --redirect-url https://app.example/callback --json\n' +

@@ -2,10 +2,24 @@ import { X509Certificate } from 'node:crypto';
 import { checkIdpDomain, EmailRefused } from '../accounts/email.ts';
 import type { Clock } from '../clock.ts';
 import { AdminError } from '../common/admin-error.ts';
+import { claimRowVersion } from '../common/row-version.ts';
 import { newId } from '../crypto/secrets.ts';
+import type { ChangeContext } from '../events/change-context.ts';
+import { securityEvent } from '../events/security-event.ts';
 import { IdpMetadataError, readIdpMetadata } from '../saml/idp-metadata.ts';
 import { DEFAULT_ORG_ID } from '../store/migrations.ts';
-import { type Idp, type IdpCertificate, type Store, StoreConflictError } from '../store/store.ts';
+import { type Idp, type IdpCertificate, type IdpFilter, type Store, StoreConflictError } from '../store/store.ts';
+
+const by = (ctx: ChangeContext) => ({ actor: ctx.actor, ip: ctx.ip ?? null, requestId: ctx.requestId ?? null });
+
+/** What `idp update` and `PATCH /idps/{id}` may change; lists replace the IdP's current ones. */
+export interface IdpChange {
+  jit?: boolean;
+  ssoUrl?: string | null;
+  domains?: string[];
+  /** PEM certificates (one to {@link MAX_CERTS_PER_IDP}): the IdP's trust anchors from now on */
+  certificates?: string[];
+}
 
 export const CERT_EXPIRY_WARNING_MS = 30 * 24 * 3600 * 1000;
 
@@ -82,6 +96,7 @@ export interface IdpView {
   /** the email domains it vouches for (contract §10); empty for an IdP registered before domains existed */
   domains: string[];
   certificates: Array<{ id: string; fingerprint: string; not_after: string }>;
+  created_at: string;
 }
 
 /** Checks and de-duplicates `--domains`; the stored form is lower-case ASCII (A-labels). */
@@ -112,7 +127,10 @@ export class IdpService {
    * Registers an IdP from its metadata (`idp create --metadata`): entity id, SSO URL and every
    * signing certificate come from the file; a file with a DOCTYPE or without a signing key is refused.
    */
-  async createFromMetadata(input: { orgId?: string; metadataXml: string; jit?: boolean; domains?: readonly string[] }): Promise<{
+  async createFromMetadata(
+    input: { orgId?: string; metadataXml: string; jit?: boolean; domains?: readonly string[] },
+    ctx?: ChangeContext,
+  ): Promise<{
     id: string;
   }> {
     let metadata;
@@ -127,26 +145,32 @@ export class IdpService {
         `--metadata: it lists ${metadata.certificates.length} signing certificates; an identity provider holds at most ${MAX_CERTS_PER_IDP}`,
       );
     }
-    return this.create({
-      orgId: input.orgId,
-      entityId: metadata.entityId,
-      certPems: metadata.certificates,
-      ssoUrl: metadata.ssoUrl,
-      jit: input.jit,
-      domains: input.domains,
-    });
+    return this.create(
+      {
+        orgId: input.orgId,
+        entityId: metadata.entityId,
+        certPems: metadata.certificates,
+        ssoUrl: metadata.ssoUrl,
+        jit: input.jit,
+        domains: input.domains,
+      },
+      ctx,
+    );
   }
 
-  async create(input: {
-    orgId?: string;
-    entityId: string;
-    /** one PEM certificate (`--cert`), or several (`certPems`, from metadata) */
-    certPem?: string;
-    certPems?: readonly string[];
-    ssoUrl?: string;
-    jit?: boolean;
-    domains?: readonly string[];
-  }): Promise<{
+  async create(
+    input: {
+      orgId?: string;
+      entityId: string;
+      /** one PEM certificate (`--cert`), or several (`certPems`, from metadata) */
+      certPem?: string;
+      certPems?: readonly string[];
+      ssoUrl?: string;
+      jit?: boolean;
+      domains?: readonly string[];
+    },
+    ctx?: ChangeContext,
+  ): Promise<{
     id: string;
   }> {
     const entityId = input.entityId.trim();
@@ -159,7 +183,7 @@ export class IdpService {
       throw new AdminError('--jit needs --domains: the email domains this IdP may create users in (e.g. --domains acme.example)');
     }
     const orgId = input.orgId ?? DEFAULT_ORG_ID;
-    if (!(await this.store.orgs.find(orgId))) throw new AdminError(`no organization with id ${orgId}`);
+    if (!(await this.store.orgs.find(orgId))) throw new AdminError(`no organization with id ${orgId}`, 'not_found');
     const now = this.clock.now();
     const pems = input.certPems ?? (input.certPem === undefined ? [] : [input.certPem]);
     if (pems.length === 0) throw new AdminError('a signing certificate is required (--cert FILE.pem, or --metadata)');
@@ -175,6 +199,7 @@ export class IdpService {
         await tx.idps.create(idp);
         for (const cert of certs) await tx.idps.createCertificate({ id: newId('crt_'), idpId: idp.id, ...cert, createdAt: now });
         for (const domain of domains) await tx.idps.createDomain(idp.id, domain);
+        if (ctx) await tx.events.create(securityEvent('idp_created', now, { ...by(ctx), target: `idp:${idp.id}`, orgId }));
       });
     } catch (error) {
       // Another registration won a race between the checks above and this transaction: name
@@ -247,7 +272,7 @@ export class IdpService {
 
   private async idp(idpId: string): Promise<Idp> {
     const idp = (await this.store.idps.find(idpId)) ?? (await this.store.idps.findByEntityId(idpId));
-    if (!idp) throw new AdminError(`no identity provider with id or entity id ${idpId}`);
+    if (!idp) throw new AdminError(`no identity provider with id or entity id ${idpId}`, 'not_found');
     return idp;
   }
 
@@ -284,19 +309,98 @@ export class IdpService {
 
   async list(): Promise<IdpView[]> {
     const views: IdpView[] = [];
-    for (const idp of await this.store.idps.list()) {
-      const certs = await this.store.idps.listCertificates(idp.id);
-      views.push({
-        id: idp.id,
-        org: idp.orgId,
-        entity_id: idp.entityId,
-        sso_url: idp.ssoUrl ?? null,
-        jit: idp.jit,
-        domains: await this.store.idps.listDomains(idp.id),
-        certificates: certs.map((c) => ({ id: c.id, fingerprint: c.fingerprint, not_after: new Date(c.notAfter).toISOString() })),
-      });
-    }
+    for (const idp of await this.store.idps.list()) views.push(await this.view(idp));
     return views;
+  }
+
+  page(filter: IdpFilter): Promise<Idp[]> {
+    return this.store.idps.page(filter);
+  }
+
+  /** The IdP by id (not by entity id: the admin API's rows), or not_found. */
+  async byId(id: string): Promise<Idp> {
+    const idp = await this.store.idps.find(id);
+    if (!idp) throw new AdminError(`no identity provider with id ${id}`, 'not_found');
+    return idp;
+  }
+
+  /** The IdP with its domains and certificates, in the CLI's `--json` names. */
+  async view(idp: Idp): Promise<IdpView> {
+    const certs = await this.store.idps.listCertificates(idp.id);
+    return {
+      id: idp.id,
+      org: idp.orgId,
+      entity_id: idp.entityId,
+      sso_url: idp.ssoUrl ?? null,
+      jit: idp.jit,
+      domains: await this.store.idps.listDomains(idp.id),
+      certificates: certs.map((c) => ({ id: c.id, fingerprint: c.fingerprint, not_after: new Date(c.notAfter).toISOString() })),
+      created_at: new Date(idp.createdAt).toISOString(),
+    };
+  }
+
+  /**
+   * Changes an IdP: JIT, SSO URL, and (replacing them) its domains and certificates, checked as
+   * at creation, in one transaction; `ifVersion` is the ETag the change was made on.
+   */
+  async update(id: string, change: IdpChange, ctx: ChangeContext, ifVersion?: number): Promise<Idp> {
+    const idp = await this.byId(id);
+    const now = this.clock.now();
+    const ssoUrl = change.ssoUrl === undefined ? undefined : change.ssoUrl === null ? null : parseSsoUrl(change.ssoUrl);
+    const domains = change.domains === undefined ? undefined : parseDomains(change.domains);
+    let certs: Array<{ pem: string; fingerprint: string; notAfter: number }> | undefined;
+    if (change.certificates !== undefined) {
+      if (change.certificates.length === 0 || change.certificates.length > MAX_CERTS_PER_IDP) {
+        throw new AdminError(`certificates must hold 1 to ${MAX_CERTS_PER_IDP} PEM certificates`);
+      }
+      certs = change.certificates.map((pem) => parseCertificate(pem, now));
+    }
+    if (domains) await this.refuseTakenDomains(domains, id);
+    try {
+      return await this.store.transaction(async (tx) => {
+        await claimRowVersion(tx.idps, id, ifVersion, 'identity provider');
+        if (change.jit !== undefined) await tx.idps.updateJit(id, change.jit);
+        if (ssoUrl !== undefined) await tx.idps.updateSsoUrl(id, ssoUrl);
+        if (domains) {
+          for (const old of await tx.idps.listDomains(id)) if (!domains.includes(old)) await tx.idps.deleteDomain(id, old);
+          const current = new Set(await tx.idps.listDomains(id));
+          for (const domain of domains) if (!current.has(domain)) await tx.idps.createDomain(id, domain);
+        }
+        if (certs) {
+          const keep = new Set(certs.map((c) => c.fingerprint));
+          const existing = await tx.idps.listCertificates(id);
+          for (const old of existing) if (!keep.has(old.fingerprint)) await tx.idps.deleteCertificate(id, old.id);
+          const have = new Set(existing.map((c) => c.fingerprint));
+          for (const cert of certs)
+            if (!have.has(cert.fingerprint)) await tx.idps.createCertificate({ id: newId('crt_'), idpId: id, ...cert, createdAt: now });
+        }
+        const after = (await tx.idps.find(id))!;
+        // Contract §10: a just-in-time IdP creates users only inside its domains, so it keeps one.
+        if (after.jit && (await tx.idps.listDomains(id)).length === 0) {
+          throw new AdminError('a jit identity provider needs at least one domain (it creates users only inside them)');
+        }
+        const changed = Object.keys(change).sort().join(' ');
+        await tx.events.create(
+          securityEvent('idp_updated', now, { ...by(ctx), target: `idp:${id}`, orgId: idp.orgId, reason: changed || null }),
+        );
+        return after;
+      });
+    } catch (error) {
+      if (error instanceof StoreConflictError)
+        throw new AdminError('a domain or certificate was registered elsewhere meanwhile; retry', 'conflict');
+      throw error;
+    }
+  }
+
+  /** Removes an IdP with its certificates and domains: its users can no longer sign in through it. */
+  async delete(id: string, ctx: ChangeContext, ifVersion?: number): Promise<void> {
+    const idp = await this.byId(id);
+    const now = this.clock.now();
+    await this.store.transaction(async (tx) => {
+      await claimRowVersion(tx.idps, id, ifVersion, 'identity provider');
+      await tx.idps.delete(id);
+      await tx.events.create(securityEvent('idp_deleted', now, { ...by(ctx), target: `idp:${id}`, orgId: idp.orgId }));
+    });
   }
 
   /** Certificates that expire within 30 days (the server warns about them at start-up). */

@@ -12,6 +12,8 @@ import {
 } from 'jose';
 import type { Clock } from '../clock.ts';
 import { AdminError } from '../common/admin-error.ts';
+import { type ChangeContext, changeFields } from '../events/change-context.ts';
+import { securityEvent } from '../events/security-event.ts';
 import type { SigningKeyRecord, Store } from '../store/store.ts';
 import { type JwtSigner, SIGNING_ALGORITHMS, type SigningAlgorithm } from './jwt-signer.ts';
 import type { KeyEncryptionKey } from './key-encryption-key.ts';
@@ -135,6 +137,7 @@ export class KeyService implements JwtSigner {
    */
   async rotate(
     options: { alg?: string; activateInSeconds?: number } = {},
+    ctx?: ChangeContext,
   ): Promise<{ kid: string; alg: SigningAlgorithm; activatesAt: number }> {
     const alg = options.alg ?? 'ES256';
     if (!isSigningAlgorithm(alg)) throw new AdminError(`unknown signing algorithm "${alg}": use one of ${SIGNING_ALGORITHMS.join(', ')}`);
@@ -146,6 +149,8 @@ export class KeyService implements JwtSigner {
       // A key of this algorithm now exists: ensureInitialKey must not make another first one.
       await tx.serverSecrets.create(madeMarker(alg), record.kid, now);
       await tx.signingKeys.create(record);
+      if (ctx)
+        await tx.events.create(securityEvent('key_rotated', now, { ...changeFields(ctx), target: `key:${record.kid}`, reason: alg }));
     });
     this.cached = undefined;
     return { kid: record.kid, alg, activatesAt: record.activatesAt };
@@ -156,7 +161,7 @@ export class KeyService implements JwtSigner {
    * now cannot be retired (nothing would sign): rotate first, with --activate-in 0 in an emergency.
    * @throws AdminError for an unknown kid, a key already retired, or the active key
    */
-  async retire(kid: string): Promise<void> {
+  async retire(kid: string, ctx?: ChangeContext): Promise<void> {
     const key = this.statuses(await this.reload()).find((k) => k.record.kid === kid);
     if (!key) throw new AdminError(`no signing key with kid ${kid} (see sei-auth keys list)`);
     if (key.status === 'retired') throw new AdminError(`signing key ${kid} is already retired`);
@@ -165,9 +170,11 @@ export class KeyService implements JwtSigner {
         `signing key ${kid} is the active ${key.record.alg} key: rotate first (sei-auth keys rotate --alg ${key.record.alg} --activate-in 0 in an emergency), then retire it`,
       );
     }
-    if (!(await this.deps.store.signingKeys.retire(kid, this.deps.clock.now()))) {
-      throw new AdminError(`signing key ${kid} is already retired`);
-    }
+    const now = this.deps.clock.now();
+    await this.deps.store.transaction(async (tx) => {
+      if (!(await tx.signingKeys.retire(kid, now))) throw new AdminError(`signing key ${kid} is already retired`);
+      if (ctx) await tx.events.create(securityEvent('key_retired', now, { ...changeFields(ctx), target: `key:${kid}` }));
+    });
     this.cached = undefined;
   }
 

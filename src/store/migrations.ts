@@ -257,6 +257,62 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX saml_requests_expiry ON saml_requests (expires_at)`,
     ],
   },
+  {
+    version: 8,
+    name: 'admin api: roles, row versions (ETags), client secret overlap, event actors and targets, keyset indexes',
+    statements: () => [
+      // Contract §9: NULL (no admin rights), 'admin' or 'org-admin'.
+      `ALTER TABLE users ADD COLUMN role TEXT`,
+      // A row's version is its ETag: every admin change bumps it with a compare-and-swap, so two
+      // admins editing one row cannot silently overwrite each other (If-Match → 412).
+      `ALTER TABLE users ADD COLUMN version INTEGER NOT NULL DEFAULT 1`,
+      `ALTER TABLE orgs ADD COLUMN version INTEGER NOT NULL DEFAULT 1`,
+      `ALTER TABLE clients ADD COLUMN version INTEGER NOT NULL DEFAULT 1`,
+      `ALTER TABLE idps ADD COLUMN version INTEGER NOT NULL DEFAULT 1`,
+      // A rotation with grace_seconds keeps the old secret's hash until it expires.
+      `ALTER TABLE clients ADD COLUMN previous_secret_hash TEXT`,
+      `ALTER TABLE clients ADD COLUMN previous_secret_expires_at BIGINT`,
+      // Who made a change ('cli', 'user:usr_…', 'client:cl_…'), what it changed, and the
+      // organization it belongs to (what an org-admin may read once the user is erased).
+      `ALTER TABLE security_events ADD COLUMN actor TEXT`,
+      `ALTER TABLE security_events ADD COLUMN target TEXT`,
+      `ALTER TABLE security_events ADD COLUMN org_id TEXT`,
+      // Keyset pagination, newest first: (created_at, id) per collection.
+      `CREATE INDEX orgs_created ON orgs (created_at, id)`,
+      `CREATE INDEX users_created ON users (created_at, id)`,
+      `CREATE INDEX users_org_created ON users (org_id, created_at, id)`,
+      `CREATE INDEX users_role ON users (role)`,
+      `CREATE INDEX clients_created ON clients (created_at, id)`,
+      `CREATE INDEX idps_created ON idps (created_at, id)`,
+      `CREATE INDEX idps_org ON idps (org_id)`,
+      `CREATE INDEX sessions_started ON sessions (started_at, id)`,
+      `CREATE INDEX sessions_user_started ON sessions (user_id, started_at, id)`,
+      `CREATE INDEX sessions_client ON sessions (client_id)`,
+      `CREATE INDEX authorization_codes_user ON authorization_codes (user_id)`,
+      `CREATE INDEX authorization_codes_client ON authorization_codes (client_id)`,
+      `CREATE INDEX security_events_at_id ON security_events (at, id)`,
+      `CREATE INDEX security_events_client ON security_events (client_id, at)`,
+      `CREATE INDEX security_events_type ON security_events (type, at)`,
+      `CREATE INDEX security_events_org ON security_events (org_id, at)`,
+    ],
+  },
+  {
+    version: 9,
+    name: 'admin console: its sign-ins and sessions (the backend-for-frontend)',
+    statements: () => [
+      // Keyed by the SHA-256 of the console cookie's random id; `sealed` (a pending sign-in's state
+      // and PKCE verifier, then the session's tokens) is AES-256-GCM under a key derived from that
+      // id, so the database alone holds no usable token. Every instance reads the same rows.
+      `CREATE TABLE console_sessions (
+        id_hash TEXT PRIMARY KEY,
+        sealed TEXT NOT NULL,
+        user_id TEXT,
+        expires_at BIGINT NOT NULL,
+        created_at BIGINT NOT NULL
+      )`,
+      `CREATE INDEX console_sessions_expiry ON console_sessions (expires_at)`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

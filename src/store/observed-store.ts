@@ -4,7 +4,7 @@
  * it rolls back (or is retried). Only `events.create` is wrapped; every other aggregate is the
  * store's own object, so its methods need no forwarding.
  */
-import type { EventFilter, EventStore, SecurityEvent, Store, StoreOps } from './store.ts';
+import type { EventFilter, EventPageFilter, EventStore, SecurityEvent, Store, StoreOps } from './store.ts';
 
 /** Must not throw; a throw is swallowed (an observer never fails a write). */
 export type EventObserver = (event: SecurityEvent) => void;
@@ -41,6 +41,18 @@ class ReportingEvents implements EventStore {
   prune(before: number, limit?: number): Promise<number> {
     return this.inner.prune(before, limit);
   }
+
+  page(filter: EventPageFilter): Promise<SecurityEvent[]> {
+    return this.inner.page(filter);
+  }
+
+  find(id: string): Promise<SecurityEvent | undefined> {
+    return this.inner.find(id);
+  }
+
+  pseudonymize(userId: string, pseudonym: string): Promise<number> {
+    return this.inner.pseudonymize(userId, pseudonym);
+  }
 }
 
 /** Inside one transaction attempt: events are held until the caller knows it committed. */
@@ -64,6 +76,18 @@ class HeldEvents implements EventStore {
   prune(before: number, limit?: number): Promise<number> {
     return this.inner.prune(before, limit);
   }
+
+  page(filter: EventPageFilter): Promise<SecurityEvent[]> {
+    return this.inner.page(filter);
+  }
+
+  find(id: string): Promise<SecurityEvent | undefined> {
+    return this.inner.find(id);
+  }
+
+  pseudonymize(userId: string, pseudonym: string): Promise<number> {
+    return this.inner.pseudonymize(userId, pseudonym);
+  }
 }
 
 /** `ops` with its events replaced. */
@@ -80,6 +104,7 @@ function withEvents(ops: StoreOps, events: EventStore): StoreOps {
     samlRequests: ops.samlRequests,
     throttle: ops.throttle,
     serverSecrets: ops.serverSecrets,
+    consoleSessions: ops.consoleSessions,
     signingKeys: ops.signingKeys,
     events,
   };

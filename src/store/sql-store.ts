@@ -1,6 +1,7 @@
 import { LATEST_SCHEMA_VERSION, migrate } from './migrations.ts';
 import { SqlClientStore } from './sql/clients-sql.ts';
 import { SqlCodeStore } from './sql/codes-sql.ts';
+import { SqlConsoleSessionStore } from './sql/console-sessions-sql.ts';
 import { SqlEventStore } from './sql/events-sql.ts';
 import { SqlIdpStore } from './sql/idps-sql.ts';
 import { SqlOrgStore } from './sql/orgs-sql.ts';
@@ -30,6 +31,7 @@ class SqlStoreOps implements StoreOps {
   readonly throttle: SqlThrottleStore;
   readonly events: SqlEventStore;
   readonly serverSecrets: SqlServerSecretStore;
+  readonly consoleSessions: SqlConsoleSessionStore;
   readonly signingKeys: SqlSigningKeyStore;
 
   constructor(db: SqlExecutor, dialect: SqlDialect) {
@@ -45,6 +47,7 @@ class SqlStoreOps implements StoreOps {
     this.throttle = new SqlThrottleStore(db);
     this.events = new SqlEventStore(db);
     this.serverSecrets = new SqlServerSecretStore(db);
+    this.consoleSessions = new SqlConsoleSessionStore(db);
     this.signingKeys = new SqlSigningKeyStore(db);
   }
 }

@@ -15,6 +15,7 @@
 import type { OrgStore, UserStore } from './aggregates/accounts.ts';
 import type { ClientStore } from './aggregates/clients.ts';
 import type { CodeStore } from './aggregates/codes.ts';
+import type { ConsoleSessionStore } from './aggregates/console-sessions.ts';
 import type { EventStore } from './aggregates/events.ts';
 import type { IdpStore, ReplayStore } from './aggregates/idps.ts';
 import type { SamlRequestStore } from './aggregates/saml-requests.ts';
@@ -26,8 +27,10 @@ import type { ThrottleStore } from './aggregates/throttle.ts';
 export type * from './aggregates/accounts.ts';
 export type * from './aggregates/clients.ts';
 export type * from './aggregates/codes.ts';
+export type * from './aggregates/console-sessions.ts';
 export type * from './aggregates/events.ts';
 export type * from './aggregates/idps.ts';
+export type * from './aggregates/page.ts';
 export type * from './aggregates/saml-requests.ts';
 export type * from './aggregates/server-secrets.ts';
 export type * from './aggregates/sessions.ts';
@@ -48,6 +51,7 @@ export interface StoreOps {
   readonly throttle: ThrottleStore;
   readonly events: EventStore;
   readonly serverSecrets: ServerSecretStore;
+  readonly consoleSessions: ConsoleSessionStore;
   readonly signingKeys: SigningKeyStore;
 }
 

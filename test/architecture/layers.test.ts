@@ -77,6 +77,7 @@ describe('layers', () => {
 
   test('grants and services never import the faces or the composition root', () => {
     const services = [
+      'admin',
       'grants',
       'sessions',
       'tokens',

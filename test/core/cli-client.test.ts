@@ -195,7 +195,7 @@ for (const kind of storeKinds()) {
       assert.equal(result.stdout.includes(s.clientSecret), false);
     });
 
-    test('events --limit N lists the newest N events (the last page of the log), oldest first within the page', async () => {
+    test('events --limit N lists the newest N events, newest first (--oldest-first reverses the page)', async () => {
       const s = await h.seed();
       // Seven events, later than anything else in this database, one second apart.
       const base = Date.now() + 86_400_000;
@@ -222,20 +222,20 @@ for (const kind of storeKinds()) {
       }>;
       assert.deepEqual(
         forUser.map((e) => e.id),
-        ids.slice(4),
+        ids.slice(4).reverse(),
       );
       assert.deepEqual(
         forUser.map((e) => e.at),
-        [4, 5, 6].map((i) => new Date(base + i * 1000).toISOString()),
+        [6, 5, 4].map((i) => new Date(base + i * 1000).toISOString()),
       );
       // Without a filter: the newest of the whole log.
       const all = singleJson(await cli(['events', '--limit', '2', '--json'])).events as Array<{ id: string }>;
       assert.deepEqual(
         all.map((e) => e.id),
-        ids.slice(5),
+        ids.slice(5).reverse(),
       );
-      // Text mode: the same page, one line per event, oldest first.
-      const text = await cli(['events', '--limit', '2']);
+      // Text mode, oldest first: the same page, one line per event.
+      const text = await cli(['events', '--limit', '2', '--oldest-first']);
       assert.equal(text.code, 0, text.stderr);
       const lines = text.stdout.trim().split('\n');
       assert.deepEqual(

@@ -38,7 +38,8 @@ function servedRoutes(app: FastifyInstance): Set<string> {
 function documentedRoutes(doc: { paths: Record<string, Record<string, unknown>> }): Set<string> {
   const routes = new Set<string>();
   for (const [path, item] of Object.entries(doc.paths)) {
-    for (const method of Object.keys(item)) if (METHODS.includes(method)) routes.add(`${method.toUpperCase()} ${path}`);
+    for (const method of Object.keys(item))
+      if (METHODS.includes(method)) routes.add(`${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`);
   }
   return routes;
 }

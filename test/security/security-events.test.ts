@@ -343,15 +343,15 @@ for (const kind of storeKinds()) {
       const { events } = JSON.parse(lines[0]!) as { events: Array<Record<string, unknown>> };
       assert.deepEqual(events.map((e) => e.type).sort(), ['login_succeeded', 'session_started']);
       for (const e of events) {
-        assert.equal(e.userId, s.userId);
+        assert.equal(e.user_id, s.userId);
         assert.equal(e.email, s.email);
-        assert.equal(e.clientId, s.clientId);
+        assert.equal(e.client_id, s.clientId);
         assert.equal(e.at, new Date(since).toISOString());
-        assert.ok(typeof e.ip === 'string' && typeof e.sessionId === 'string' && typeof e.requestId === 'string');
+        assert.ok(typeof e.ip === 'string' && typeof e.session_id === 'string' && typeof e.request_id === 'string');
       }
     });
 
-    test('sei-auth events --limit N lists the newest N events, oldest first within them', async () => {
+    test('sei-auth events --limit N lists the newest N events, newest first', async () => {
       const s = await h.seed();
       // Six failed logins a minute apart: six login_failed events of this user, at known times.
       const times: number[] = [];
@@ -367,11 +367,14 @@ for (const kind of storeKinds()) {
       const { events } = JSON.parse(result.stdout) as { events: Array<{ id: string; at: string }> };
       assert.deepEqual(
         events.map((e) => e.id),
-        all.slice(-3).map((e) => e.id),
-        'the last three, in time order',
+        all
+          .slice(-3)
+          .map((e) => e.id)
+          .reverse(),
+        'the last three, newest first',
       );
-      assert.equal(events.at(-1)?.at, new Date(times.at(-1)!).toISOString());
-      assert.ok(events[0]!.at >= new Date(times[3]!).toISOString(), 'nothing older than the fourth login');
+      assert.equal(events[0]?.at, new Date(times.at(-1)!).toISOString());
+      assert.ok(events.at(-1)!.at >= new Date(times[3]!).toISOString(), 'nothing older than the fourth login');
     });
 
     test('maintenance prunes security events older than EVENT_RETENTION_DAYS and keeps the newer ones', async () => {

@@ -57,7 +57,7 @@ for (const kind of storeKinds()) {
     });
 
     test('orgs: created, found, listed in creation order and updated', async () => {
-      const first = { id: newId('org_'), name: 'first', maxSessions: 2, createdAt: NOW + 1 };
+      const first = { id: newId('org_'), name: 'first', maxSessions: 2, createdAt: NOW + 1, version: 1 };
       const second = { id: newId('org_'), name: 'second', maxSessions: null, createdAt: NOW + 2 };
       await store.orgs.create(second);
       await store.orgs.create(first);

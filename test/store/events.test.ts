@@ -30,6 +30,9 @@ for (const kind of storeKinds()) {
           sessionId: null,
           ip: '127.0.0.1',
           requestId: null,
+          actor: null,
+          target: null,
+          orgId: null,
         });
       }
       assert.equal((await store.events.list({ userId: u.id })).length, 3);
@@ -54,6 +57,9 @@ for (const kind of storeKinds()) {
           sessionId: null,
           ip: null,
           requestId: null,
+          actor: null,
+          target: null,
+          orgId: null,
         });
       }
       const newest = await store.events.list({ userId: u.id, limit: 2, newest: true });
@@ -85,6 +91,9 @@ for (const kind of storeKinds()) {
         sessionId: null,
         ip: null,
         requestId: newId('req_'),
+        actor: null,
+        target: null,
+        orgId: null,
       });
       const old = event(NOW - 20_000);
       const older = event(NOW - 30_000);

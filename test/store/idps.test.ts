@@ -11,7 +11,15 @@ import { storeKinds } from '../support/harness.ts';
 import { NOW, openContractStore } from './support.ts';
 
 function idp(extra: Partial<Idp> = {}): Idp {
-  return { id: newId('idp_'), orgId: DEFAULT_ORG_ID, entityId: `https://idp.example/${newId('')}`, jit: false, createdAt: NOW, ...extra };
+  return {
+    id: newId('idp_'),
+    orgId: DEFAULT_ORG_ID,
+    entityId: `https://idp.example/${newId('')}`,
+    jit: false,
+    createdAt: NOW,
+    version: 1,
+    ...extra,
+  };
 }
 
 function certificate(idpId: string, extra: Partial<IdpCertificate> = {}): IdpCertificate {

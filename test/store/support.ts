@@ -27,6 +27,8 @@ export function user(email: string, extra: Partial<User> = {}): User {
     maxSessions: null,
     disabled: false,
     createdAt: NOW,
+    role: null,
+    version: 1,
     ...extra,
   };
 }
@@ -50,6 +52,9 @@ export function client(extra: Partial<Client> = {}): Client {
     audience: null,
     disabled: false,
     createdAt: NOW,
+    previousSecretHash: null,
+    previousSecretExpiresAt: null,
+    version: 1,
     ...extra,
   };
 }

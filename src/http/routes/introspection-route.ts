@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { Clock } from '../../clock.ts';
 import type { Store } from '../../store/store.ts';
 import type { TokenIntrospection } from '../../tokens/token-introspection.ts';
 import { authenticatedRequest } from '../parsed-request.ts';
@@ -8,12 +9,13 @@ export interface IntrospectionDeps {
   store: Store;
   introspection: TokenIntrospection;
   rateLimits: RateLimits;
+  clock: Clock;
 }
 
 /** RFC 7662 token introspection: the client must authenticate (§2.1); what it may read is tokens/token-introspection.ts's rule. */
 export function registerIntrospectionRoute(app: FastifyInstance, deps: IntrospectionDeps): void {
   app.post('/oauth/introspect', async (request) => {
-    const { params, client } = await authenticatedRequest(request, deps.store, deps.rateLimits);
+    const { params, client } = await authenticatedRequest(request, deps.store, deps.rateLimits, deps.clock);
     const token = params.require('token');
     return deps.introspection.introspect(client, token, params.get('token_type_hint'));
   });

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { Clock } from '../../clock.ts';
 import { OAuthError } from '../../common/oauth-error.ts';
 import { checkMayRequestTokens, type Grant } from '../../grants/grant.ts';
 import type { LoginIssuer } from '../../sessions/login-issuer.ts';
@@ -13,6 +14,7 @@ export interface TokenRouteDeps {
   grants: ReadonlyMap<string, Grant>;
   logins: LoginIssuer;
   rateLimits: RateLimits;
+  clock: Clock;
 }
 
 /** seed: endOtherSessions is "true or false with false as the default value"; nothing else. */
@@ -31,7 +33,7 @@ export function registerTokenRoute(app: FastifyInstance, deps: TokenRouteDeps): 
     request.audit.grantType = grantType;
     const endOtherSessions = parseEndOtherSessions(params.get('endOtherSessions'));
 
-    const { client } = await authenticatedRequest(request, deps.store, deps.rateLimits);
+    const { client } = await authenticatedRequest(request, deps.store, deps.rateLimits, deps.clock);
 
     checkMayRequestTokens(client);
     const audience = await requestedAudience(deps.store, params.get('resource'));

@@ -1,4 +1,5 @@
 /** Registered client applications. */
+import type { PageQuery } from './page.ts';
 
 export type TokenType = 'BearerToken' | 'Bearer';
 
@@ -35,12 +36,29 @@ export interface Client {
   audience: string | null;
   disabled: boolean;
   createdAt: number;
+  /** a rotated-out secret still accepted until `previousSecretExpiresAt` (admin rotation's grace) */
+  previousSecretHash?: string | null;
+  previousSecretExpiresAt?: number | null;
+  /** bumped by every admin change: the row's ETag (1 when absent) */
+  version?: number;
 }
 
 export interface ClientPatch {
   secretHash?: string;
   requirePkce?: boolean;
   disabled?: boolean;
+  name?: string;
+  redirectUrls?: string[];
+  refreshTokens?: boolean;
+  accessTtl?: number | null;
+  refreshTtl?: number | null;
+  tokenType?: TokenType;
+  refreshGrace?: number;
+  querySecrets?: boolean;
+  scopes?: string[];
+  accessTokenFormat?: AccessTokenFormat;
+  previousSecretHash?: string | null;
+  previousSecretExpiresAt?: number | null;
 }
 
 export interface ClientStore {
@@ -50,4 +68,13 @@ export interface ClientStore {
   findByAudience(audience: string): Promise<Client | undefined>;
   list(): Promise<Client[]>;
   update(id: string, patch: ClientPatch): Promise<boolean>;
+  /** Newest first (keyset on created_at, id). */
+  page(query: PageQuery): Promise<Client[]>;
+  /** The row-version compare-and-swap (see OrgStore.bump). */
+  bump(id: string, expected?: number): Promise<boolean>;
+  /**
+   * Removes the client with everything issued to it: sessions and their tokens, service tokens,
+   * codes, pending SAML requests. Its sessions must have been ended first (and their events written).
+   */
+  delete(id: string): Promise<boolean>;
 }

@@ -1,4 +1,5 @@
 /** SAML identity providers, their signing certificates, and the assertion replay cache. */
+import type { PageQuery } from './page.ts';
 
 export interface Idp {
   id: string;
@@ -9,6 +10,12 @@ export interface Idp {
   /** SingleSignOnService location (HTTP-Redirect binding) for the browser login; null or absent: bearer grant only */
   ssoUrl?: string | null;
   createdAt: number;
+  /** bumped by every admin change: the row's ETag (1 when absent) */
+  version?: number;
+}
+
+export interface IdpFilter extends PageQuery {
+  orgId?: string;
 }
 
 export interface IdpCertificate {
@@ -40,6 +47,13 @@ export interface IdpStore {
   deleteDomain(idpId: string, domain: string): Promise<boolean>;
   /** Sets or clears the SSO URL; true when the IdP exists. */
   updateSsoUrl(idpId: string, ssoUrl: string | null): Promise<boolean>;
+  updateJit(idpId: string, jit: boolean): Promise<boolean>;
+  /** Newest first (keyset on created_at, id). */
+  page(filter: IdpFilter): Promise<Idp[]>;
+  /** The row-version compare-and-swap (see OrgStore.bump). */
+  bump(id: string, expected?: number): Promise<boolean>;
+  /** Removes the IdP with its certificates, domains and pending SAML requests. */
+  delete(id: string): Promise<boolean>;
 }
 
 export interface ReplayStore {

@@ -1,4 +1,5 @@
 /** Sessions and the access and refresh tokens that belong to them. */
+import type { PageQuery } from './page.ts';
 
 export type SessionEndReason =
   | 'logout'
@@ -80,10 +81,20 @@ export interface EndedSession {
   userId: string;
 }
 
+export interface SessionFilter extends PageQuery {
+  userId?: string;
+  /** only sessions of this organization's users */
+  orgId?: string;
+  /** only sessions neither ended nor expired at this time */
+  activeAt?: number;
+}
+
 export interface SessionStore {
   create(session: Session): Promise<void>;
   find(id: string): Promise<Session | undefined>;
   listActive(userId: string, now: number): Promise<Session[]>;
+  /** Newest first (keyset on started_at, id). */
+  page(filter: SessionFilter): Promise<Session[]>;
   countActive(userId: string, now: number): Promise<number>;
   /** Sessions of all users neither ended nor expired at `now` (the active-sessions metric). */
   countAllActive(now: number): Promise<number>;

@@ -1,5 +1,6 @@
-import type { SqlExecutor } from '../sql-driver.ts';
-import { type Idp, type IdpCertificate, type IdpStore, StoreConflictError } from '../store.ts';
+import type { SqlExecutor, SqlValue } from '../sql-driver.ts';
+import { type Idp, type IdpCertificate, type IdpFilter, type IdpStore, StoreConflictError } from '../store.ts';
+import { bumpSql, keysetPage } from './keyset.ts';
 import { flag, isUniqueViolation, type Row, toIdp, toIdpCertificate } from './rows.ts';
 
 export class SqlIdpStore implements IdpStore {
@@ -92,5 +93,32 @@ export class SqlIdpStore implements IdpStore {
   async updateSsoUrl(idpId: string, ssoUrl: string | null): Promise<boolean> {
     const { changes } = await this.db.run('UPDATE idps SET sso_url = ? WHERE id = ?', [ssoUrl, idpId]);
     return changes > 0;
+  }
+
+  async updateJit(idpId: string, jit: boolean): Promise<boolean> {
+    return (await this.db.run('UPDATE idps SET jit = ? WHERE id = ?', [flag(jit), idpId])).changes > 0;
+  }
+
+  async page(filter: IdpFilter): Promise<Idp[]> {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    if (filter.orgId !== undefined) {
+      where.push('org_id = ?');
+      params.push(filter.orgId);
+    }
+    const q = keysetPage('idps', 'created_at', filter, where, params);
+    return (await this.db.all<Row>(q.sql, q.params)).map(toIdp);
+  }
+
+  async bump(id: string, expected?: number): Promise<boolean> {
+    const q = bumpSql('idps', id, expected);
+    return (await this.db.run(q.sql, q.params)).changes > 0;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    await this.db.run('DELETE FROM idp_certs WHERE idp_id = ?', [id]);
+    await this.db.run('DELETE FROM idp_domains WHERE idp_id = ?', [id]);
+    await this.db.run('DELETE FROM saml_requests WHERE idp_id = ?', [id]);
+    return (await this.db.run('DELETE FROM idps WHERE id = ?', [id])).changes > 0;
   }
 }

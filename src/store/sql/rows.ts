@@ -14,6 +14,7 @@ import type {
   SessionEndReason,
   ThrottleState,
   User,
+  UserRole,
 } from '../store.ts';
 
 export type Row = Record<string, SqlValue>;
@@ -31,7 +32,13 @@ export function isUniqueViolation(error: unknown): boolean {
 }
 
 export function toOrg(r: Row): Org {
-  return { id: str(r.id!), name: str(r.name!), maxSessions: numOrNull(r.max_sessions ?? null), createdAt: num(r.created_at!) };
+  return {
+    id: str(r.id!),
+    name: str(r.name!),
+    maxSessions: numOrNull(r.max_sessions ?? null),
+    createdAt: num(r.created_at!),
+    version: num(r.version ?? 1),
+  };
 }
 
 export function toUser(r: Row): User {
@@ -43,7 +50,13 @@ export function toUser(r: Row): User {
     maxSessions: numOrNull(r.max_sessions ?? null),
     disabled: bool(r.disabled!),
     createdAt: num(r.created_at!),
+    role: toRole(strOrNull(r.role ?? null)),
+    version: num(r.version ?? 1),
   };
+}
+
+function toRole(value: string | null): UserRole | null {
+  return value === 'admin' || value === 'org-admin' ? value : null;
 }
 
 /** Scopes are stored space-separated (RFC 6749 §3.3), already validated and de-duplicated. */
@@ -72,6 +85,9 @@ export function toClient(r: Row): Client {
     audience: strOrNull(r.audience ?? null),
     disabled: bool(r.disabled!),
     createdAt: num(r.created_at!),
+    previousSecretHash: strOrNull(r.previous_secret_hash ?? null),
+    previousSecretExpiresAt: numOrNull(r.previous_secret_expires_at ?? null),
+    version: num(r.version ?? 1),
   };
 }
 
@@ -145,6 +161,7 @@ export function toIdp(r: Row): Idp {
     entityId: str(r.entity_id!),
     jit: bool(r.jit!),
     createdAt: num(r.created_at!),
+    version: num(r.version ?? 1),
     // Absent rather than null when unset, like an Idp created without one.
     ...(r.sso_url == null ? {} : { ssoUrl: str(r.sso_url) }),
   };
@@ -204,5 +221,8 @@ export function toEvent(r: Row): SecurityEvent {
     sessionId: strOrNull(r.session_id ?? null),
     ip: strOrNull(r.ip ?? null),
     requestId: strOrNull(r.request_id ?? null),
+    actor: strOrNull(r.actor ?? null),
+    target: strOrNull(r.target ?? null),
+    orgId: strOrNull(r.org_id ?? null),
   };
 }

@@ -1,5 +1,6 @@
-import type { SqlExecutor } from '../sql-driver.ts';
-import type { EndedSession, Session, SessionEndReason, SessionStore } from '../store.ts';
+import type { SqlExecutor, SqlValue } from '../sql-driver.ts';
+import type { EndedSession, Session, SessionEndReason, SessionFilter, SessionStore } from '../store.ts';
+import { keysetPage } from './keyset.ts';
 import { num, type Row, str, toSession } from './rows.ts';
 
 /** Session ids per token-revoking statement: well under every driver's parameter limit. */
@@ -30,6 +31,25 @@ export class SqlSessionStore implements SessionStore {
       [userId, now],
     );
     return rows.map((r) => toSession(r));
+  }
+
+  async page(filter: SessionFilter): Promise<Session[]> {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    if (filter.userId !== undefined) {
+      where.push('user_id = ?');
+      params.push(filter.userId);
+    }
+    if (filter.orgId !== undefined) {
+      where.push('user_id IN (SELECT id FROM users WHERE org_id = ?)');
+      params.push(filter.orgId);
+    }
+    if (filter.activeAt !== undefined) {
+      where.push('ended_at IS NULL AND expires_at > ?');
+      params.push(filter.activeAt);
+    }
+    const q = keysetPage('sessions', 'started_at', filter, where, params);
+    return (await this.db.all<Row>(q.sql, q.params)).map((r) => toSession(r));
   }
 
   async countActive(userId: string, now: number): Promise<number> {
