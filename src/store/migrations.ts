@@ -257,6 +257,17 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX saml_requests_expiry ON saml_requests (expires_at)`,
     ],
   },
+  // Version 9 is reserved for a migration on another branch; versions need not be consecutive
+  // (migrate() applies every one above the database's highest), only increasing.
+  {
+    version: 10,
+    name: 'saml browser sso: signed AuthnRequests per IdP',
+    statements: () => [
+      // 1: AuthnRequests to this IdP carry the HTTP-Redirect binding's signature (saml-bindings
+      // §3.4.4.1). Existing IdPs keep receiving unsigned requests.
+      `ALTER TABLE idps ADD COLUMN sign_requests INTEGER NOT NULL DEFAULT 0`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -8,6 +8,8 @@ export interface Idp {
   jit: boolean;
   /** SingleSignOnService location (HTTP-Redirect binding) for the browser login; null or absent: bearer grant only */
   ssoUrl?: string | null;
+  /** sign the AuthnRequests sent to it (the IdP wants them signed); absent: false */
+  signRequests?: boolean;
   createdAt: number;
 }
 
@@ -40,6 +42,8 @@ export interface IdpStore {
   deleteDomain(idpId: string, domain: string): Promise<boolean>;
   /** Sets or clears the SSO URL; true when the IdP exists. */
   updateSsoUrl(idpId: string, ssoUrl: string | null): Promise<boolean>;
+  /** Turns signed AuthnRequests on or off; true when the IdP exists. */
+  updateSignRequests(idpId: string, signRequests: boolean): Promise<boolean>;
 }
 
 export interface ReplayStore {

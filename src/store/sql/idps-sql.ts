@@ -11,12 +11,13 @@ export class SqlIdpStore implements IdpStore {
 
   async create(idp: Idp): Promise<void> {
     try {
-      await this.db.run('INSERT INTO idps (id, org_id, entity_id, jit, sso_url, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
+      await this.db.run('INSERT INTO idps (id, org_id, entity_id, jit, sso_url, sign_requests, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)', [
         idp.id,
         idp.orgId,
         idp.entityId,
         flag(idp.jit),
         idp.ssoUrl ?? null,
+        flag(idp.signRequests ?? false),
         idp.createdAt,
       ]);
     } catch (error) {
@@ -91,6 +92,11 @@ export class SqlIdpStore implements IdpStore {
 
   async updateSsoUrl(idpId: string, ssoUrl: string | null): Promise<boolean> {
     const { changes } = await this.db.run('UPDATE idps SET sso_url = ? WHERE id = ?', [ssoUrl, idpId]);
+    return changes > 0;
+  }
+
+  async updateSignRequests(idpId: string, signRequests: boolean): Promise<boolean> {
+    const { changes } = await this.db.run('UPDATE idps SET sign_requests = ? WHERE id = ?', [flag(signRequests), idpId]);
     return changes > 0;
   }
 }

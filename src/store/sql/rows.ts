@@ -144,6 +144,7 @@ export function toIdp(r: Row): Idp {
     orgId: str(r.org_id!),
     entityId: str(r.entity_id!),
     jit: bool(r.jit!),
+    signRequests: bool(r.sign_requests!),
     createdAt: num(r.created_at!),
     // Absent rather than null when unset, like an Idp created without one.
     ...(r.sso_url == null ? {} : { ssoUrl: str(r.sso_url) }),
