@@ -21,6 +21,7 @@ import { IdpService } from './idps/idp-service.ts';
 import type { JwtSigner } from './keys/jwt-signer.ts';
 import { type KeyEncryptionKey, KeyEncryptionKeyError, resolveKeyEncryptionKey } from './keys/key-encryption-key.ts';
 import { KeyService } from './keys/key-service.ts';
+import { SpSigningKey } from './keys/sp-signing-key.ts';
 import { DEFAULT_SESSION_RETENTION_DAYS, Maintenance } from './maintenance/maintenance.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import { LoginIssuer } from './sessions/login-issuer.ts';
@@ -194,6 +195,7 @@ export function composePlatform(input: {
       issuer: settings.issuer,
       clockSkewMs: settings.samlClockSkewMs ?? 60_000,
       maxAssertionLifetimeMs: settings.samlMaxAssertionLifetimeMs ?? 3_600_000,
+      spSigningKey: new SpSigningKey({ store, clock, issuer: settings.issuer, keyEncryptionKey: () => (kek ??= resolveKek()) }),
     }),
     keys,
   };

@@ -46,6 +46,10 @@ export function registerIdpCommands(program: Command, deps: IdpCommandDeps): voi
       'the email domains this IdP vouches for, comma-separated (lower-case ASCII or IDNA A-labels, no wildcards); a domain belongs to one IdP only',
       domainList,
     )
+    .option(
+      '--sign-requests',
+      'sign the AuthnRequests sent to this IdP (for IdPs that require it; set automatically from metadata with WantAuthnRequestsSigned="true")',
+    )
     .option('--jit', 'create unknown users of the organization on their first SSO login, only inside --domains (required with --jit)')
     .option('--json', 'print JSON')
     .addHelpText(
@@ -62,10 +66,11 @@ export function registerIdpCommands(program: Command, deps: IdpCommandDeps): voi
         ssoUrl?: string;
         domains?: string[];
         jit?: boolean;
+        signRequests?: boolean;
         json?: boolean;
       }) =>
         deps.withServices(async ({ idps }) => {
-          const common = { orgId: opts.org, jit: !!opts.jit, domains: opts.domains ?? [] };
+          const common = { orgId: opts.org, jit: !!opts.jit, domains: opts.domains ?? [], signRequests: !!opts.signRequests };
           let created: { id: string };
           if (opts.metadata !== undefined) {
             if (opts.entityId !== undefined || opts.cert !== undefined || opts.ssoUrl !== undefined) {
@@ -103,6 +108,22 @@ export function registerIdpCommands(program: Command, deps: IdpCommandDeps): voi
         if ((opts.ssoUrl === undefined) === !opts.none) throw new AdminError('give exactly one of --sso-url URL or --none');
         const result = await idps.setSsoUrl(opts.idp, opts.ssoUrl ?? null);
         deps.print(!!opts.json, result, result.sso_url === null ? 'SSO URL removed' : `SSO URL: ${result.sso_url}`);
+      }),
+    );
+
+  idp
+    .command('set-sign-requests')
+    .description('sign (or stop signing) the AuthnRequests sent to an IdP; the SP certificate is in GET /saml/metadata')
+    .requiredOption('--idp <id>', 'IdP id or entity id')
+    .option('--on', 'sign them (the IdP wants signed AuthnRequests)')
+    .option('--off', 'send them unsigned')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  sei-auth idp set-sign-requests --idp https://idp.acme.example/saml --on --json')
+    .action((opts: { idp: string; on?: boolean; off?: boolean; json?: boolean }) =>
+      deps.withServices(async ({ idps }) => {
+        if (!!opts.on === !!opts.off) throw new AdminError('give exactly one of --on or --off');
+        const result = await idps.setSignRequests(opts.idp, !!opts.on);
+        deps.print(!!opts.json, result, result.sign_requests ? 'AuthnRequests are signed' : 'AuthnRequests are unsigned');
       }),
     );
 
@@ -217,7 +238,7 @@ export function registerIdpCommands(program: Command, deps: IdpCommandDeps): voi
           idps
             .map(
               (i) =>
-                `${i.id}\t${i.entity_id}\t${i.org}${i.jit ? '\tjit' : ''}\tdomains=${i.domains.join(',') || '(none)'}\n${i.certificates.map((c) => `  ${c.id}\t${c.fingerprint}\tuntil ${c.not_after}`).join('\n')}`,
+                `${i.id}\t${i.entity_id}\t${i.org}${i.jit ? '\tjit' : ''}${i.sign_requests ? '\tsign-requests' : ''}\tdomains=${i.domains.join(',') || '(none)'}\n${i.certificates.map((c) => `  ${c.id}\t${c.fingerprint}\tuntil ${c.not_after}`).join('\n')}`,
             )
             .join('\n'),
         );

@@ -92,6 +92,8 @@ export interface IdpView {
   entity_id: string;
   /** where browsers are sent to sign in (null: bearer grant only) */
   sso_url: string | null;
+  /** AuthnRequests to it are signed */
+  sign_requests: boolean;
   jit: boolean;
   /** the email domains it vouches for (contract §10); empty for an IdP registered before domains existed */
   domains: string[];
@@ -128,7 +130,14 @@ export class IdpService {
    * signing certificate come from the file; a file with a DOCTYPE or without a signing key is refused.
    */
   async createFromMetadata(
-    input: { orgId?: string; metadataXml: string; jit?: boolean; domains?: readonly string[] },
+    input: {
+      orgId?: string;
+      metadataXml: string;
+      jit?: boolean;
+      domains?: readonly string[];
+      /** sign AuthnRequests even if the metadata does not ask for it */
+      signRequests?: boolean;
+    },
     ctx?: ChangeContext,
   ): Promise<{
     id: string;
@@ -153,6 +162,8 @@ export class IdpService {
         ssoUrl: metadata.ssoUrl,
         jit: input.jit,
         domains: input.domains,
+        // An IdP that says WantAuthnRequestsSigned="true" rejects unsigned requests: honour it.
+        signRequests: input.signRequests === true || metadata.wantAuthnRequestsSigned,
       },
       ctx,
     );
@@ -168,6 +179,8 @@ export class IdpService {
       ssoUrl?: string;
       jit?: boolean;
       domains?: readonly string[];
+      /** sign the AuthnRequests sent to it (saml-bindings §3.4.4.1) */
+      signRequests?: boolean;
     },
     ctx?: ChangeContext,
   ): Promise<{
@@ -193,7 +206,7 @@ export class IdpService {
       throw new AdminError(`an identity provider with the entity id ${entityId} already exists`);
     }
     await this.refuseTakenDomains(domains);
-    const idp: Idp = { id: newId('idp_'), orgId, entityId, jit, ssoUrl, createdAt: now };
+    const idp: Idp = { id: newId('idp_'), orgId, entityId, jit, ssoUrl, signRequests: input.signRequests ?? false, createdAt: now };
     try {
       await this.store.transaction(async (tx) => {
         await tx.idps.create(idp);
@@ -219,6 +232,13 @@ export class IdpService {
     const checked = ssoUrl === null ? null : parseSsoUrl(ssoUrl);
     await this.store.idps.updateSsoUrl(idp.id, checked);
     return { id: idp.id, sso_url: checked };
+  }
+
+  /** Turns signed AuthnRequests to an IdP on or off (`idp set-sign-requests`). */
+  async setSignRequests(idpId: string, signRequests: boolean): Promise<{ id: string; sign_requests: boolean }> {
+    const idp = await this.idp(idpId);
+    await this.store.idps.updateSignRequests(idp.id, signRequests);
+    return { id: idp.id, sign_requests: signRequests };
   }
 
   /** Contract §10: a domain belongs to at most one IdP; say which one holds it. */
@@ -332,6 +352,7 @@ export class IdpService {
       org: idp.orgId,
       entity_id: idp.entityId,
       sso_url: idp.ssoUrl ?? null,
+      sign_requests: idp.signRequests ?? false,
       jit: idp.jit,
       domains: await this.store.idps.listDomains(idp.id),
       certificates: certs.map((c) => ({ id: c.id, fingerprint: c.fingerprint, not_after: new Date(c.notAfter).toISOString() })),

@@ -1,12 +1,14 @@
-import { randomBytes } from 'node:crypto';
+import { type KeyObject, randomBytes } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
 import { BINDING_HTTP_POST, NAMEID_FORMAT_EMAIL, NS_ASSERTION, NS_PROTOCOL } from './names.ts';
+import { signRedirectQuery } from './redirect-signature.ts';
 
 /**
  * The `<samlp:AuthnRequest>` of SP-initiated browser SSO (saml-core §3.4.1, saml-profiles
- * §4.1.4.1), sent with the HTTP-Redirect binding (saml-bindings §3.4). Unsigned: IdPs accept
- * unsigned AuthnRequests by default, and nothing in it is a credential (the response is bound
- * to it by InResponseTo and to the browser by a cookie).
+ * §4.1.4.1), sent with the HTTP-Redirect binding (saml-bindings §3.4). Unsigned unless the IdP
+ * asks otherwise: IdPs accept unsigned AuthnRequests by default, and nothing in it is a credential
+ * (the response is bound to it by InResponseTo and to the browser by a cookie). An IdP configured
+ * to want signed requests (WantAuthnRequestsSigned) gets the binding's query signature.
  */
 export interface AuthnRequestInput {
   /** the SP entity id (ISSUER) */
@@ -19,6 +21,8 @@ export interface AuthnRequestInput {
   now: number;
   /** the opaque handle the response comes back with */
   relayState: string;
+  /** sign the redirect (saml-bindings §3.4.4.1) with this RSA key; absent: unsigned */
+  signingKey?: KeyObject;
 }
 
 export interface AuthnRequest {
@@ -53,7 +57,9 @@ export function buildAuthnRequest(input: AuthnRequestInput, id: string = newRequ
   // saml-bindings §3.4.4.1: DEFLATE (RFC 1951, raw, no zlib header), then base64, then URL-encoded
   // into SAMLRequest; RelayState beside it (at most 80 bytes, §3.4.3).
   const encoded = deflateRawSync(Buffer.from(xml, 'utf8')).toString('base64');
-  const query = new URLSearchParams({ SAMLRequest: encoded, RelayState: input.relayState }).toString();
+  // encodeURIComponent, not URLSearchParams: the signed octets are exactly these characters.
+  const unsigned = `SAMLRequest=${encodeURIComponent(encoded)}&RelayState=${encodeURIComponent(input.relayState)}`;
+  const query = input.signingKey === undefined ? unsigned : signRedirectQuery(unsigned, input.signingKey);
   const redirectUrl = input.destination + (input.destination.includes('?') ? '&' : '?') + query;
   return { id, xml, redirectUrl };
 }

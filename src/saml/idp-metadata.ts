@@ -11,6 +11,8 @@ export interface IdpMetadata {
   ssoUrl: string | undefined;
   /** every signing certificate, PEM, without duplicates */
   certificates: string[];
+  /** saml-metadata §2.4.3: WantAuthnRequestsSigned — the IdP requires signed AuthnRequests */
+  wantAuthnRequestsSigned: boolean;
 }
 
 /** A metadata file that cannot be used; the message names what is wrong, never quotes the file. */
@@ -75,7 +77,9 @@ export function readIdpMetadata(text: string): IdpMetadata {
       break;
     }
   }
-  return { entityId, ssoUrl, certificates: [...certificates] };
+  // xs:boolean: "true" or "1" (XML Schema part 2 §3.2.2); absent means false (saml-metadata §2.4.3).
+  const want = attr(idp, 'WantAuthnRequestsSigned')?.trim();
+  return { entityId, ssoUrl, certificates: [...certificates], wantAuthnRequestsSigned: want === 'true' || want === '1' };
 }
 
 function toPem(base64: string): string {

@@ -6,6 +6,7 @@ import type { Clock } from '../clock.ts';
 import { constantTimeEqual, hashSecret, randomBase64url } from '../crypto/secrets.ts';
 import { type EventContext, securityEvent } from '../events/security-event.ts';
 import { MappingRejection, mapSamlUser } from '../idps/saml-user-mapping.ts';
+import type { SpSigningKey } from '../keys/sp-signing-key.ts';
 import { buildAuthnRequest } from '../saml/authn-request.ts';
 import { SamlRejection } from '../saml/reject.ts';
 import { spMetadataXml } from '../saml/sp-metadata.ts';
@@ -29,6 +30,8 @@ export interface BrowserSsoDeps {
   issuer: string;
   clockSkewMs: number;
   maxAssertionLifetimeMs: number;
+  /** signs AuthnRequests to IdPs that want them signed; its certificate is in the metadata */
+  spSigningKey: Pick<SpSigningKey, 'get'>;
 }
 
 /** How long a person has at the IdP before the pending sign-in is gone (and its RelayState with it). */
@@ -48,9 +51,15 @@ export class BrowserSso {
     this.acsUrl = `${deps.issuer}/saml/acs`;
   }
 
-  /** GET /saml/metadata: what an IdP administrator imports. */
-  metadata(): string {
-    return spMetadataXml({ entityId: this.deps.issuer, acsUrl: this.acsUrl });
+  /**
+   * GET /saml/metadata: what an IdP administrator imports. It always carries the SP signing
+   * certificate (made on the first request), so that an IdP can be switched to signed requests
+   * without re-importing; AuthnRequestsSigned says whether any IdP gets them signed today.
+   */
+  async metadata(): Promise<string> {
+    const { certificatePem } = await this.deps.spSigningKey.get();
+    const authnRequestsSigned = (await this.deps.store.idps.list()).some((idp) => idp.signRequests === true);
+    return spMetadataXml({ entityId: this.deps.issuer, acsUrl: this.acsUrl, signingCertificatePem: certificatePem, authnRequestsSigned });
   }
 
   /** A fresh nonce for the browser-binding cookie. */
@@ -81,12 +90,14 @@ export class BrowserSso {
     if (!BROWSER_NONCE.test(input.browserNonce)) throw new TypeError('start: malformed browser nonce');
     const now = this.deps.clock.now();
     const handle = randomBase64url(32);
+    const signingKey = input.idp.signRequests === true ? (await this.deps.spSigningKey.get()).privateKey : undefined;
     const request = buildAuthnRequest({
       issuer: this.deps.issuer,
       destination: input.idp.ssoUrl,
       acsUrl: this.acsUrl,
       now,
       relayState: handle,
+      signingKey,
     });
     const { authorize } = input;
     await this.deps.store.samlRequests.create({

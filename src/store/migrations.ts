@@ -313,6 +313,15 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX console_sessions_expiry ON console_sessions (expires_at)`,
     ],
   },
+  {
+    version: 10,
+    name: 'saml browser sso: signed AuthnRequests per IdP',
+    statements: () => [
+      // 1: AuthnRequests to this IdP carry the HTTP-Redirect binding's signature (saml-bindings
+      // §3.4.4.1). Existing IdPs keep receiving unsigned requests.
+      `ALTER TABLE idps ADD COLUMN sign_requests INTEGER NOT NULL DEFAULT 0`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

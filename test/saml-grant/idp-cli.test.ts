@@ -344,7 +344,17 @@ for (const kind of storeKinds()) {
         id: string;
       };
       const idp = (await listed()).find((i) => i.id === id)!;
-      assert.deepEqual(Object.keys(idp).sort(), ['certificates', 'created_at', 'domains', 'entity_id', 'id', 'jit', 'org', 'sso_url']);
+      assert.deepEqual(Object.keys(idp).sort(), [
+        'certificates',
+        'created_at',
+        'domains',
+        'entity_id',
+        'id',
+        'jit',
+        'org',
+        'sign_requests',
+        'sso_url',
+      ]);
       const [cert] = idp.certificates;
       assert.deepEqual(Object.keys(cert!).sort(), ['fingerprint', 'id', 'not_after']);
       assert.match(cert!.id, /^crt_/);

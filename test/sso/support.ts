@@ -17,7 +17,7 @@ export const SSO_URL = 'https://idp.test.example/sso';
 /** Registers a test IdP that signs in the given domains through the browser. */
 export async function registerSsoIdp(
   h: Harness,
-  o: { domains: string[]; idp?: TestIdp; ssoUrl?: string; jit?: boolean; orgId?: string },
+  o: { domains: string[]; idp?: TestIdp; ssoUrl?: string; jit?: boolean; orgId?: string; signRequests?: boolean },
 ): Promise<{ id: string; entityId: string }> {
   const idp = o.idp ?? testIdp();
   const created = await new IdpService({ store: h.store, clock: h.clock }).create({
@@ -27,6 +27,7 @@ export async function registerSsoIdp(
     domains: o.domains,
     jit: o.jit ?? false,
     orgId: o.orgId,
+    signRequests: o.signRequests,
   });
   return { id: created.id, entityId: idp.entityId };
 }

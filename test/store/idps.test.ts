@@ -16,6 +16,7 @@ function idp(extra: Partial<Idp> = {}): Idp {
     orgId: DEFAULT_ORG_ID,
     entityId: `https://idp.example/${newId('')}`,
     jit: false,
+    signRequests: false,
     createdAt: NOW,
     version: 1,
     ...extra,
@@ -51,9 +52,21 @@ for (const kind of storeKinds()) {
       assert.deepEqual(await store.idps.find(a.id), a);
       assert.deepEqual(await store.idps.findByEntityId(b.entityId), b);
       assert.equal(await store.idps.find('idp_nope'), undefined);
+
       assert.equal(await store.idps.findByEntityId('https://idp.example/nope'), undefined);
       const ids = (await store.idps.list()).map((x) => x.id);
       assert.ok(ids.indexOf(a.id) >= 0 && ids.indexOf(a.id) < ids.indexOf(b.id));
+    });
+
+    test('signRequests is stored at creation and switched by updateSignRequests', async () => {
+      const signed = idp({ signRequests: true });
+      await store.idps.create(signed);
+      assert.equal((await store.idps.find(signed.id))?.signRequests, true);
+      assert.equal(await store.idps.updateSignRequests(signed.id, false), true);
+      assert.equal((await store.idps.find(signed.id))?.signRequests, false);
+      assert.equal(await store.idps.updateSignRequests(signed.id, true), true);
+      assert.equal((await store.idps.findByEntityId(signed.entityId))?.signRequests, true);
+      assert.equal(await store.idps.updateSignRequests('idp_nope', true), false);
     });
 
     test('a second IdP with the same entity id is a StoreConflictError', async () => {

@@ -36,7 +36,7 @@ export function registerSamlRoutes(app: FastifyInstance, deps: SamlRoutesDeps): 
     reply
       .header('content-type', 'application/samlmetadata+xml; charset=utf-8')
       .header('cache-control', 'public, max-age=3600')
-      .send(deps.sso.metadata()),
+      .send(await deps.sso.metadata()),
   );
 
   app.post('/saml/acs', { errorHandler: renderAcsError }, async (request, reply) => {

@@ -9,6 +9,8 @@ export interface Idp {
   jit: boolean;
   /** SingleSignOnService location (HTTP-Redirect binding) for the browser login; null or absent: bearer grant only */
   ssoUrl?: string | null;
+  /** sign the AuthnRequests sent to it (the IdP wants them signed); absent: false */
+  signRequests?: boolean;
   createdAt: number;
   /** bumped by every admin change: the row's ETag (1 when absent) */
   version?: number;
@@ -54,6 +56,8 @@ export interface IdpStore {
   bump(id: string, expected?: number): Promise<boolean>;
   /** Removes the IdP with its certificates, domains and pending SAML requests. */
   delete(id: string): Promise<boolean>;
+  /** Turns signed AuthnRequests on or off; true when the IdP exists. */
+  updateSignRequests(idpId: string, signRequests: boolean): Promise<boolean>;
 }
 
 export interface ReplayStore {

@@ -12,12 +12,13 @@ export class SqlIdpStore implements IdpStore {
 
   async create(idp: Idp): Promise<void> {
     try {
-      await this.db.run('INSERT INTO idps (id, org_id, entity_id, jit, sso_url, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
+      await this.db.run('INSERT INTO idps (id, org_id, entity_id, jit, sso_url, sign_requests, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)', [
         idp.id,
         idp.orgId,
         idp.entityId,
         flag(idp.jit),
         idp.ssoUrl ?? null,
+        flag(idp.signRequests ?? false),
         idp.createdAt,
       ]);
     } catch (error) {
@@ -120,5 +121,10 @@ export class SqlIdpStore implements IdpStore {
     await this.db.run('DELETE FROM idp_domains WHERE idp_id = ?', [id]);
     await this.db.run('DELETE FROM saml_requests WHERE idp_id = ?', [id]);
     return (await this.db.run('DELETE FROM idps WHERE id = ?', [id])).changes > 0;
+  }
+
+  async updateSignRequests(idpId: string, signRequests: boolean): Promise<boolean> {
+    const { changes } = await this.db.run('UPDATE idps SET sign_requests = ? WHERE id = ?', [flag(signRequests), idpId]);
+    return changes > 0;
   }
 }

@@ -160,6 +160,7 @@ export function toIdp(r: Row): Idp {
     orgId: str(r.org_id!),
     entityId: str(r.entity_id!),
     jit: bool(r.jit!),
+    signRequests: bool(r.sign_requests!),
     createdAt: num(r.created_at!),
     version: num(r.version ?? 1),
     // Absent rather than null when unset, like an Idp created without one.
