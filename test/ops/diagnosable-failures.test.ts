@@ -141,11 +141,16 @@ describe('a PostgreSQL outage under a running server', { skip }, () => {
       for (let i = 0; i < 5; i++) assert.equal((await postForm(`${server.url}/oauth/token`, form)).status, 503);
       await relay.up();
       let back = false;
+      let status = 0;
       for (let i = 0; i < 50 && !back; i++) {
-        back = (await postForm(`${server.url}/oauth/token`, form)).status !== 503;
+        status = (await postForm(`${server.url}/oauth/token`, form)).status;
+        back = status !== 503;
         if (!back) await new Promise((r) => setTimeout(r, 100));
       }
       assert.ok(back, 'the server recovered');
+      assert.equal(status, 400, `the first answer after the outage is the store's (invalid_client), not ${status}`);
+      // The recovery line is written when the store answers again, which the response may overtake: wait for it (bounded).
+      for (let i = 0; i < 40 && !server.output().includes('"store":"available"'); i++) await new Promise((r) => setTimeout(r, 50));
       const lines = server
         .output()
         .split('\n')
