@@ -111,7 +111,7 @@ export function refreshTokenGrant(deps: RefreshTokenGrantDeps): Grant {
     const scope = grantedScope(target.scope, record.session.scope);
     const audience = target.audience ?? record.session.audience ?? deps.defaultAudience;
     const accessExpiresAt = now + deps.lifetimes.accessMs(client);
-    const access = await deps.minter.mint(client, {
+    const access = deps.minter.mint(client, {
       subject: record.session.userId,
       email: record.email,
       sessionId: record.sessionId,
@@ -127,7 +127,7 @@ export function refreshTokenGrant(deps: RefreshTokenGrantDeps): Grant {
       client.refreshGrace > 0
         ? sealWithSecret(
             presented,
-            JSON.stringify({ a: access.secret, ae: accessExpiresAt, r: refresh.secret, s: scope } satisfies SealedSuccessor),
+            JSON.stringify({ a: await access.secret, ae: accessExpiresAt, r: refresh.secret, s: scope } satisfies SealedSuccessor),
           )
         : null;
     const won = await deps.store.transaction(async (tx) => {
@@ -153,7 +153,7 @@ export function refreshTokenGrant(deps: RefreshTokenGrantDeps): Grant {
     }
 
     return {
-      accessToken: access.secret,
+      accessToken: await access.secret,
       tokenType: client.tokenType,
       accessExpiresAt,
       refreshToken: refresh.secret,

@@ -49,7 +49,7 @@ export class LoginIssuer {
     const accessExpiresAt = now + this.lifetimes.accessMs(client);
     const refreshExpiresAt = now + this.lifetimes.refreshMs(client);
     const audience = login.audience ?? this.defaultAudience;
-    const access = await this.minter.mint(client, {
+    const access = this.minter.mint(client, {
       subject: user.id,
       email: user.email,
       sessionId,
@@ -108,7 +108,7 @@ export class LoginIssuer {
     }
 
     return {
-      accessToken: access.secret,
+      accessToken: await access.secret,
       tokenType: client.tokenType,
       accessExpiresAt,
       ...(refresh ? { refreshToken: refresh.secret, refreshExpiresAt } : {}),

@@ -17,9 +17,13 @@ export interface AccessTokenSubject {
   now: number;
 }
 
-/** A minted access token: the string for the response, and the hash the store keeps of it. */
+/**
+ * A minted access token: the hash the store keeps of it, known at once, and the string for the
+ * response — for a JWT still being signed, so the signature runs while the token's transaction
+ * commits (await it once the transaction is done).
+ */
 export interface MintedAccessToken {
-  secret: string;
+  secret: string | Promise<string>;
   /** hash of the opaque token, or of a JWT's `jti` (only that is stored, contract §6) */
   hash: string;
 }
@@ -41,7 +45,7 @@ export class AccessTokenMinter {
     this.issuer = deps.issuer;
   }
 
-  async mint(client: Client, subject: AccessTokenSubject): Promise<MintedAccessToken> {
+  mint(client: Client, subject: AccessTokenSubject): MintedAccessToken {
     if (client.accessTokenFormat !== 'jwt') {
       const secret = newSecret('access_token');
       return { secret, hash: hashSecret(secret) };
@@ -49,7 +53,7 @@ export class AccessTokenMinter {
     // 192 random bits: unique without coordination, and not guessable from other tokens.
     const jti = randomBase64url(24);
     // RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat and jti are REQUIRED; scope when granted.
-    const secret = await this.signer.sign(
+    const secret = this.signer.sign(
       {
         iss: this.issuer,
         sub: subject.subject,
@@ -64,6 +68,9 @@ export class AccessTokenMinter {
       },
       { typ: ACCESS_TOKEN_JWT_TYPE },
     );
+    // Handled here, so a signature that fails after its transaction failed is not an unhandled
+    // rejection; whoever awaits `secret` still gets the error.
+    secret.catch(() => {});
     return { secret, hash: hashSecret(jti) };
   }
 }

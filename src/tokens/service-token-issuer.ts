@@ -29,7 +29,7 @@ export class ServiceTokenIssuer {
     const now = this.clock.now();
     const expiresAt = now + this.lifetimes.accessMs(client);
     const audience = target.audience ?? this.defaultAudience;
-    const minted = await this.minter.mint(client, { subject: client.id, scope: target.scope, audience, expiresAt, now });
+    const minted = this.minter.mint(client, { subject: client.id, scope: target.scope, audience, expiresAt, now });
     await this.store.transaction(async (tx) => {
       await tx.tokens.createService({
         hash: minted.hash,
@@ -42,6 +42,12 @@ export class ServiceTokenIssuer {
       });
       await tx.events.create(securityEvent('service_token_issued', now, { ...context, clientId: client.id }));
     });
-    return { accessToken: minted.secret, tokenType: client.tokenType, accessExpiresAt: expiresAt, scope: target.scope, issuedAt: now };
+    return {
+      accessToken: await minted.secret,
+      tokenType: client.tokenType,
+      accessExpiresAt: expiresAt,
+      scope: target.scope,
+      issuedAt: now,
+    };
   }
 }
