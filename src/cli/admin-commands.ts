@@ -44,6 +44,15 @@ const sub = (program: Command, name: string): Command => {
  * The CLI side of the admin API (contract §9): every API operation has a command here or in
  * main.ts / idp-commands.ts, on the same services; each change is recorded with the actor `cli`.
  */
+/** `session end` and `user end-session`: one session ended, on the same service. */
+export function endSessionAction({ withServices, print }: Pick<AdminCommandDeps, 'withServices' | 'print'>) {
+  return (opts: { session: string; json?: boolean }) =>
+    withServices(async (services) => {
+      await services.sessions.end(opts.session, CLI_CHANGE);
+      print(!!opts.json, { id: opts.session, ended: true }, `ended session ${opts.session}`);
+    });
+}
+
 export function registerAdminCommands(program: Command, deps: AdminCommandDeps): void {
   const { withServices, print } = deps;
   const org = sub(program, 'org');
@@ -250,12 +259,7 @@ export function registerAdminCommands(program: Command, deps: AdminCommandDeps):
     .requiredOption('--session <id>', 'session id')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  sei-auth session end --session ses_123 --json')
-    .action((opts: { session: string; json?: boolean }) =>
-      withServices(async (services) => {
-        await services.sessions.end(opts.session, CLI_CHANGE);
-        print(!!opts.json, { id: opts.session, ended: true }, `ended session ${opts.session}`);
-      }),
-    );
+    .action(endSessionAction(deps));
 
   program
     .command('events')

@@ -10,7 +10,7 @@ import { SchemaTooNewError } from '../store/migrations.ts';
 import { describeDatabaseUrl, StoreOpenError } from '../store/open-store.ts';
 import type { Session } from '../store/store.ts';
 import { VERSION } from '../version.ts';
-import { registerAdminCommands } from './admin-commands.ts';
+import { endSessionAction, registerAdminCommands } from './admin-commands.ts';
 import { registerIdpCommands } from './idp-commands.ts';
 import { registerKeyCommands } from './key-commands.ts';
 import { readSecretFromStdin } from './stdin.ts';
@@ -358,12 +358,7 @@ export function buildCli(io: Io): Command {
     .requiredOption('--session <id>', 'session id (see `user sessions`)')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  sei-auth user end-session --session ses_123')
-    .action((opts: { session: string; json?: boolean }) =>
-      withServices(async (services) => {
-        await services.sessions.end(opts.session, CLI_CHANGE);
-        print(!!opts.json, { id: opts.session, ended: true }, `ended session ${opts.session}`);
-      }),
-    );
+    .action(endSessionAction({ withServices, print }));
 
   const client = program
     .command('client')

@@ -7,15 +7,15 @@
  * page at desktop width and one at 360 px go to docs/ (SQLite run only).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { CONSOLE_CLIENT_ID } from '../../src/http/console/console-client.ts';
 import { listeningHarness } from '../code-flow/flow.ts';
+import { assertChromiumInstalled, launchChromium } from '../support/chromium.ts';
 import { type Harness, passwordLogin, type Seeded, storeKinds } from '../support/harness.ts';
 import { testIdp } from '../support/test-idp.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const DESKTOP = { width: 1280, height: 860 };
 const PHONE = { width: 360, height: 760 };
 
@@ -42,7 +42,7 @@ for (const [index, kind] of storeKinds().entries()) {
     };
 
     before(async () => {
-      assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium)`);
+      assertChromiumInstalled();
       ({ h, origin } = await listeningHarness({ kind }));
       admin = await h.seed({
         email: 'ada@sei.example',
@@ -53,19 +53,7 @@ for (const [index, kind] of storeKinds().entries()) {
       orgAdmin = await h.seed({ email: 'it@acme.example', orgId: acmeOrg });
       await grantRole(h, orgAdmin.userId, 'org-admin');
       orgMember = await h.seed({ email: 'mia@acme.example', orgId: acmeOrg });
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-          '--disable-quic',
-        ],
-      });
+      browser = await launchChromium();
     });
     after(async () => {
       await browser?.close();

@@ -8,11 +8,11 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { assertChromiumInstalled, launchChromium } from '../support/chromium.ts';
 import { type Harness, type Seeded, storeKinds } from '../support/harness.ts';
 import { exchangeCode, listeningHarness, pkcePair } from './flow.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = 'docs/login-page.png';
 
 for (const [index, kind] of storeKinds().entries()) {
@@ -30,7 +30,7 @@ for (const [index, kind] of storeKinds().entries()) {
 
     before(async () => {
       // Fails loudly, never skips: CI installs it (.ci/run); locally `apt-get install -y chromium`.
-      assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium)`);
+      assertChromiumInstalled();
       callback = createServer((req, res) => {
         // The browser also asks for /favicon.ico; count only the redirect itself.
         if (req.url?.startsWith('/callback')) callbackHits.push(req.url);
@@ -45,20 +45,7 @@ for (const [index, kind] of storeKinds().entries()) {
       s = await h.seed({ client: { name: 'Acme Reports', redirectUrls: [callbackUrl] } });
       // For the screenshot: a fixed redirect URI, so the committed image does not change with the port.
       showcase = await h.seed({ client: { name: 'Acme Reports', redirectUrls: ['https://reports.acme.example/callback'] } });
-      // chromium.launch starts from a fresh temporary user-data-dir and removes it on close.
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-          '--disable-quic',
-        ],
-      });
+      browser = await launchChromium();
       // The page has no scripts and must not need any.
       context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 880, height: 760 } });
     });

@@ -6,18 +6,18 @@
  * the client receives its code and exchanges it with PKCE. Also: the refusal page (screenshots).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { type Browser, type BrowserContext, chromium } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { exchangeCode, listeningHarness, pkcePair } from '../code-flow/flow.ts';
+import { assertChromiumInstalled, launchChromium } from '../support/chromium.ts';
 import { type Harness, type Seeded, storeKinds } from '../support/harness.ts';
 import { testIdp } from '../support/test-idp.ts';
 import { registerSsoIdp } from './support.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const EMAIL_STEP_SHOT = 'docs/sso-email-step.png';
 const REFUSAL_SHOT = 'docs/sso-refusal.png';
 
@@ -73,7 +73,7 @@ for (const [index, kind] of storeKinds().entries()) {
     const idpSeen: string[] = [];
 
     before(async () => {
-      assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium)`);
+      assertChromiumInstalled();
       callback = createServer((_req, res) =>
         res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>Client app</title><h1>Signed in</h1>'),
       );
@@ -125,19 +125,7 @@ for (const [index, kind] of storeKinds().entries()) {
       });
       await registerSsoIdp(h, { domains: [domain], ssoUrl: `${idpOrigin}/sso` });
 
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-          '--disable-quic',
-        ],
-      });
+      browser = await launchChromium();
       // Our pages need no script (their CSP allows none); the IdP's page auto-submits with one, as real IdPs do.
       context = await browser.newContext({ viewport: { width: 880, height: 760 } });
     });
