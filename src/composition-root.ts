@@ -24,6 +24,8 @@ import { KeyService } from './keys/key-service.ts';
 import { SpSigningKey } from './keys/sp-signing-key.ts';
 import { DEFAULT_SESSION_RETENTION_DAYS, Maintenance } from './maintenance/maintenance.ts';
 import type { Metrics } from './metrics/metrics.ts';
+import { RpLogout } from './oidc/rp-logout.ts';
+import { UserInfo } from './oidc/userinfo.ts';
 import { BrowserSessions } from './sessions/browser-sessions.ts';
 import { LoginIssuer } from './sessions/login-issuer.ts';
 import { SessionService } from './sessions/session-service.ts';
@@ -87,6 +89,10 @@ export interface Services {
   keys: KeyService;
   /** sign-ins on the authorize page that a second app can reuse (contract §11) */
   browserSessions: BrowserSessions;
+  /** OpenID Connect Core §5.3: the claims behind an access token */
+  userInfo: UserInfo;
+  /** OpenID Connect RP-Initiated Logout 1.0 */
+  logout: RpLogout;
 }
 
 export interface Platform {
@@ -209,6 +215,8 @@ export function composePlatform(input: {
     }),
     keys,
     browserSessions,
+    userInfo: new UserInfo({ store, clock, signer }),
+    logout: new RpLogout({ store, signer, issuer: settings.issuer, browserSessions }),
   };
   const passwordLogin: PasswordLoginDeps = { store, clock, throttle, verify: input.verifyPassword };
   const grants = grantRegistry([

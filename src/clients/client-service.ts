@@ -190,6 +190,13 @@ export class ClientService {
     return [...scopes].sort();
   }
 
+  /** Every --web-origin of an enabled client: the origins allowed CORS (contract §11). */
+  async webOriginsInUse(): Promise<Set<string>> {
+    const origins = new Set<string>();
+    for (const client of await this.store.clients.list()) if (!client.disabled) for (const origin of client.webOrigins) origins.add(origin);
+    return origins;
+  }
+
   listClients(): Promise<Client[]> {
     return this.store.clients.list();
   }

@@ -7,6 +7,7 @@ import type { Metrics } from '../metrics/metrics.ts';
 import { VERSION } from '../version.ts';
 import { closeConnectionsGracefully } from './connection-drain.ts';
 import { registerConsoleRoutes } from './console/console-routes.ts';
+import { installCors } from './cors.ts';
 import { installRateLimits } from './rate-limit-hook.ts';
 import { DEFAULT_RATE_LIMITS, type RateLimitSettings, RateLimits } from './rate-limiter.ts';
 import { renderError } from './render-error.ts';
@@ -16,12 +17,14 @@ import { registerAuthorizeRoute } from './routes/authorize-route.ts';
 import { registerHealthRoutes } from './routes/health-routes.ts';
 import { registerIntrospectionRoute } from './routes/introspection-route.ts';
 import { registerJwksRoute } from './routes/jwks-route.ts';
+import { registerLogoutRoute } from './routes/logout-route.ts';
 import { registerMetadataRoute } from './routes/metadata-route.ts';
 import { installHttpMetrics, registerMetricsRoute } from './routes/metrics-route.ts';
 import { registerOpenApiRoute } from './routes/openapi-route.ts';
 import { registerRevocationRoute } from './routes/revocation-route.ts';
 import { registerSamlRoutes } from './routes/saml-routes.ts';
 import { registerTokenRoute } from './routes/token-route.ts';
+import { registerUserInfoRoute } from './routes/userinfo-route.ts';
 
 export interface AppDeps {
   /** services, grants and settings, built once by the composition root (with metrics) */
@@ -41,6 +44,9 @@ export interface AppDeps {
 export const BODY_LIMIT = 256 * 1024;
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** How long the registered web origins are reused by the CORS check (contract §11). */
+const WEB_ORIGINS_CACHE_MS = 5_000;
 
 /** Builds the HTTP application from its dependencies; the caller decides whether to listen. */
 export function buildApp(deps: AppDeps): FastifyInstance {
@@ -102,6 +108,22 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     renderError(error, request, reply);
   });
 
+  // Contract §11: the registered web origins, read again at most every few seconds (a new one is allowed within that).
+  let origins: { at: number; set: Promise<Set<string>> } | undefined;
+  installCors(app, {
+    isAllowedOrigin: async (origin) => {
+      const now = performance.now();
+      if (!origins || now - origins.at > WEB_ORIGINS_CACHE_MS) {
+        const set = services.clients.webOriginsInUse();
+        origins = { at: now, set };
+        set.catch(() => {
+          if (origins?.set === set) origins = undefined;
+        });
+      }
+      return (await origins.set).has(origin);
+    },
+  });
+
   const rateLimits = new RateLimits(deps.rateLimits ?? DEFAULT_RATE_LIMITS, clock);
   installRateLimits(app, rateLimits);
 
@@ -117,6 +139,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerSamlRoutes(app, { sso: services.sso, issuer });
   registerIntrospectionRoute(app, { store, clock, introspection: services.introspection, rateLimits });
   registerRevocationRoute(app, { store, clock, revocation: services.revocation, rateLimits });
+  registerUserInfoRoute(app, { userInfo: services.userInfo });
+  registerLogoutRoute(app, { logout: services.logout, browserSessions: services.browserSessions, issuer });
   registerMetadataRoute(app, {
     issuer,
     grantTypes: [...platform.grants.keys()],

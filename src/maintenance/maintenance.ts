@@ -29,6 +29,8 @@ export interface MaintenanceReport {
   samlReplay: number;
   /** pending browser sign-ins (AuthnRequests) past their 10 minutes */
   samlRequests: number;
+  /** contract §11: browser sessions that ended or expired more than the retention ago */
+  browserSessions: number;
   throttles: number;
   /** transactions the bounded deletes took */
   batches: number;
@@ -77,6 +79,7 @@ export async function runMaintenance(
   const serviceTokens = await inBatches((limit) => store.tokens.pruneService(retainedSince, limit));
   const codes = await inBatches((limit) => store.codes.prune(retainedSince, limit));
   const events = await inBatches((limit) => store.events.prune(now - policy.eventRetentionDays * DAY_MS, limit));
+  const browserSessions = await inBatches((limit) => store.browserSessions.prune(retainedSince, limit));
   return {
     sessions,
     serviceTokens,
@@ -84,6 +87,7 @@ export async function runMaintenance(
     events,
     samlReplay: await store.replay.prune(now),
     samlRequests: await inBatches((limit) => store.samlRequests.prune(now, limit)),
+    browserSessions,
     throttles: await store.throttle.prune(now - policy.throttleWindowMs),
     batches,
     longestBatchMs: Math.round(longestBatchMs * 10) / 10,

@@ -72,6 +72,14 @@ export class BrowserSessions {
     return { session, user };
   }
 
+  /**
+   * A value only a page served to this browser can know: the SHA-256 of its cookie under a label.
+   * The logout confirmation form carries it, so another site cannot submit that form for it.
+   */
+  confirmationToken(cookie: string): string {
+    return hashSecret(`logout-confirmation:${cookie}`);
+  }
+
   /** Ends a browser session and every session it signed in (RP-initiated logout); the sessions ended. */
   end(browserSessionId: string, context: EventContext): Promise<string[]> {
     const now = this.clock.now();
