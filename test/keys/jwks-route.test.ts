@@ -24,8 +24,10 @@ for (const kind of storeKinds()) {
       const etag = String(res.headers.etag);
       assert.match(etag, /^"[A-Za-z0-9_-]+"$/);
       const body = res.json() as { keys: Record<string, unknown>[] };
-      assert.equal(body.keys.length, 1);
-      assert.deepEqual(Object.keys(body.keys[0]!).sort(), ['alg', 'crv', 'kid', 'kty', 'use', 'x', 'y']);
+      // ES256 for access tokens, RS256 for ID tokens (contract §11)
+      assert.deepEqual(body.keys.map((k) => k.alg).sort(), ['ES256', 'RS256']);
+      assert.deepEqual(Object.keys(body.keys.find((k) => k.alg === 'ES256')!).sort(), ['alg', 'crv', 'kid', 'kty', 'use', 'x', 'y']);
+      assert.deepEqual(Object.keys(body.keys.find((k) => k.alg === 'RS256')!).sort(), ['alg', 'e', 'kid', 'kty', 'n', 'use']);
 
       const again = await h.app.inject({ method: 'GET', url: '/oauth/jwks', headers: { 'if-none-match': etag } });
       assert.equal(again.statusCode, 304);
@@ -34,7 +36,7 @@ for (const kind of storeKinds()) {
       await h.services.keys.rotate({});
       const changed = await h.app.inject({ method: 'GET', url: '/oauth/jwks', headers: { 'if-none-match': etag } });
       assert.equal(changed.statusCode, 200, 'a rotation changes the ETag');
-      assert.equal((changed.json() as { keys: unknown[] }).keys.length, 2);
+      assert.equal((changed.json() as { keys: unknown[] }).keys.length, 3);
     });
 
     test('not rate-limited as a client endpoint', async () => {

@@ -45,35 +45,38 @@ for (const kind of storeKinds()) {
       h.services.keys.sign({ sub, iat: Math.floor(clock.now() / 1000), exp: Math.floor(clock.now() / 1000) + TTL }, { typ: 'at+jwt' });
     const status = async (kid: string | undefined) => (await h.services.keys.list()).find((k) => k.kid === kid)?.status;
 
-    test('the first start made one active ES256 key, published and signing; starting again makes no other', async () => {
+    test('the first start made one active ES256 key and one RS256 key (ID tokens), published and signing; starting again makes no other', async () => {
       const keys = await h.services.keys.list();
-      assert.equal(keys.length, 1);
-      assert.equal(keys[0]!.alg, 'ES256');
-      assert.equal(keys[0]!.status, 'active');
+      assert.deepEqual(keys.map((k) => [k.alg, k.status]).sort(), [
+        ['ES256', 'active'],
+        ['RS256', 'active'],
+      ]);
+      const es = keys.find((k) => k.alg === 'ES256')!;
       await h.services.keys.ensureInitialKey();
-      assert.equal((await h.services.keys.list()).length, 1);
+      assert.equal((await h.services.keys.list()).length, 2);
       const jwks = await fetchJwks(h);
-      assert.deepEqual(kids(jwks), [keys[0]!.kid]);
-      const jwk = jwks.keys[0]!;
+      assert.deepEqual(kids(jwks), keys.map((k) => k.kid).sort());
+      const jwk = jwks.keys.find((k) => k.kid === es.kid)!;
       assert.equal(jwk.alg, 'ES256');
       assert.equal(jwk.use, 'sig');
       assert.equal(jwk.kty, 'EC');
       assert.equal(jwk.d, undefined, 'no private part');
       const t = await token('first');
-      assert.deepEqual(decodeProtectedHeader(t), { alg: 'ES256', kid: keys[0]!.kid, typ: 'at+jwt' });
+      assert.deepEqual(decodeProtectedHeader(t), { alg: 'ES256', kid: es.kid, typ: 'at+jwt' });
       assert.equal((await h.services.keys.verifyOwn(t))?.sub, 'first');
       assert.ok(await verifiesWith(jwks, t, clock));
     });
 
     test('rotate publishes at once, signs after activate-in; the old key verifies tokens from a cached JWKS, then leaves by itself', async () => {
-      const [old] = await h.services.keys.list();
+      const old = (await h.services.keys.list()).find((k) => k.alg === 'ES256');
+      const rs = (await h.services.keys.list()).find((k) => k.alg === 'RS256')!;
       const cachedBefore = await fetchJwks(h); // a resource server's copy, fetched before the rotation
       const before = await token('before');
       assert.equal(kidOf(before), old!.kid);
 
       const { kid } = await h.services.keys.rotate({});
       const published = await fetchJwks(h);
-      assert.deepEqual(kids(published), [kid, old!.kid].sort(), 'published at once');
+      assert.deepEqual(kids(published), [kid, old!.kid, rs.kid].sort(), 'published at once');
       assert.equal(await status(kid), 'pending');
       assert.equal(await status(old!.kid), 'active');
       clock.advance(299_000);
@@ -95,14 +98,14 @@ for (const kind of storeKinds()) {
       clock.advance(TTL * 1000);
       assert.ok(kids(await fetchJwks(h)).includes(old!.kid));
       clock.advance(1_000);
-      assert.deepEqual(kids(await fetchJwks(h)), [kid]);
+      assert.deepEqual(kids(await fetchJwks(h)), [kid, rs.kid].sort());
       assert.equal(await status(old!.kid), 'retired');
       assert.equal(await h.services.keys.verifyOwn(before), undefined);
     });
 
     test("a client's longer access-token lifetime keeps a superseded key published longer", async () => {
       await h.services.clients.createClient({ name: 'long-lived', redirectUrls: ['https://app.example/cb'], accessTtl: TTL * 3 });
-      const [current] = (await h.services.keys.list()).filter((k) => k.status === 'active');
+      const [current] = (await h.services.keys.list()).filter((k) => k.status === 'active' && k.alg === 'ES256');
       await h.services.keys.rotate({ activateInSeconds: 0 });
       clock.advance(TTL * 2 * 1000);
       assert.equal(await status(current!.kid), 'retiring');
@@ -139,12 +142,13 @@ for (const kind of storeKinds()) {
       assert.equal(kidOf(await token('still-current')), kid);
     });
 
-    test('RS256 and EdDSA rotate independently of ES256; no RS256 key exists until one is made', async () => {
-      await assert.rejects(h.services.keys.sign({ sub: 'x' }, { typ: 'at+jwt', alg: 'RS256' }), /no active RS256 signing key/);
+    test('RS256 and EdDSA rotate independently of ES256; no EdDSA key exists until one is made', async () => {
+      await assert.rejects(h.services.keys.sign({ sub: 'x' }, { typ: 'at+jwt', alg: 'EdDSA' }), /no active EdDSA signing key/);
       assert.equal(
-        (await h.services.keys.list()).some((k) => k.alg === 'RS256'),
+        (await h.services.keys.list()).some((k) => k.alg === 'EdDSA'),
         false,
       );
+      const firstRs = (await h.services.keys.list()).find((k) => k.alg === 'RS256' && k.status === 'active')!;
       const es = (await h.services.keys.list()).find((k) => k.alg === 'ES256' && k.status === 'active')!;
       const rs = await h.services.keys.rotate({ alg: 'RS256', activateInSeconds: 0 });
       const ed = await h.services.keys.rotate({ alg: 'EdDSA', activateInSeconds: 0 });
@@ -162,6 +166,7 @@ for (const kind of storeKinds()) {
         assert.equal(jwk.alg, alg);
       }
       assert.equal((await h.services.keys.list()).find((k) => k.kid === es.kid)?.status, 'active', 'ES256 untouched');
+      assert.equal((await h.services.keys.list()).find((k) => k.kid === firstRs.kid)?.status, 'retiring', 'the first RS256 key steps down');
       assert.equal(kidOf(await token('es')), es.kid);
       // 2048-bit RSA
       assert.equal(Buffer.from(jwks.keys.find((k) => k.kid === rs.kid)!.n!, 'base64url').length, 256);

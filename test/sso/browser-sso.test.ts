@@ -175,6 +175,8 @@ for (const [index, kind] of storeKinds().entries()) {
 
     test('a tampered RelayState ends on the refusal page with a support code, and no code reaches the client', async () => {
       mode = 'tamper';
+      // The first test's sign-in left a browser session (contract §11), which would skip the login page.
+      await context.clearCookies();
       const page = await context.newPage();
       await page.goto(authorizeUrl(pkcePair().challenge, 'tampered'));
       await page.getByLabel('Email').fill(s.email);
