@@ -17,6 +17,7 @@ import {
   discover,
   encodeSegment,
   FetchBrowser,
+  formFields,
   isActive,
   jwtParts,
   type OidcClient,
@@ -146,9 +147,7 @@ for (const kind of storeKinds()) {
       assert.match(html, /<form[^>]*method="post"/i);
       assert.equal(await isActive(h, tokens.access_token, a), true, 'nothing ends until confirmed');
 
-      const fields = [...html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)].map(
-        (m) => [m[1]!, m[2]!] as [string, string],
-      );
+      const fields = formFields(html);
       assert.ok(fields.length > 0, 'the form carries hidden fields (the CSRF token among them)');
       // A cross-site POST: the same fields without the browser's cookies.
       const forged = await fetch(`${origin}/oauth/logout`, {

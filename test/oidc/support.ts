@@ -226,6 +226,26 @@ export function jwtParts(jwt: string): { header: Record<string, unknown>; payloa
   };
 }
 
+function unescapeHtml(text: string): string {
+  return text.replace(
+    /&(amp|lt|gt|quot|#39|#x27);/g,
+    (_m, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'", '#x27': "'" })[e]!,
+  );
+}
+
+/** The hidden inputs of a form page, in order, whatever the attribute order. */
+export function formFields(html: string): Array<[string, string]> {
+  const fields: Array<[string, string]> = [];
+  for (const m of html.matchAll(/<input\b[^>]*>/gi)) {
+    const tag = m[0];
+    if (!/\btype="hidden"/i.test(tag)) continue;
+    const name = /\bname="([^"]*)"/i.exec(tag)?.[1];
+    const value = /\bvalue="([^"]*)"/i.exec(tag)?.[1] ?? '';
+    if (name !== undefined) fields.push([unescapeHtml(name), unescapeHtml(value)]);
+  }
+  return fields;
+}
+
 export function encodeSegment(value: Record<string, unknown>): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
