@@ -9,7 +9,7 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import * as client from 'openid-client';
 import { listeningHarness } from '../code-flow/flow.ts';
-import { type Harness, storeKinds } from '../support/harness.ts';
+import { type Harness, ManualClock, storeKinds } from '../support/harness.ts';
 import {
   authRequest,
   codeGrant,
@@ -239,6 +239,26 @@ for (const kind of storeKinds()) {
       assert.equal(res.status, 302);
       const claims = (await codeGrant(configA, res.location!, again, { maxAge: 3600 })).claims()!;
       assert.equal(typeof claims.auth_time, 'number', 'Core §3.1.2.1: with max_age, auth_time MUST be there');
+    });
+
+    test('a browser session ends after BROWSER_SESSION_TTL (default 10 h): then the login page, and prompt=none gets login_required', async () => {
+      const clock = new ManualClock(Date.now());
+      const { h: h2, origin: origin2 } = await listeningHarness({ kind, clock });
+      try {
+        const u = await createUser(h2);
+        const c = await registerClient(h2, { name: 'Clocked', redirectUrls: [CALLBACK] });
+        const config = await discover(origin2, c);
+        const browser = new FetchBrowser();
+        await browser.signIn((await authRequest(config, c)).url, u);
+        clock.advance(35_000 * 1000);
+        assert.equal((await browser.authorize((await authRequest(config, c)).url)).status, 302, 'still signed in after 9.7 h');
+        clock.advance(1_001 * 1000);
+        assert.equal((await browser.authorize((await authRequest(config, c)).url)).status, 200, 'the login page after 10 h');
+        const silent = await browser.authorize((await authRequest(config, c, { prompt: 'none' })).url);
+        assert.equal(silent.location?.searchParams.get('error'), 'login_required');
+      } finally {
+        await h2.close();
+      }
     });
 
     test('prompt: none with another value, or an unknown value, is invalid_request on the redirect URI; consent and select_account are accepted', async () => {

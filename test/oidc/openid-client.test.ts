@@ -278,6 +278,30 @@ for (const kind of storeKinds()) {
       assert.equal(next.status, 200);
     });
 
+    test('ending one app’s session (admin session end) ends the browser session: the other app is signed out too', async () => {
+      const other = await registerClient(h, { name: 'Other app', redirectUrls: ['https://other.example/callback'] });
+      const config = await discover(origin, app);
+      const otherConfig = await discover(origin, other);
+      const { tokens, browser } = await signIn(config);
+      const reqOther = await authRequest(otherConfig, other);
+      const silent = await browser.authorize(reqOther.url);
+      assert.equal(silent.status, 302, 'the other app: no page');
+      const otherTokens = await codeGrant(otherConfig, silent.location!, reqOther);
+      assert.equal(otherTokens.claims()!.sid, tokens.claims()!.sid);
+
+      const introspected = await h.post('/oauth/introspect', {
+        client_id: app.clientId,
+        client_secret: app.clientSecret!,
+        token: tokens.access_token,
+      });
+      const sessionId = introspected.json().sid as string;
+      assert.ok(sessionId);
+      assert.equal(await h.services.sessions.end(sessionId), true);
+      assert.equal(await isActive(h, otherTokens.access_token, other), false, 'the other app’s session ended with it');
+      const next = await browser.authorize((await authRequest(config, app)).url);
+      assert.equal(next.status, 200, 'the login page again');
+    });
+
     test('logout answers POST too (RP-Initiated Logout §2), and an expired ID token is still a valid hint', async () => {
       const { h: h2, origin: origin2 } = await listeningHarness({ kind, accessTokenTtl: 1 });
       try {
