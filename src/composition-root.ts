@@ -24,6 +24,7 @@ import { KeyService } from './keys/key-service.ts';
 import { SpSigningKey } from './keys/sp-signing-key.ts';
 import { DEFAULT_SESSION_RETENTION_DAYS, Maintenance } from './maintenance/maintenance.ts';
 import type { Metrics } from './metrics/metrics.ts';
+import { BrowserSessions } from './sessions/browser-sessions.ts';
 import { LoginIssuer } from './sessions/login-issuer.ts';
 import { SessionService } from './sessions/session-service.ts';
 import { BrowserSso } from './sso/browser-sso.ts';
@@ -33,6 +34,7 @@ import { openStore } from './store/open-store.ts';
 import type { Store } from './store/store.ts';
 import { DEFAULT_THROTTLE_POLICY, LoginThrottle, type ThrottlePolicy } from './throttle/login-throttle.ts';
 import { AccessTokenMinter } from './tokens/access-token-minter.ts';
+import { IdTokenMinter } from './tokens/id-token-minter.ts';
 import { ServiceTokenIssuer } from './tokens/service-token-issuer.ts';
 import { TokenIntrospection } from './tokens/token-introspection.ts';
 import { type TokenLifetimeSettings, TokenLifetimes } from './tokens/token-lifetimes.ts';
@@ -54,6 +56,8 @@ export interface PlatformSettings {
   defaultAudience?: string;
   /** seconds verifiers may cache the JWKS, the default delay of a key rotation (default 300) */
   jwksMaxAge?: number;
+  /** contract §11: seconds a browser sign-in lasts (default 36000) */
+  browserSessionTtl?: number;
   /**
    * The key-encryption key of the signing keys (tests: e.g. randomBytes(32)). openPlatform
    * resolves it from the configuration instead (KEY_ENCRYPTION_KEY or the SQLite key file).
@@ -81,6 +85,8 @@ export interface Services {
   admin: AdminApi;
   /** the JWT signing keys: JWKS, rotation, signing (contract §6) */
   keys: KeyService;
+  /** sign-ins on the authorize page that a second app can reuse (contract §11) */
+  browserSessions: BrowserSessions;
 }
 
 export interface Platform {
@@ -107,6 +113,7 @@ export function settingsFromConfig(config: Config): PlatformSettings {
     retention: { eventDays: config.eventRetentionDays, sessionDays: config.sessionRetentionDays },
     defaultAudience: config.defaultAudience,
     jwksMaxAge: config.jwksMaxAge,
+    browserSessionTtl: config.browserSessionTtl,
   };
 }
 
@@ -159,7 +166,9 @@ export function composePlatform(input: {
   // The signing keys sign JWT access tokens and recognise them when presented again (contract §6).
   const signer: JwtSigner = keys;
   const minter = new AccessTokenMinter({ signer, issuer: settings.issuer });
-  const tokenDeps = { store, clock, lifetimes, minter, defaultAudience };
+  const idTokens = new IdTokenMinter({ signer, issuer: settings.issuer });
+  const tokenDeps = { store, clock, lifetimes, minter, defaultAudience, idTokens };
+  const browserSessions = new BrowserSessions({ store, clock, ttlSeconds: settings.browserSessionTtl ?? 36_000 });
   const services: Services = {
     accounts,
     clients,
@@ -196,8 +205,10 @@ export function composePlatform(input: {
       clockSkewMs: settings.samlClockSkewMs ?? 60_000,
       maxAssertionLifetimeMs: settings.samlMaxAssertionLifetimeMs ?? 3_600_000,
       spSigningKey: new SpSigningKey({ store, clock, issuer: settings.issuer, keyEncryptionKey: () => (kek ??= resolveKek()) }),
+      browserSessions,
     }),
     keys,
+    browserSessions,
   };
   const passwordLogin: PasswordLoginDeps = { store, clock, throttle, verify: input.verifyPassword };
   const grants = grantRegistry([

@@ -63,6 +63,8 @@ export interface Config {
    * delay before a rotated key signs, so that they know the key before they meet it.
    */
   jwksMaxAge: number;
+  /** Seconds a browser sign-in on the authorize page lasts (BROWSER_SESSION_TTL, default 36000: 10 h), contract §11. */
+  browserSessionTtl: number;
   /** Contract §6: `aud` of a token requested without `resource` (DEFAULT_AUDIENCE, default the ISSUER). */
   defaultAudience: string;
 }
@@ -189,6 +191,7 @@ export function loadConfig(env: Env): Config {
     shutdownTimeout: integer(env, 'SHUTDOWN_TIMEOUT', 10, 0, 3600),
     keyEncryptionKey: parseKeyEncryptionKey(env.KEY_ENCRYPTION_KEY),
     jwksMaxAge: integer(env, 'JWKS_MAX_AGE', 300, 0, 86_400),
+    browserSessionTtl: integer(env, 'BROWSER_SESSION_TTL', 36_000, 60, 30 * 86_400),
     defaultAudience: env.DEFAULT_AUDIENCE?.trim() ? parseAudience('DEFAULT_AUDIENCE', env.DEFAULT_AUDIENCE.trim()) : issuer,
   };
 }

@@ -19,6 +19,8 @@ const CHANGEABLE = [
   'require_pkce',
   'scope',
   'access_token_format',
+  'web_origins',
+  'post_logout_redirect_urls',
   'disabled',
 ] as const;
 
@@ -38,6 +40,8 @@ function change(input: JsonInput): ClientChange {
     allowNoPkce: requirePkce === undefined ? undefined : !requirePkce,
     scopes: scope === undefined ? undefined : scope.trim() === '' ? [] : [scope],
     accessTokenFormat: input.optString('access_token_format'),
+    webOrigins: input.optStringArray('web_origins'),
+    postLogoutRedirectUrls: input.optStringArray('post_logout_redirect_urls'),
     disabled: input.optBoolean('disabled'),
   };
 }
@@ -62,7 +66,7 @@ export function clientsCollection(clients: ClientService, clock: Clock): Collect
     },
     async create(call, body) {
       requireFullAdmin(call.actor);
-      const input = new JsonInput(body, [...CHANGEABLE, 'kind', 'audience']);
+      const input = new JsonInput(body, [...CHANGEABLE, 'kind', 'audience', 'public']);
       const kind = input.optString('kind') ?? 'app';
       if (kind !== 'app' && kind !== 'service' && kind !== 'resource_server')
         throw new AdminError('kind must be app, service or resource_server');
@@ -84,11 +88,15 @@ export function clientsCollection(clients: ClientService, clock: Clock): Collect
           service: kind === 'service',
           resourceServer: kind === 'resource_server',
           audience: input.optString('audience'),
+          public: input.optBoolean('public') ?? false,
+          webOrigins: c.webOrigins,
+          postLogoutRedirectUrls: c.postLogoutRedirectUrls,
         },
         call.ctx,
       );
-      // The secret is in this answer only; it is stored as a hash.
-      return { ...clientView(await clients.clientById(created.client_id), clock.now()), client_secret: created.client_secret };
+      // The secret is in this answer only; it is stored as a hash. A public client has none.
+      const view = clientView(await clients.clientById(created.client_id), clock.now());
+      return created.client_secret === undefined ? view : { ...view, client_secret: created.client_secret };
     },
     async update(call, id, body, ifVersion) {
       requireFullAdmin(call.actor);

@@ -19,6 +19,10 @@ export interface CodeBinding {
   codeChallenge: string | null;
   /** contract §5: the scope granted on the authorize request, space-separated */
   scope: string;
+  /** contract §11: the browser sign-in it was issued in, its auth_time (ms), and the request's nonce */
+  browserSessionId?: string | null;
+  authTime?: number | null;
+  nonce?: string | null;
 }
 
 /** Stores a new single-use code bound to the client, redirect URI, challenge and user; returns it. */

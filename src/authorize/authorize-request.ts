@@ -20,7 +20,16 @@ export const AUTHORIZE_PARAMS = [
   'code_challenge_method',
   'response_mode',
   'scope',
+  'nonce',
+  'prompt',
+  'max_age',
 ] as const;
+
+/** OpenID Connect Core §3.1.2.1: the prompt values; `none` stands alone. */
+const PROMPT_VALUES = new Set(['none', 'login', 'consent', 'select_account']);
+
+/** Longer than any nonce a relying party sends (openid-client: 43 characters), short enough to store. */
+const MAX_NONCE_LENGTH = 512;
 
 export interface AuthorizeRequest {
   client: Client;
@@ -30,6 +39,12 @@ export interface AuthorizeRequest {
   codeChallenge: string | null;
   /** contract §5: the scope the user is asked to grant, space-separated ('' for none) */
   scope: string;
+  /** OpenID Connect Core §3.1.2.1: returned unmodified in the ID token */
+  nonce: string | null;
+  /** OpenID Connect Core §3.1.2.1: what the user must (not) be shown */
+  prompt: ReadonlySet<string>;
+  /** OpenID Connect Core §3.1.2.1: seconds since the last authentication beyond which the user signs in again */
+  maxAge: number | null;
 }
 
 export type AuthorizeCheck =
@@ -64,7 +79,10 @@ export async function checkAuthorizeRequest(store: StoreOps, params: RequestPara
   }
 
   const state = params.get('state');
-  const redirect = (code: 'invalid_request' | 'unsupported_response_type' | 'invalid_scope', description: string): AuthorizeCheck => ({
+  const redirect = (
+    code: 'invalid_request' | 'unsupported_response_type' | 'invalid_scope' | 'login_required',
+    description: string,
+  ): AuthorizeCheck => ({
     kind: 'redirect',
     redirectUri,
     state,
@@ -100,9 +118,32 @@ export async function checkAuthorizeRequest(store: StoreOps, params: RequestPara
     throw error;
   }
 
+  const nonce = params.get('nonce');
+  if (nonce !== undefined && (nonce.length > MAX_NONCE_LENGTH || nonce === ''))
+    return redirect('invalid_request', `nonce must be 1 to ${MAX_NONCE_LENGTH} characters.`);
+  const promptValue = params.get('prompt');
+  const prompt = new Set(promptValue === undefined ? [] : promptValue.split(' '));
+  for (const value of prompt)
+    if (!PROMPT_VALUES.has(value)) return redirect('invalid_request', `prompt value "${value}" is not supported.`);
+  // Core §3.1.2.1: "If this parameter contains none with any other value, an error is returned."
+  if (prompt.has('none') && prompt.size > 1) return redirect('invalid_request', 'prompt=none cannot be combined with other values.');
+  const maxAgeValue = params.get('max_age');
+  if (maxAgeValue !== undefined && !/^\d{1,9}$/.test(maxAgeValue))
+    return redirect('invalid_request', 'max_age must be a whole number of seconds.');
+
   return {
     kind: 'ok',
-    request: { client, redirectUri, redirectUriGiven: given !== undefined, state, codeChallenge: challenge ?? null, scope },
+    request: {
+      client,
+      redirectUri,
+      redirectUriGiven: given !== undefined,
+      state,
+      codeChallenge: challenge ?? null,
+      scope,
+      nonce: nonce ?? null,
+      prompt,
+      maxAge: maxAgeValue === undefined ? null : Number(maxAgeValue),
+    },
   };
 }
 

@@ -387,10 +387,23 @@ export function buildCli(io: Io): Command {
     .option('--service', 'a machine client: grant_type=client_credentials without email/password gets a token for the client itself')
     .option('--resource-server', 'an API: no logins, may introspect the tokens issued for its --audience')
     .option('--audience <uri>', 'the audience URI of a --resource-server (what clients name with resource=)')
+    .option('--public', 'a single-page or mobile app: no secret (token endpoint auth "none"), PKCE always')
+    .option(
+      '--web-origin <origin>',
+      'an origin allowed CORS on the token, userinfo, jwks and revocation endpoints (repeatable)',
+      collect,
+      [] as string[],
+    )
+    .option(
+      '--post-logout-redirect-url <url>',
+      'where /oauth/logout may send the browser afterwards (OpenID Connect RP-Initiated Logout; repeatable)',
+      collect,
+      [] as string[],
+    )
     .option('--json', 'print JSON')
     .addHelpText(
       'after',
-      '\nExamples:\n  sei-auth client create --name "Reports" --redirect-url https://reports.example/callback --refresh-tokens --scope "reports:read" --json\n  sei-auth client create --service --name "Billing job" --scope "invoices:write" --access-token-format jwt --json\n  sei-auth client create --resource-server --name "Invoices API" --audience https://api.example.com/invoices --json',
+      '\nExamples:\n  sei-auth client create --name "Reports" --redirect-url https://reports.example/callback --refresh-tokens --scope "reports:read" --json\n  sei-auth client create --name "Dashboard" --redirect-url https://dash.example/cb --scope "openid email" --post-logout-redirect-url https://dash.example/ --json\n  sei-auth client create --public --name "Web app" --redirect-url https://app.example/cb --web-origin https://app.example --scope "openid email" --refresh-tokens --json\n  sei-auth client create --service --name "Billing job" --scope "invoices:write" --access-token-format jwt --json\n  sei-auth client create --resource-server --name "Invoices API" --audience https://api.example.com/invoices --json',
     )
     .action(
       (opts: {
@@ -408,6 +421,9 @@ export function buildCli(io: Io): Command {
         service?: boolean;
         resourceServer?: boolean;
         audience?: string;
+        public?: boolean;
+        webOrigin: string[];
+        postLogoutRedirectUrl: string[];
         json?: boolean;
       }) =>
         withServices(async (services) => {
@@ -427,13 +443,18 @@ export function buildCli(io: Io): Command {
               service: !!opts.service,
               resourceServer: !!opts.resourceServer,
               audience: opts.audience,
+              public: !!opts.public,
+              webOrigins: opts.webOrigin,
+              postLogoutRedirectUrls: opts.postLogoutRedirectUrl,
             },
             CLI_CHANGE,
           );
           print(
             !!opts.json,
             created,
-            `client_id:     ${created.client_id}\nclient_secret: ${created.client_secret}\n(the secret is shown only now)`,
+            created.client_secret === undefined
+              ? `client_id:     ${created.client_id}\n(a public client: no secret)`
+              : `client_id:     ${created.client_id}\nclient_secret: ${created.client_secret}\n(the secret is shown only now)`,
           );
         }),
     );
@@ -459,6 +480,9 @@ export function buildCli(io: Io): Command {
           scope: c.scopes.join(' '),
           access_token_format: c.accessTokenFormat,
           ...(c.audience !== null ? { audience: c.audience } : {}),
+          public: c.public,
+          web_origins: c.webOrigins,
+          post_logout_redirect_urls: c.postLogoutRedirectUrls,
           disabled: c.disabled,
         }));
         sayIfNone(clients.length, 'clients');

@@ -10,14 +10,16 @@ const DECOY_SECRET_HASH = hashSecret('decoy-secret-for-unknown-clients');
 
 export interface PresentedCredentials {
   clientId: string;
-  clientSecret: string;
-  method: 'client_secret_basic' | 'client_secret_post';
+  /** undefined for `none`: a public client names itself only (contract §11) */
+  clientSecret: string | undefined;
+  method: 'client_secret_basic' | 'client_secret_post' | 'none';
   secretInQuery: boolean;
 }
 
 /**
  * Reads the client's credentials: HTTP Basic (RFC 6749 §2.3.1) or the client_id and
- * client_secret parameters — never both.
+ * client_secret parameters — never both — or, for a public client, client_id alone (RFC 6749
+ * §2.1, OpenID Connect Core §9 "none"; whether the client is public is checked when authenticating).
  */
 export function presentedCredentials(params: RequestParams, authorization: string | undefined): PresentedCredentials {
   const basic = parseBasic(authorization);
@@ -33,9 +35,10 @@ export function presentedCredentials(params: RequestParams, authorization: strin
     }
     return { ...basic, method: 'client_secret_basic', secretInQuery: false };
   }
-  if (paramId === undefined || paramSecret === undefined) {
+  if (paramId === undefined) {
     throw new OAuthError('invalid_client', 'Client authentication is required: client_id and client_secret, or HTTP Basic.');
   }
+  if (paramSecret === undefined) return { clientId: paramId, clientSecret: undefined, method: 'none', secretInQuery: false };
   return {
     clientId: paramId,
     clientSecret: paramSecret,
@@ -84,6 +87,17 @@ export async function authenticateClient(store: StoreOps, credentials: Presented
   // An id no client can have (over-long, or with a NUL, which PostgreSQL refuses in text) is not looked up.
   const lookup = credentials.clientId.length <= 200 && !credentials.clientId.includes('\u0000');
   const client = lookup ? await store.clients.find(credentials.clientId) : undefined;
+  if (credentials.clientSecret === undefined) {
+    // Contract §11: only a public client names itself without a secret; a confidential one must prove itself.
+    if (!client?.public || client.disabled) {
+      throw new OAuthError('invalid_client', 'Client authentication is required: client_id and client_secret, or HTTP Basic.');
+    }
+    return client;
+  }
+  // A public client has no secret (its row keeps the hash of one nobody was given): sending one is a mistake worth naming.
+  if (client?.public && !client.disabled) {
+    throw new OAuthError('invalid_client', 'This is a public client: send client_id only, without a client_secret.');
+  }
   const presented = Buffer.from(hashSecret(credentials.clientSecret));
   const current = sameHash(presented, client?.secretHash ?? DECOY_SECRET_HASH);
   const previousLive = (client?.previousSecretExpiresAt ?? 0) > now;

@@ -18,6 +18,7 @@ import {
   type TokenType,
 } from '../store/store.ts';
 import { checkRedirectUrl } from './redirect-url.ts';
+import { checkWebOrigin } from './web-origin.ts';
 
 export interface NewClientInput {
   name: string;
@@ -39,6 +40,12 @@ export interface NewClientInput {
   /** contract §7: only introspects the tokens of its audience */
   resourceServer?: boolean;
   audience?: string;
+  /** contract §11: no secret, PKCE always (a single-page or mobile app) */
+  public?: boolean;
+  /** contract §11: origins allowed CORS on the token, userinfo, jwks and revocation endpoints */
+  webOrigins?: string[];
+  /** RP-Initiated Logout 1.0: where /oauth/logout may return the browser */
+  postLogoutRedirectUrls?: string[];
 }
 
 /** What `client update` and `PATCH /clients/{id}` may change: every setting `client create` takes but the kind and audience. */
@@ -54,6 +61,8 @@ export interface ClientChange {
   allowNoPkce?: boolean;
   scopes?: string[];
   accessTokenFormat?: string;
+  webOrigins?: string[];
+  postLogoutRedirectUrls?: string[];
   disabled?: boolean;
 }
 
@@ -89,6 +98,12 @@ function checkKind(input: NewClientInput): ClientKind {
     return 'resource_server';
   }
   if (input.audience !== undefined) throw new AdminError('--audience is for a --resource-server');
+  if (input.public) {
+    // Contract §11: a public client cannot keep a secret, so it only signs users in through the browser.
+    if (input.service) throw new AdminError('a --public client cannot be a --service: it has no secret to prove itself with');
+    if (input.allowNoPkce) throw new AdminError('a --public client always uses PKCE (RFC 9700 §2.1.1): --allow-no-pkce is not allowed');
+  }
+  if ((input.webOrigins?.length ?? 0) > 0 && input.service) throw new AdminError('--web-origin is for a client that signs users in');
   if (input.service) return 'service';
   if (input.redirectUrls.length === 0) throw new AdminError('at least one --redirect-url is required (or --service for a machine client)');
   return 'app';
@@ -110,7 +125,11 @@ export class ClientService {
     this.clock = deps.clock;
   }
 
-  async createClient(input: NewClientInput, ctx?: ChangeContext): Promise<{ client_id: string; client_secret: string }> {
+  /** The new client's id and, unless it is public, its secret (shown this once). */
+  createClient(input: NewClientInput & { public: true }, ctx?: ChangeContext): Promise<{ client_id: string }>;
+  createClient(input: NewClientInput & { public?: false }, ctx?: ChangeContext): Promise<{ client_id: string; client_secret: string }>;
+  createClient(input: NewClientInput, ctx?: ChangeContext): Promise<{ client_id: string; client_secret?: string }>;
+  async createClient(input: NewClientInput, ctx?: ChangeContext): Promise<{ client_id: string; client_secret?: string }> {
     if (!input.name.trim()) throw new AdminError('--name must not be empty');
     const kind = checkKind(input);
     if (input.audience !== undefined && !isAudienceUri(input.audience)) {
@@ -125,6 +144,7 @@ export class ClientService {
     const grace = input.refreshGrace ?? 0;
     if (!Number.isInteger(grace) || grace < 0 || grace > 3600) throw new AdminError('--refresh-grace must be between 0 and 3600 seconds');
     const secret = newSecret('client_secret');
+    const isPublic = input.public ?? false;
     const client: Client = {
       id: newId('cl_'),
       name: input.name.trim(),
@@ -136,11 +156,15 @@ export class ClientService {
       tokenType: tokenType as TokenType,
       refreshGrace: grace,
       querySecrets: input.querySecrets ?? true,
-      requirePkce: !input.allowNoPkce,
+      requirePkce: isPublic || !input.allowNoPkce,
       scopes,
       accessTokenFormat: format,
       kind,
       audience: input.audience ?? null,
+      // A public client's row keeps the hash of a secret nobody was given: it can never authenticate with one.
+      public: isPublic,
+      webOrigins: [...new Set((input.webOrigins ?? []).map(checkWebOrigin))],
+      postLogoutRedirectUrls: [...new Set((input.postLogoutRedirectUrls ?? []).map(checkRedirectUrl))],
       disabled: false,
       createdAt: this.clock.now(),
     };
@@ -156,7 +180,7 @@ export class ClientService {
       if (error instanceof StoreConflictError) throw new AdminError(`a resource server with the audience ${input.audience} already exists`);
       throw error;
     }
-    return { client_id: client.id, client_secret: secret };
+    return isPublic ? { client_id: client.id } : { client_id: client.id, client_secret: secret };
   }
 
   /** Every scope some enabled client may be granted, sorted: the metadata's scopes_supported (contract §6). */
@@ -294,7 +318,16 @@ function checkClientChange(client: Client, change: ClientChange): ClientPatch {
     patch.refreshGrace = grace;
   }
   if (change.querySecrets !== undefined) patch.querySecrets = change.querySecrets;
-  if (change.allowNoPkce !== undefined) patch.requirePkce = !change.allowNoPkce;
+  if (change.allowNoPkce !== undefined) {
+    if (client.public && change.allowNoPkce) throw new AdminError('a public client always uses PKCE');
+    patch.requirePkce = !change.allowNoPkce;
+  }
+  if (change.webOrigins !== undefined) {
+    if (client.kind !== 'app' && change.webOrigins.length > 0) throw new AdminError('web origins are for a client that signs users in');
+    patch.webOrigins = [...new Set(change.webOrigins.map(checkWebOrigin))];
+  }
+  if (change.postLogoutRedirectUrls !== undefined)
+    patch.postLogoutRedirectUrls = [...new Set(change.postLogoutRedirectUrls.map(checkRedirectUrl))];
   if (change.scopes !== undefined) {
     if (rs && change.scopes.length > 0) throw new AdminError('a resource server is granted no scope');
     patch.scopes = checkScopes(change.scopes);

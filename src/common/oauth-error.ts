@@ -21,7 +21,12 @@ export type OAuthErrorCode =
   | 'temporarily_unavailable'
   | 'server_error'
   | 'not_found'
-  | 'method_not_allowed';
+  | 'method_not_allowed'
+  // OpenID Connect Core §3.1.2.6
+  | 'login_required'
+  // RFC 6750 §3.1 (userinfo)
+  | 'invalid_token'
+  | 'insufficient_scope';
 
 export const STATUS_BY_CODE: Readonly<Record<OAuthErrorCode, number>> = {
   invalid_request: 400,
@@ -41,6 +46,9 @@ export const STATUS_BY_CODE: Readonly<Record<OAuthErrorCode, number>> = {
   server_error: 500,
   not_found: 404,
   method_not_allowed: 405,
+  login_required: 400,
+  invalid_token: 401,
+  insufficient_scope: 403,
 };
 
 export interface OAuthErrorOptions {

@@ -6,13 +6,14 @@ const { createHash, randomBytes, timingSafeEqual } = crypto;
  * Opaque credentials: a kind prefix (so a leaked string says what it is, and secret scanners
  * can match it) and 256 bits from the CSPRNG. Only {@link hashSecret} of a credential is stored.
  */
-export type SecretKind = 'access_token' | 'refresh_token' | 'authorization_code' | 'client_secret';
+export type SecretKind = 'access_token' | 'refresh_token' | 'authorization_code' | 'client_secret' | 'browser_session';
 
 const PREFIX: Readonly<Record<SecretKind, string>> = {
   access_token: 'sat_',
   refresh_token: 'srt_',
   authorization_code: 'sac_',
   client_secret: 'scs_',
+  browser_session: 'sbs_',
 };
 
 /**

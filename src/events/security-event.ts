@@ -6,6 +6,9 @@ export type SecurityEventType =
   | 'login_failed'
   | 'session_started'
   | 'session_ended'
+  /** contract §11: a browser sign-in on the authorize page (the OpenID Connect OP session) */
+  | 'browser_session_started'
+  | 'browser_session_ended'
   | 'refresh_token_reused'
   | 'code_reused'
   | 'saml_rejected'

@@ -77,6 +77,10 @@ export function authorizationCodeGrant(deps: AuthorizationCodeGrantDeps): Grant 
           scope,
           audience,
           consume: { kind: 'authorization_code', hash },
+          // Contract §11: the browser sign-in the code came from (every code minted since browser sessions exist).
+          ...(code.browserSessionId && code.authTime != null
+            ? { browser: { browserSessionId: code.browserSessionId, authTime: code.authTime, nonce: code.nonce ?? null } }
+            : {}),
         },
       };
     },

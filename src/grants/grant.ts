@@ -28,10 +28,16 @@ export interface Grant {
   decide(request: GrantRequest): Promise<GrantDecision>;
 }
 
+/** Contract §11: what a public client may do: the browser's code flow and its refreshes. */
+const PUBLIC_CLIENT_GRANTS: ReadonlySet<string> = new Set(['authorization_code', 'refresh_token']);
+
 /** Contract §7: a resource server only checks tokens; it "cannot log anyone in", whatever the grant. */
-export function checkMayRequestTokens(client: Client): void {
+export function checkMayRequestTokens(client: Client, grantType: string): void {
   if (client.kind === 'resource_server') {
     throw new OAuthError('unauthorized_client', 'A resource server cannot obtain tokens; it may only introspect them.');
+  }
+  if (client.public && !PUBLIC_CLIENT_GRANTS.has(grantType)) {
+    throw new OAuthError('unauthorized_client', 'A public client may only use the authorization_code and refresh_token grants.');
   }
 }
 

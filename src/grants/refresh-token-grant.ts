@@ -4,8 +4,10 @@ import { grantedScope } from '../common/scope.ts';
 import { hashSecret } from '../crypto/secrets.ts';
 import { openWithSecret, sealWithSecret } from '../crypto/token-sealing.ts';
 import { type EventContext, securityEvent } from '../events/security-event.ts';
+import { endItsBrowserSession } from '../sessions/session-ending.ts';
 import type { Client, Store, TokenRecord } from '../store/store.ts';
 import type { AccessTokenMinter } from '../tokens/access-token-minter.ts';
+import { grantsOpenId, type IdTokenMinter } from '../tokens/id-token-minter.ts';
 import type { IssuedTokens } from '../tokens/issued-tokens.ts';
 import type { TokenLifetimes } from '../tokens/token-lifetimes.ts';
 import { mintRefreshToken } from '../tokens/token-minting.ts';
@@ -17,7 +19,11 @@ export interface RefreshTokenGrantDeps {
   lifetimes: TokenLifetimes;
   minter: AccessTokenMinter;
   defaultAudience: string;
+  idTokens: IdTokenMinter;
 }
+
+/** OpenID Connect: a session signed in through the browser with `openid` granted (the scope of this access token). */
+const isOpenIdSession = (record: TokenRecord, scope: string): boolean => (record.session.authTime ?? null) !== null && grantsOpenId(scope);
 
 /** What a refresh asks for beyond the token: a narrower scope (RFC 6749 §6), another audience (RFC 8707). */
 interface RefreshTarget {
@@ -59,6 +65,7 @@ export function refreshTokenGrant(deps: RefreshTokenGrantDeps): Grant {
       if (await tx.sessions.end(record.sessionId, 'refresh_token_reuse', now)) {
         await tx.events.create(securityEvent('refresh_token_reused', now, { ...who, reason: 'rotated_token_presented' }));
         await tx.events.create(securityEvent('session_ended', now, { ...who, reason: 'refresh_token_reuse' }));
+        await endItsBrowserSession(tx, record.sessionId, now, who);
       }
     });
     return invalid();
@@ -78,7 +85,7 @@ export function refreshTokenGrant(deps: RefreshTokenGrantDeps): Grant {
     if (!current || current.revokedAt !== null || current.session.endedAt !== null || current.expiresAt <= now) return undefined;
     return {
       accessToken: successor.accessToken,
-      tokenType: client.tokenType,
+      tokenType: isOpenIdSession(record, successor.scope) ? 'Bearer' : client.tokenType,
       accessExpiresAt: successor.accessExpiresAt,
       refreshToken: successor.refreshToken,
       refreshExpiresAt: current.expiresAt,
@@ -152,9 +159,26 @@ export function refreshTokenGrant(deps: RefreshTokenGrantDeps): Grant {
       return answerRotated(rotated);
     }
 
+    // OpenID Connect Core §12.2: a refresh may return a new ID token — same sub, auth_time and sid, a new iat.
+    const openId = isOpenIdSession(record, scope);
+    const idToken = openId
+      ? deps.idTokens.mint({
+          clientId: client.id,
+          userId: record.session.userId,
+          email: record.email,
+          authTime: record.session.authTime!,
+          nonce: null,
+          sid: record.session.browserSessionId ?? record.sessionId,
+          accessToken: access.secret,
+          expiresAt: accessExpiresAt,
+          now,
+        })
+      : undefined;
     return {
       accessToken: await access.secret,
-      tokenType: client.tokenType,
+      // OpenID Connect Core §3.1.3.3 (and §12.2): token_type MUST be Bearer.
+      tokenType: openId ? 'Bearer' : client.tokenType,
+      ...(idToken ? { idToken: await idToken } : {}),
       accessExpiresAt,
       refreshToken: refresh.secret,
       refreshExpiresAt: record.expiresAt,

@@ -106,7 +106,14 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   installRateLimits(app, rateLimits);
 
   registerTokenRoute(app, { store, clock, grants: platform.grants, logins: services.logins, rateLimits });
-  registerAuthorizeRoute(app, { store, clock, issuer, passwordLogin: platform.passwordLogin, sso: services.sso });
+  registerAuthorizeRoute(app, {
+    store,
+    clock,
+    issuer,
+    passwordLogin: platform.passwordLogin,
+    sso: services.sso,
+    browserSessions: services.browserSessions,
+  });
   registerSamlRoutes(app, { sso: services.sso, issuer });
   registerIntrospectionRoute(app, { store, clock, introspection: services.introspection, rateLimits });
   registerRevocationRoute(app, { store, clock, revocation: services.revocation, rateLimits });

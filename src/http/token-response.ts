@@ -17,6 +17,8 @@ export interface TokenResponse {
   email?: string;
   /** contract §5: present whenever not empty */
   scope?: string;
+  /** contract §11: when `openid` was granted */
+  id_token?: string;
 }
 
 /** Remaining lifetime in whole seconds (never negative). */
@@ -38,5 +40,6 @@ export function tokenResponse(issued: IssuedTokens): TokenResponse {
     ...(issued.redirectUrl ? { redirect_url: issued.redirectUrl } : {}),
     ...(issued.email !== undefined ? { email: issued.email } : {}),
     ...(issued.scope !== '' ? { scope: issued.scope } : {}),
+    ...(issued.idToken !== undefined ? { id_token: issued.idToken } : {}),
   };
 }

@@ -67,6 +67,12 @@ export const DEFAULT_CACHE_MS = 1000;
 /** Records that a key of an algorithm has been made (server_secrets), so the first key is made once. */
 const madeMarker = (alg: string) => `signing_key_made:${alg}`;
 
+/**
+ * Made on first start: ES256 signs access tokens (contract §6); RS256 signs ID tokens, the one
+ * algorithm every OpenID Connect relying party supports (OpenID Connect Discovery 1.0 §3).
+ */
+const INITIAL_ALGORITHMS: readonly SigningAlgorithm[] = ['ES256', 'RS256'];
+
 const PUBLISHED: ReadonlySet<KeyStatus> = new Set(['pending', 'active', 'retiring']);
 
 function isSigningAlgorithm(alg: string): alg is SigningAlgorithm {
@@ -101,18 +107,21 @@ export class KeyService implements JwtSigner {
   }
 
   /**
-   * Makes the first ES256 key unless one was ever made (once per database, even with several
-   * processes starting at once), then opens every published private key — so a missing or
-   * wrong key-encryption key stops start-up rather than the first token request.
+   * Makes the first key of each algorithm the server signs with by default unless one was ever
+   * made (once per database, even with several processes starting at once): ES256 for access
+   * tokens (contract §6) and RS256 for ID tokens (contract §11). Then opens every published private
+   * key — so a missing or wrong key-encryption key stops start-up rather than the first token request.
    */
   async ensureInitialKey(): Promise<void> {
     const kek = this.deps.keyEncryptionKey();
     const { store, clock } = this.deps;
-    if (!(await store.signingKeys.list()).some((r) => r.alg === 'ES256')) {
-      const record = await this.makeKey('ES256', clock.now(), kek);
+    const existing = new Set((await store.signingKeys.list()).map((r) => r.alg));
+    const missing = INITIAL_ALGORITHMS.filter((alg) => !existing.has(alg));
+    const records = await Promise.all(missing.map((alg) => this.makeKey(alg, clock.now(), kek)));
+    for (const record of records) {
       await store.transaction(async (tx) => {
         // Processes starting at once race for the marker; only its winner writes its key.
-        if (await tx.serverSecrets.create(madeMarker('ES256'), record.kid, record.createdAt)) await tx.signingKeys.create(record);
+        if (await tx.serverSecrets.create(madeMarker(record.alg), record.kid, record.createdAt)) await tx.signingKeys.create(record);
       });
     }
     const keys = this.statuses(await this.reload());

@@ -26,4 +26,13 @@ export interface LoginDecision {
   /** contract §6: the audience the request named (`resource`, already checked); the default audience otherwise */
   audience: string | undefined;
   consume?: Consumable;
+  /** contract §11: the browser sign-in a code came from, its time, and the authorize request's nonce */
+  browser?: BrowserSignIn;
+}
+
+export interface BrowserSignIn {
+  browserSessionId: string;
+  /** OpenID Connect Core §2 auth_time, ms */
+  authTime: number;
+  nonce: string | null;
 }

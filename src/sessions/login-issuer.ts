@@ -4,6 +4,7 @@ import { newId } from '../crypto/secrets.ts';
 import { type EventContext, securityEvent } from '../events/security-event.ts';
 import type { Session, Store } from '../store/store.ts';
 import type { AccessTokenMinter } from '../tokens/access-token-minter.ts';
+import { grantsOpenId, type IdTokenMinter } from '../tokens/id-token-minter.ts';
 import type { IssuedTokens } from '../tokens/issued-tokens.ts';
 import type { TokenLifetimes } from '../tokens/token-lifetimes.ts';
 import { mintRefreshToken } from '../tokens/token-minting.ts';
@@ -14,8 +15,8 @@ import { sessionLimit } from './session-limit.ts';
 
 /** Why a login was refused inside its transaction (which then rolls back). */
 class LoginRefused extends Error {
-  readonly refusal: 'session_limit' | 'spent';
-  constructor(refusal: 'session_limit' | 'spent') {
+  readonly refusal: 'session_limit' | 'spent' | 'signed_out';
+  constructor(refusal: 'session_limit' | 'spent' | 'signed_out') {
     super(refusal);
     this.refusal = refusal;
   }
@@ -32,13 +33,22 @@ export class LoginIssuer {
   private readonly lifetimes: TokenLifetimes;
   private readonly minter: AccessTokenMinter;
   private readonly defaultAudience: string;
+  private readonly idTokens: IdTokenMinter;
 
-  constructor(deps: { store: Store; clock: Clock; lifetimes: TokenLifetimes; minter: AccessTokenMinter; defaultAudience: string }) {
+  constructor(deps: {
+    store: Store;
+    clock: Clock;
+    lifetimes: TokenLifetimes;
+    minter: AccessTokenMinter;
+    defaultAudience: string;
+    idTokens: IdTokenMinter;
+  }) {
     this.store = deps.store;
     this.clock = deps.clock;
     this.lifetimes = deps.lifetimes;
     this.minter = deps.minter;
     this.defaultAudience = deps.defaultAudience;
+    this.idTokens = deps.idTokens;
   }
 
   async issue(login: LoginDecision, context: EventContext): Promise<IssuedTokens> {
@@ -71,7 +81,10 @@ export class LoginIssuer {
       endReason: null,
       scope: login.scope,
       audience,
+      browserSessionId: login.browser?.browserSessionId ?? null,
+      authTime: login.browser?.authTime ?? null,
     };
+    const browserSessionId = login.browser?.browserSessionId ?? null;
     const who = { ...context, clientId: client.id, userId: user.id, email: user.email };
 
     try {
@@ -79,10 +92,16 @@ export class LoginIssuer {
         // The check and the insert must be atomic: take the user's lock before counting.
         await tx.users.lock(user.id);
         if (login.consume && !(await spend(tx, login.consume, sessionId, now))) throw new LoginRefused('spent');
+        if (browserSessionId !== null) {
+          // Signed out since the code was issued: the code goes with the sign-in it came from.
+          const browser = await tx.browserSessions.find(browserSessionId);
+          if (!browser || browser.endedAt !== null) throw new LoginRefused('signed_out');
+        }
         if (login.endOtherSessions) {
-          await endSessionsOfUser(tx, user.id, 'end_other_sessions', now, who);
-        } else if (limit !== null && (await tx.sessions.countActive(user.id, now)) >= limit) {
-          throw new LoginRefused('session_limit');
+          await endSessionsOfUser(tx, user.id, 'end_other_sessions', now, who, browserSessionId);
+        } else if (limit !== null && !(browserSessionId !== null && (await tx.sessions.browserSessionHasActive(browserSessionId, now)))) {
+          // Contract §11: a browser session counts once, so a second app it signs in adds nothing to the count.
+          if ((await tx.sessions.countActive(user.id, now)) >= limit) throw new LoginRefused('session_limit');
         }
         await tx.sessions.create(session);
         await tx.tokens.createAccess({
@@ -100,6 +119,7 @@ export class LoginIssuer {
     } catch (error) {
       if (!(error instanceof LoginRefused)) throw error;
       if (error.refusal === 'spent') throw await refuseSpent({ store: this.store, clock: this.clock }, login.consume!, user, context);
+      if (error.refusal === 'signed_out') throw new OAuthError('invalid_grant', 'The sign-in this code came from has ended (signed out).');
       await this.store.events.create(securityEvent('login_failed', now, { ...who, reason: 'session_limit' }));
       throw new OAuthError(
         'concurrent_session_limit',
@@ -107,9 +127,27 @@ export class LoginIssuer {
       );
     }
 
+    // Contract §11: `openid` granted in the code flow adds an ID token, signed while nothing waits on it.
+    const openId = login.browser !== undefined && grantsOpenId(login.scope);
+    const idToken =
+      openId && login.browser
+        ? this.idTokens.mint({
+            clientId: client.id,
+            userId: user.id,
+            email: user.email,
+            authTime: login.browser.authTime,
+            nonce: login.browser.nonce,
+            sid: login.browser.browserSessionId,
+            accessToken: access.secret,
+            expiresAt: accessExpiresAt,
+            now,
+          })
+        : undefined;
     return {
       accessToken: await access.secret,
-      tokenType: client.tokenType,
+      // OpenID Connect Core §3.1.3.3: "The OAuth 2.0 token_type response parameter value MUST be Bearer".
+      tokenType: openId ? 'Bearer' : client.tokenType,
+      ...(idToken ? { idToken: await idToken } : {}),
       accessExpiresAt,
       ...(refresh ? { refreshToken: refresh.secret, refreshExpiresAt } : {}),
       redirectUrl: login.redirectUrl,

@@ -16,7 +16,35 @@ export async function endSession(
 ): Promise<boolean> {
   if (!(await tx.sessions.end(sessionId, reason, now))) return false;
   await tx.events.create(securityEvent('session_ended', now, { ...who, sessionId, reason }));
+  await endItsBrowserSession(tx, sessionId, now, who);
   return true;
+}
+
+/**
+ * Contract §11: a session that a browser session signed in ends that browser session with it,
+ * and every other session it signed in — ending it ends it everywhere, and the next sign-in asks
+ * for the password again. Call after ending `sessionId`.
+ */
+export async function endItsBrowserSession(tx: StoreOps, sessionId: string, now: number, who: EventFields): Promise<void> {
+  const browserSessionId = (await tx.sessions.find(sessionId))?.browserSessionId;
+  if (browserSessionId) await endBrowserSession(tx, browserSessionId, 'browser_logout', now, who);
+}
+
+/** Ends a browser session and every session it signed in, one event each; returns the sessions ended. */
+export async function endBrowserSession(
+  tx: StoreOps,
+  browserSessionId: string,
+  reason: SessionEndReason,
+  now: number,
+  who: EventFields,
+): Promise<string[]> {
+  const browser = await tx.browserSessions.find(browserSessionId);
+  if (!browser || browser.endedAt !== null) return [];
+  const ended = await tx.browserSessions.end(browserSessionId, reason, now);
+  const fields = { ...who, userId: browser.userId };
+  await tx.events.create(securityEvent('browser_session_ended', now, { ...fields, sessionId: browserSessionId, reason }));
+  for (const sessionId of ended) await tx.events.create(securityEvent('session_ended', now, { ...fields, sessionId, reason }));
+  return ended;
 }
 
 /** Ends every active session of a user, one event each; returns the ids ended. */
@@ -26,8 +54,12 @@ export async function endSessionsOfUser(
   reason: SessionEndReason,
   now: number,
   who: EventFields,
+  /** a browser session the caller's login continues: it stays (contract §11); null for none */
+  keepBrowserSession: string | null = null,
 ): Promise<string[]> {
   const ended = await tx.sessions.endAllOfUser(userId, reason, now);
+  // The user's browser sign-ins end too, so no browser signs them in again without a password.
+  await tx.browserSessions.endAllOfUser(userId, now, keepBrowserSession);
   for (const sessionId of ended) await tx.events.create(securityEvent('session_ended', now, { ...who, userId, sessionId, reason }));
   return ended;
 }

@@ -11,6 +11,7 @@ import { buildAuthnRequest } from '../saml/authn-request.ts';
 import { SamlRejection } from '../saml/reject.ts';
 import { spMetadataXml } from '../saml/sp-metadata.ts';
 import { type TrustedIdp, type VerifiedAssertion, verifySamlBearer } from '../saml/verify-saml.ts';
+import type { BrowserSessions } from '../sessions/browser-sessions.ts';
 import type { Idp, SamlRequest, Store } from '../store/store.ts';
 import { SsoRefusal, type SsoRefusalReason } from './sso-refusal.ts';
 
@@ -32,6 +33,8 @@ export interface BrowserSsoDeps {
   maxAssertionLifetimeMs: number;
   /** signs AuthnRequests to IdPs that want them signed; its certificate is in the metadata */
   spSigningKey: Pick<SpSigningKey, 'get'>;
+  /** contract §11: a sign-in through the IdP starts a browser session, as a password sign-in does */
+  browserSessions: Pick<BrowserSessions, 'signedIn'>;
 }
 
 /** How long a person has at the IdP before the pending sign-in is gone (and its RelayState with it). */
@@ -111,6 +114,7 @@ export class BrowserSso {
       state: authorize.state ?? null,
       codeChallenge: authorize.codeChallenge,
       scope: input.scope ?? null,
+      nonce: authorize.nonce,
       expiresAt: now + SSO_REQUEST_TTL_MS,
       usedAt: null,
       createdAt: now,
@@ -128,7 +132,7 @@ export class BrowserSso {
     relayState: string | undefined;
     browserNonce: string | undefined;
     context: EventContext;
-  }): Promise<{ redirectUrl: string; clientId: string }> {
+  }): Promise<{ redirectUrl: string; clientId: string; browserSessionCookie: string | undefined }> {
     const { store, clock } = this.deps;
     let context = input.context;
     const refuse = async (reason: SsoRefusalReason, fields: { userId?: string; email?: string } = {}): Promise<SsoRefusal> => {
@@ -172,12 +176,14 @@ export class BrowserSso {
     const client = await store.clients.find(pending.clientId);
     if (!client || client.disabled) throw await refuse('client_disabled', { userId: user.id });
 
-    const code = await store.transaction(async (tx) => {
+    const issued = await store.transaction(async (tx) => {
       // saml-profiles §4.1.4.5: the assertion id is remembered (the same record the bearer grant
       // uses) until no part of the assertion could be accepted any more, so it is used once.
       const keepUntil = verified.acceptableUntil + this.deps.clockSkewMs;
       if (!(await tx.replay.claim(verified.issuer, verified.assertionId, keepUntil))) return undefined;
-      return issueAuthorizationCode(tx, now, {
+      // The cross-site POST carries no SameSite=Lax cookie, so this is always a new browser session.
+      const browser = await this.deps.browserSessions.signedIn(tx, user, undefined, context);
+      const code = await issueAuthorizationCode(tx, now, {
         clientId: client.id,
         userId: user.id,
         redirectUri: pending.redirectUri,
@@ -188,13 +194,18 @@ export class BrowserSso {
           .split(' ')
           .filter((s) => s !== '' && client.scopes.includes(s))
           .join(' '),
+        browserSessionId: browser.session.id,
+        authTime: browser.session.authTime,
+        nonce: pending.nonce ?? null,
       });
+      return { code, cookie: browser.cookie };
     });
-    if (code === undefined) throw await refuse('replayed', { userId: user.id });
+    if (issued === undefined) throw await refuse('replayed', { userId: user.id });
     // RFC 6749 §4.1.2 and RFC 9207, as the password login: code, state as received, iss.
     return {
       clientId: client.id,
-      redirectUrl: redirectWith(pending.redirectUri, { code, state: pending.state ?? undefined, iss: this.deps.issuer }),
+      redirectUrl: redirectWith(pending.redirectUri, { code: issued.code, state: pending.state ?? undefined, iss: this.deps.issuer }),
+      browserSessionCookie: issued.cookie,
     };
   }
 

@@ -322,6 +322,38 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE idps ADD COLUMN sign_requests INTEGER NOT NULL DEFAULT 0`,
     ],
   },
+  {
+    version: 11,
+    name: 'openid connect: browser sessions, public clients, web origins, logout redirects, nonces',
+    statements: () => [
+      // The OP session (OpenID Connect Core §3.1.2.1 prompt/max_age): one per browser sign-in on the
+      // authorize page, keyed by the SHA-256 of its cookie's random value. auth_time: when the user
+      // last proved who they are in it.
+      `CREATE TABLE browser_sessions (
+        id TEXT PRIMARY KEY,
+        secret_hash TEXT NOT NULL UNIQUE,
+        user_id TEXT NOT NULL REFERENCES users(id),
+        auth_time BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        ended_at BIGINT,
+        created_at BIGINT NOT NULL
+      )`,
+      `CREATE INDEX browser_sessions_user ON browser_sessions (user_id)`,
+      `CREATE INDEX browser_sessions_expiry ON browser_sessions (expires_at)`,
+      // The sessions a browser session signed in count against the user's limit once, and end with it.
+      `ALTER TABLE sessions ADD COLUMN browser_session_id TEXT`,
+      `ALTER TABLE sessions ADD COLUMN auth_time BIGINT`,
+      `CREATE INDEX sessions_browser_session ON sessions (browser_session_id)`,
+      `ALTER TABLE authorization_codes ADD COLUMN browser_session_id TEXT`,
+      `ALTER TABLE authorization_codes ADD COLUMN auth_time BIGINT`,
+      `ALTER TABLE authorization_codes ADD COLUMN nonce TEXT`,
+      `ALTER TABLE saml_requests ADD COLUMN nonce TEXT`,
+      // 1: no secret (token endpoint auth "none"), PKCE always. JSON arrays of exact strings.
+      `ALTER TABLE clients ADD COLUMN public INTEGER NOT NULL DEFAULT 0`,
+      `ALTER TABLE clients ADD COLUMN web_origins TEXT NOT NULL DEFAULT '[]'`,
+      `ALTER TABLE clients ADD COLUMN post_logout_redirect_urls TEXT NOT NULL DEFAULT '[]'`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

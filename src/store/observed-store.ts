@@ -97,6 +97,7 @@ function withEvents(ops: StoreOps, events: EventStore): StoreOps {
     users: ops.users,
     clients: ops.clients,
     sessions: ops.sessions,
+    browserSessions: ops.browserSessions,
     tokens: ops.tokens,
     codes: ops.codes,
     idps: ops.idps,

@@ -1,4 +1,5 @@
 import { LATEST_SCHEMA_VERSION, migrate } from './migrations.ts';
+import { SqlBrowserSessionStore } from './sql/browser-sessions-sql.ts';
 import { SqlClientStore } from './sql/clients-sql.ts';
 import { SqlCodeStore } from './sql/codes-sql.ts';
 import { SqlConsoleSessionStore } from './sql/console-sessions-sql.ts';
@@ -23,6 +24,7 @@ class SqlStoreOps implements StoreOps {
   readonly users: SqlUserStore;
   readonly clients: SqlClientStore;
   readonly sessions: SqlSessionStore;
+  readonly browserSessions: SqlBrowserSessionStore;
   readonly tokens: SqlTokenStore;
   readonly codes: SqlCodeStore;
   readonly idps: SqlIdpStore;
@@ -39,6 +41,7 @@ class SqlStoreOps implements StoreOps {
     this.users = new SqlUserStore(db, dialect);
     this.clients = new SqlClientStore(db);
     this.sessions = new SqlSessionStore(db);
+    this.browserSessions = new SqlBrowserSessionStore(db);
     this.tokens = new SqlTokenStore(db);
     this.codes = new SqlCodeStore(db);
     this.idps = new SqlIdpStore(db);

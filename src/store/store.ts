@@ -13,6 +13,7 @@
  * true only to the caller that made it.
  */
 import type { OrgStore, UserStore } from './aggregates/accounts.ts';
+import type { BrowserSessionStore } from './aggregates/browser-sessions.ts';
 import type { ClientStore } from './aggregates/clients.ts';
 import type { CodeStore } from './aggregates/codes.ts';
 import type { ConsoleSessionStore } from './aggregates/console-sessions.ts';
@@ -25,6 +26,7 @@ import type { SigningKeyStore } from './aggregates/signing-keys.ts';
 import type { ThrottleStore } from './aggregates/throttle.ts';
 
 export type * from './aggregates/accounts.ts';
+export type * from './aggregates/browser-sessions.ts';
 export type * from './aggregates/clients.ts';
 export type * from './aggregates/codes.ts';
 export type * from './aggregates/console-sessions.ts';
@@ -43,6 +45,7 @@ export interface StoreOps {
   readonly users: UserStore;
   readonly clients: ClientStore;
   readonly sessions: SessionStore;
+  readonly browserSessions: BrowserSessionStore;
   readonly tokens: TokenStore;
   readonly codes: CodeStore;
   readonly idps: IdpStore;

@@ -18,5 +18,7 @@ export interface IssuedTokens {
   email?: string;
   /** contract §5: the granted scope, space-separated ('' for none) */
   scope: string;
+  /** OpenID Connect Core §3.1.3.3: when `openid` was granted in the code flow (and on its refreshes) */
+  idToken?: string;
   issuedAt: number;
 }

@@ -194,7 +194,8 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
         redirectUrls: ['https://app.example/callback'],
         ...seedOptions.client,
       });
-      return { clientId: client.client_id, clientSecret: client.client_secret, email, password, userId: user.id };
+      // A public client (contract §11) has no secret: '' here, which no client authentication accepts.
+      return { clientId: client.client_id, clientSecret: client.client_secret ?? '', email, password, userId: user.id };
     },
     async resourceServer(audience = issuer) {
       let made = resourceServers.get(audience);

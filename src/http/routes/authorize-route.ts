@@ -11,8 +11,10 @@ import {
 import type { Clock } from '../../clock.ts';
 import { OAuthError } from '../../common/oauth-error.ts';
 import { RequestParams, rawQuery } from '../../common/request-params.ts';
+import type { BrowserSessions } from '../../sessions/browser-sessions.ts';
 import type { BrowserSso } from '../../sso/browser-sso.ts';
-import type { Store } from '../../store/store.ts';
+import type { BrowserSession, Store, StoreOps } from '../../store/store.ts';
+import { BrowserSessionCookie } from '../browser-session-cookie.ts';
 import { CSRF_FIELD, CsrfProtection } from '../csrf.ts';
 import { publicError } from '../render-error.ts';
 import { SsoBrowserCookie } from '../sso-cookie.ts';
@@ -34,6 +36,8 @@ export interface AuthorizeRouteDeps {
   passwordLogin: PasswordLoginDeps;
   /** SAML browser SSO: an email of an IdP's domain goes to that IdP (contract §10) */
   sso: BrowserSso;
+  /** contract §11: a sign-in here lets the same browser sign in to another app without a password */
+  browserSessions: BrowserSessions;
 }
 
 const MESSAGES = {
@@ -76,6 +80,25 @@ export function registerAuthorizeRoute(app: FastifyInstance, deps: AuthorizeRout
   // Behind an https issuer the CSRF cookie must never travel over plain http, nor be set by a sibling domain.
   const csrf = new CsrfProtection({ secrets: deps.store.serverSecrets, clock: deps.clock, secure: deps.issuer.startsWith('https:') });
   const ssoCookie = new SsoBrowserCookie({ secure: deps.issuer.startsWith('https:') });
+  const sessionCookie = new BrowserSessionCookie({ secure: deps.issuer.startsWith('https:') });
+
+  /** RFC 6749 §4.1.2, RFC 9207: the code goes back on the redirect URI, with state exactly as received, and iss. */
+  const codeRedirect = (authorize: AuthorizeRequest, code: string): string =>
+    redirectWith(authorize.redirectUri, { code, state: authorize.state, iss: deps.issuer });
+
+  /** Mints the code for a browser session: what the token endpoint needs for the session and the ID token. */
+  const mintCode = (tx: StoreOps, authorize: AuthorizeRequest, userId: string, browser: BrowserSession): Promise<string> =>
+    issueAuthorizationCode(tx, deps.clock.now(), {
+      clientId: authorize.client.id,
+      userId,
+      redirectUri: authorize.redirectUri,
+      redirectUriGiven: authorize.redirectUriGiven,
+      codeChallenge: authorize.codeChallenge,
+      scope: authorize.scope,
+      browserSessionId: browser.id,
+      authTime: browser.authTime,
+      nonce: authorize.nonce,
+    });
 
   const showLoginPage = (
     reply: FastifyReply,
@@ -112,7 +135,30 @@ export function registerAuthorizeRoute(app: FastifyInstance, deps: AuthorizeRout
     const params = RequestParams.from(rawQuery(request.url), '');
     const check = await checkAuthorizeRequest(deps.store, params);
     if (check.kind !== 'ok') return sendCheckFailure(request, reply, check, 302, deps.issuer);
-    request.audit.clientId = check.request.client.id;
+    const authorize = check.request;
+    request.audit.clientId = authorize.client.id;
+
+    // OpenID Connect Core §3.1.2.1-3: a live browser session signs the user in without a page,
+    // unless the app asks for a new login (prompt=login) or the last one is older than max_age.
+    const browser = await deps.browserSessions.find(sessionCookie.read(request.headers.cookie));
+    const maxAgeExceeded =
+      browser !== undefined && authorize.maxAge !== null && deps.clock.now() - browser.session.authTime > authorize.maxAge * 1000;
+    if (browser && !authorize.prompt.has('login') && !maxAgeExceeded) {
+      const code = await deps.store.transaction((tx) => mintCode(tx, authorize, browser.user.id, browser.session));
+      request.audit.outcome = 'browser_session';
+      return reply.code(302).header('location', codeRedirect(authorize, code)).send();
+    }
+    // Core §3.1.2.6: with prompt=none the server "MUST NOT display any authentication" page.
+    if (authorize.prompt.has('none')) {
+      const failure = new OAuthError('login_required', 'The user is not signed in (prompt=none).');
+      return sendCheckFailure(
+        request,
+        reply,
+        { kind: 'redirect', redirectUri: authorize.redirectUri, state: authorize.state, error: failure },
+        302,
+        deps.issuer,
+      );
+    }
     // Reuse a token this server set, so two open login tabs both keep working.
     const csrfToken = (await csrf.fromCookie(request.headers.cookie)) ?? (await csrf.newToken());
     return showLoginPage(reply, 200, check.request, params, csrfToken);
@@ -170,20 +216,15 @@ export function registerAuthorizeRoute(app: FastifyInstance, deps: AuthorizeRout
       return showLoginPage(reply, 400, authorize, params, cookieToken, { email, error: MESSAGES.badLogin });
     }
 
-    const code = await issueAuthorizationCode(deps.store, deps.clock.now(), {
-      clientId: client.id,
-      userId: user.id,
-      redirectUri: authorize.redirectUri,
-      redirectUriGiven: authorize.redirectUriGiven,
-      codeChallenge: authorize.codeChallenge,
-      scope: authorize.scope,
+    // Contract §11: the sign-in starts (or renews) this browser's session, written with the code.
+    const current = await deps.browserSessions.find(sessionCookie.read(request.headers.cookie));
+    const { code, cookie } = await deps.store.transaction(async (tx) => {
+      const signedIn = await deps.browserSessions.signedIn(tx, user, current, context);
+      return { code: await mintCode(tx, authorize, user.id, signedIn.session), cookie: signedIn.cookie };
     });
-    // RFC 6749 §4.1.2: the code goes back on the redirect URI, with state exactly as received.
+    if (cookie !== undefined) reply.header('set-cookie', sessionCookie.setCookie(cookie));
     // 303: the browser follows a POST with a GET.
-    return reply
-      .code(303)
-      .header('location', redirectWith(authorize.redirectUri, { code, state: authorize.state, iss: deps.issuer }))
-      .send();
+    return reply.code(303).header('location', codeRedirect(authorize, code)).send();
   });
 }
 

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Clock } from '../../clock.ts';
+import { OAuthError } from '../../common/oauth-error.ts';
 import type { Store } from '../../store/store.ts';
 import type { TokenIntrospection } from '../../tokens/token-introspection.ts';
 import { authenticatedRequest } from '../parsed-request.ts';
@@ -16,6 +17,8 @@ export interface IntrospectionDeps {
 export function registerIntrospectionRoute(app: FastifyInstance, deps: IntrospectionDeps): void {
   app.post('/oauth/introspect', async (request) => {
     const { params, client } = await authenticatedRequest(request, deps.store, deps.rateLimits, deps.clock);
+    // RFC 7662 §2.1: introspection needs an authorized caller; a public client proves nothing about itself.
+    if (client.public) throw new OAuthError('invalid_client', 'A public client cannot introspect tokens.');
     const token = params.require('token');
     return deps.introspection.introspect(client, token, params.get('token_type_hint'));
   });

@@ -3,6 +3,7 @@ import { OAuthError } from '../../common/oauth-error.ts';
 import { RequestParams } from '../../common/request-params.ts';
 import type { BrowserSso } from '../../sso/browser-sso.ts';
 import { SsoRefusal } from '../../sso/sso-refusal.ts';
+import { BrowserSessionCookie } from '../browser-session-cookie.ts';
 import { publicError } from '../render-error.ts';
 import { SsoBrowserCookie } from '../sso-cookie.ts';
 import { renderErrorPage } from '../views/error-page.ts';
@@ -30,6 +31,7 @@ function renderAcsError(error: FastifyError | Error, request: FastifyRequest, re
 
 export function registerSamlRoutes(app: FastifyInstance, deps: SamlRoutesDeps): void {
   const cookie = new SsoBrowserCookie({ secure: deps.issuer.startsWith('https:') });
+  const sessionCookie = new BrowserSessionCookie({ secure: deps.issuer.startsWith('https:') });
 
   // saml-metadata §4.1.1: the registered media type of SAML metadata.
   app.get('/saml/metadata', async (_request, reply) =>
@@ -53,13 +55,14 @@ export function registerSamlRoutes(app: FastifyInstance, deps: SamlRoutesDeps): 
       if (!(error instanceof OAuthError)) throw error;
     }
     try {
-      const { redirectUrl, clientId } = await deps.sso.finish({
+      const { redirectUrl, clientId, browserSessionCookie } = await deps.sso.finish({
         samlResponse,
         relayState,
         browserNonce: cookie.read(request.headers.cookie),
         context: { ip: request.ip, requestId: request.id },
       });
       request.audit.clientId = clientId;
+      if (browserSessionCookie !== undefined) reply.header('set-cookie', sessionCookie.setCookie(browserSessionCookie));
       // RFC 6749 §4.1.2: back to the client with its code; 303, the browser follows with a GET.
       return reply.code(303).header('location', redirectUrl).send();
     } catch (error) {

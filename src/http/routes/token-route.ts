@@ -35,7 +35,7 @@ export function registerTokenRoute(app: FastifyInstance, deps: TokenRouteDeps): 
 
     const { client } = await authenticatedRequest(request, deps.store, deps.rateLimits, deps.clock);
 
-    checkMayRequestTokens(client);
+    checkMayRequestTokens(client, grantType);
     const audience = await requestedAudience(deps.store, params.get('resource'));
 
     const context = { ip: request.ip, requestId: request.id, clientId: client.id };

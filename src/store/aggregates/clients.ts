@@ -34,6 +34,12 @@ export interface Client {
   kind: ClientKind;
   /** Contract §7: a resource server's audience (unique); null for every other client. */
   audience: string | null;
+  /** Contract §11: no secret (token endpoint auth "none"), PKCE always required */
+  public: boolean;
+  /** Contract §11: origins allowed CORS on the token, userinfo, jwks and revocation endpoints */
+  webOrigins: string[];
+  /** RP-Initiated Logout 1.0: where /oauth/logout may send the browser afterwards (exact match) */
+  postLogoutRedirectUrls: string[];
   disabled: boolean;
   createdAt: number;
   /** a rotated-out secret still accepted until `previousSecretExpiresAt` (admin rotation's grace) */
@@ -59,6 +65,8 @@ export interface ClientPatch {
   accessTokenFormat?: AccessTokenFormat;
   previousSecretHash?: string | null;
   previousSecretExpiresAt?: number | null;
+  webOrigins?: string[];
+  postLogoutRedirectUrls?: string[];
 }
 
 export interface ClientStore {

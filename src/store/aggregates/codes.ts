@@ -14,6 +14,10 @@ export interface AuthorizationCode {
   createdAt: number;
   /** Contract §5: the scope the authorize request was granted, space-separated */
   scope: string;
+  /** OpenID Connect: the browser session the user signed in with, its auth_time (ms), the request's nonce */
+  browserSessionId?: string | null;
+  authTime?: number | null;
+  nonce?: string | null;
 }
 
 export interface CodeStore {

@@ -19,6 +19,8 @@ export interface SamlRequest {
   codeChallenge: string | null;
   /** the authorize request's scope, as sent (null: none) */
   scope: string | null;
+  /** OpenID Connect: the authorize request's nonce (null: none) */
+  nonce?: string | null;
   expiresAt: number;
   usedAt: number | null;
   createdAt: number;

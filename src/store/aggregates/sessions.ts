@@ -10,7 +10,9 @@ export type SessionEndReason =
   | 'code_reuse'
   | 'user_disabled'
   | 'client_disabled'
-  | 'password_changed';
+  | 'password_changed'
+  /** OpenID Connect RP-Initiated Logout, or another session of the same browser session ended */
+  | 'browser_logout';
 
 export interface Session {
   id: string;
@@ -27,6 +29,10 @@ export interface Session {
   scope: string;
   /** Contract §6: the audience the login's tokens were issued for (null: issued before audiences existed) */
   audience: string | null;
+  /** the browser session that signed it in (its sessions count once and end together); null for others */
+  browserSessionId?: string | null;
+  /** OpenID Connect Core §2 auth_time (ms): when the user authenticated for it; null when not known */
+  authTime?: number | null;
 }
 
 /** A new token row: only the token's hash is stored (for a JWT access token, the hash of its `jti`). */
@@ -95,7 +101,10 @@ export interface SessionStore {
   listActive(userId: string, now: number): Promise<Session[]>;
   /** Newest first (keyset on started_at, id). */
   page(filter: SessionFilter): Promise<Session[]>;
+  /** Active sessions, those of one browser session counted once (contract §11). */
   countActive(userId: string, now: number): Promise<number>;
+  /** Whether the browser session has a session that is neither ended nor expired. */
+  browserSessionHasActive(browserSessionId: string, now: number): Promise<boolean>;
   /** Sessions of all users neither ended nor expired at `now` (the active-sessions metric). */
   countAllActive(now: number): Promise<number>;
   /** Moves the expiry later (never earlier). */

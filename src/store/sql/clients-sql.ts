@@ -21,8 +21,8 @@ export class SqlClientStore implements ClientStore {
 
   private async insert(c: Client): Promise<void> {
     await this.db.run(
-      `INSERT INTO clients (id, name, secret_hash, redirect_urls, refresh_tokens, access_ttl, refresh_ttl, token_type, refresh_grace, query_secrets, require_pkce, scopes, access_token_format, kind, audience, disabled, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO clients (id, name, secret_hash, redirect_urls, refresh_tokens, access_ttl, refresh_ttl, token_type, refresh_grace, query_secrets, require_pkce, scopes, access_token_format, kind, audience, disabled, created_at, public, web_origins, post_logout_redirect_urls)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [
         c.id,
         c.name,
@@ -41,6 +41,9 @@ export class SqlClientStore implements ClientStore {
         c.audience,
         flag(c.disabled),
         c.createdAt,
+        flag(c.public),
+        JSON.stringify(c.webOrigins),
+        JSON.stringify(c.postLogoutRedirectUrls),
       ],
     );
   }
@@ -76,6 +79,8 @@ export class SqlClientStore implements ClientStore {
       ['accessTokenFormat', 'access_token_format', (v: string) => v],
       ['previousSecretHash', 'previous_secret_hash', (v: string | null) => v],
       ['previousSecretExpiresAt', 'previous_secret_expires_at', (v: number | null) => v],
+      ['webOrigins', 'web_origins', (v: string[]) => JSON.stringify(v)],
+      ['postLogoutRedirectUrls', 'post_logout_redirect_urls', (v: string[]) => JSON.stringify(v)],
     ];
     const sets: string[] = [];
     const params: SqlValue[] = [];

@@ -11,8 +11,8 @@ export class SqlCodeStore implements CodeStore {
 
   async create(c: AuthorizationCode): Promise<void> {
     await this.db.run(
-      `INSERT INTO authorization_codes (hash, client_id, user_id, redirect_uri, redirect_uri_given, code_challenge, expires_at, used_at, session_id, created_at, scope)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO authorization_codes (hash, client_id, user_id, redirect_uri, redirect_uri_given, code_challenge, expires_at, used_at, session_id, created_at, scope, browser_session_id, auth_time, nonce)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [
         c.hash,
         c.clientId,
@@ -25,6 +25,9 @@ export class SqlCodeStore implements CodeStore {
         c.sessionId,
         c.createdAt,
         c.scope,
+        c.browserSessionId ?? null,
+        c.authTime ?? null,
+        c.nonce ?? null,
       ],
     );
   }

@@ -2,6 +2,7 @@
 import type { SqlValue } from '../sql-driver.ts';
 import type {
   AuthorizationCode,
+  BrowserSession,
   Client,
   ClientKind,
   Idp,
@@ -83,6 +84,9 @@ export function toClient(r: Row): Client {
     accessTokenFormat: str(r.access_token_format ?? 'opaque') === 'jwt' ? 'jwt' : 'opaque',
     kind: toClientKind(strOrNull(r.kind ?? null)),
     audience: strOrNull(r.audience ?? null),
+    public: bool(r.public ?? 0),
+    webOrigins: JSON.parse(str(r.web_origins ?? '[]')) as string[],
+    postLogoutRedirectUrls: JSON.parse(str(r.post_logout_redirect_urls ?? '[]')) as string[],
     disabled: bool(r.disabled!),
     createdAt: num(r.created_at!),
     previousSecretHash: strOrNull(r.previous_secret_hash ?? null),
@@ -103,6 +107,8 @@ const SESSION_FIELDS = [
   'end_reason',
   'scope',
   'audience',
+  'browser_session_id',
+  'auth_time',
 ] as const;
 export type SessionKeys = Record<(typeof SESSION_FIELDS)[number], string>;
 const sessionKeys = (prefix: string): SessionKeys => Object.fromEntries(SESSION_FIELDS.map((f) => [f, prefix + f])) as SessionKeys;
@@ -123,6 +129,8 @@ export function toSession(r: Row, k: SessionKeys = PLAIN_SESSION_KEYS): Session 
     endReason: strOrNull(r[k.end_reason] ?? null) as SessionEndReason | null,
     scope: str(r[k.scope] ?? ''),
     audience: strOrNull(r[k.audience] ?? null),
+    browserSessionId: strOrNull(r[k.browser_session_id] ?? null),
+    authTime: numOrNull(r[k.auth_time] ?? null),
   };
 }
 
@@ -139,6 +147,9 @@ export function toCode(r: Row): AuthorizationCode {
     sessionId: strOrNull(r.session_id ?? null),
     createdAt: num(r.created_at!),
     scope: str(r.scope ?? ''),
+    browserSessionId: strOrNull(r.browser_session_id ?? null),
+    authTime: numOrNull(r.auth_time ?? null),
+    nonce: strOrNull(r.nonce ?? null),
   };
 }
 
@@ -180,6 +191,7 @@ export function toSamlRequest(r: Row): SamlRequest {
     state: strOrNull(r.state!),
     codeChallenge: strOrNull(r.code_challenge!),
     scope: strOrNull(r.scope!),
+    nonce: strOrNull(r.nonce ?? null),
     expiresAt: num(r.expires_at!),
     usedAt: numOrNull(r.used_at!),
     createdAt: num(r.created_at!),
@@ -225,5 +237,17 @@ export function toEvent(r: Row): SecurityEvent {
     actor: strOrNull(r.actor ?? null),
     target: strOrNull(r.target ?? null),
     orgId: strOrNull(r.org_id ?? null),
+  };
+}
+
+export function toBrowserSession(r: Row): BrowserSession {
+  return {
+    id: str(r.id!),
+    secretHash: str(r.secret_hash!),
+    userId: str(r.user_id!),
+    authTime: num(r.auth_time!),
+    expiresAt: num(r.expires_at!),
+    endedAt: numOrNull(r.ended_at ?? null),
+    createdAt: num(r.created_at!),
   };
 }

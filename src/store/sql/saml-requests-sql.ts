@@ -12,8 +12,8 @@ export class SqlSamlRequestStore implements SamlRequestStore {
   async create(r: SamlRequest): Promise<void> {
     await this.db.run(
       `INSERT INTO saml_requests (handle_hash, request_id, idp_id, browser_hash, client_id, redirect_uri, redirect_uri_given, state,
-         code_challenge, scope, expires_at, used_at, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         code_challenge, scope, nonce, expires_at, used_at, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [
         r.handleHash,
         r.requestId,
@@ -25,6 +25,7 @@ export class SqlSamlRequestStore implements SamlRequestStore {
         r.state,
         r.codeChallenge,
         r.scope,
+        r.nonce ?? null,
         r.expiresAt,
         r.usedAt,
         r.createdAt,

@@ -15,8 +15,22 @@ export class SqlSessionStore implements SessionStore {
 
   async create(s: Session): Promise<void> {
     await this.db.run(
-      'INSERT INTO sessions (id, user_id, client_id, grant_type, redirect_url, started_at, expires_at, ended_at, end_reason, scope, audience) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      [s.id, s.userId, s.clientId, s.grantType, s.redirectUrl, s.startedAt, s.expiresAt, s.endedAt, s.endReason, s.scope, s.audience],
+      'INSERT INTO sessions (id, user_id, client_id, grant_type, redirect_url, started_at, expires_at, ended_at, end_reason, scope, audience, browser_session_id, auth_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      [
+        s.id,
+        s.userId,
+        s.clientId,
+        s.grantType,
+        s.redirectUrl,
+        s.startedAt,
+        s.expiresAt,
+        s.endedAt,
+        s.endReason,
+        s.scope,
+        s.audience,
+        s.browserSessionId ?? null,
+        s.authTime ?? null,
+      ],
     );
   }
 
@@ -53,11 +67,20 @@ export class SqlSessionStore implements SessionStore {
   }
 
   async countActive(userId: string, now: number): Promise<number> {
-    const r = await this.db.get<Row>('SELECT COUNT(*) AS n FROM sessions WHERE user_id = ? AND ended_at IS NULL AND expires_at > ?', [
-      userId,
-      now,
-    ]);
+    // Contract §11: the sessions one browser session signed in count once.
+    const r = await this.db.get<Row>(
+      'SELECT COUNT(DISTINCT COALESCE(browser_session_id, id)) AS n FROM sessions WHERE user_id = ? AND ended_at IS NULL AND expires_at > ?',
+      [userId, now],
+    );
     return num(r?.n ?? 0);
+  }
+
+  async browserSessionHasActive(browserSessionId: string, now: number): Promise<boolean> {
+    const r = await this.db.get<Row>(
+      'SELECT 1 AS one FROM sessions WHERE browser_session_id = ? AND ended_at IS NULL AND expires_at > ? LIMIT 1',
+      [browserSessionId, now],
+    );
+    return r !== undefined;
   }
 
   async countAllActive(now: number): Promise<number> {

@@ -3,7 +3,7 @@ import type { NewAccessToken, NewToken, ServiceToken, TokenRecord, TokenStore } 
 import { JOINED_SESSION_KEYS, num, numOrNull, type Row, str, strOrNull, toServiceToken, toSession } from './rows.ts';
 
 const SESSION_COLUMNS =
-  's.id AS s_id, s.user_id AS s_user_id, s.client_id AS s_client_id, s.grant_type AS s_grant_type, s.redirect_url AS s_redirect_url, s.started_at AS s_started_at, s.expires_at AS s_expires_at, s.ended_at AS s_ended_at, s.end_reason AS s_end_reason, s.scope AS s_scope, s.audience AS s_audience';
+  's.id AS s_id, s.user_id AS s_user_id, s.client_id AS s_client_id, s.grant_type AS s_grant_type, s.redirect_url AS s_redirect_url, s.started_at AS s_started_at, s.expires_at AS s_expires_at, s.ended_at AS s_ended_at, s.end_reason AS s_end_reason, s.scope AS s_scope, s.audience AS s_audience, s.browser_session_id AS s_browser_session_id, s.auth_time AS s_auth_time';
 
 /** A token with its session and user, one query per table: the same text every time (statement cache). */
 const FIND_ACCESS_SQL = findTokenSql('access_tokens', 'NULL', 'NULL', 't.scope', 't.audience');
