@@ -106,6 +106,16 @@ export function recordingFetch(): { fetch: client.CustomFetch; seen: Recorded[];
   };
 }
 
+/**
+ * What openid-client refused: its ClientError wraps oauth4webapi's error, whose message names the
+ * claim ('unexpected ID Token "nonce" claim value') and whose code is the kind of check.
+ */
+export function refusal(error: unknown): { code: string; message: string } {
+  assert.ok(error instanceof client.ClientError, `openid-client refused: ${String(error)}`);
+  const inner = error.cause instanceof Error ? error.cause : error;
+  return { code: String(error.code), message: inner.message };
+}
+
 /** The parameters of one authorization request, and the checks the callback needs. */
 export interface AuthRequest {
   url: URL;
