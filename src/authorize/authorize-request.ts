@@ -154,5 +154,7 @@ export async function checkAuthorizeRequest(store: StoreOps, params: RequestPara
 export function redirectWith(redirectUri: string, values: Record<string, string | undefined>): string {
   const query = new URLSearchParams();
   for (const [name, value] of Object.entries(values)) if (value !== undefined) query.append(name, value);
-  return redirectUri + (redirectUri.includes('?') ? '&' : '?') + query.toString();
+  const added = query.toString();
+  if (added === '') return redirectUri;
+  return redirectUri + (redirectUri.includes('?') ? '&' : '?') + added;
 }

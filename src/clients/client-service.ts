@@ -119,6 +119,8 @@ function checkTtl(name: string, value: number | null | undefined): number | null
 export class ClientService {
   private readonly store: Store;
   private readonly clock: Clock;
+  /** Counts this process's changes to clients, so a cache of what they allow (CORS origins) knows to read again at once. */
+  changeCount = 0;
 
   constructor(deps: { store: Store; clock: Clock }) {
     this.store = deps.store;
@@ -180,6 +182,7 @@ export class ClientService {
       if (error instanceof StoreConflictError) throw new AdminError(`a resource server with the audience ${input.audience} already exists`);
       throw error;
     }
+    this.changeCount++;
     return isPublic ? { client_id: client.id } : { client_id: client.id, client_secret: secret };
   }
 
@@ -250,7 +253,7 @@ export class ClientService {
     const client = await this.clientById(clientId);
     const patch = checkClientChange(client, change);
     const now = this.clock.now();
-    return this.store.transaction(async (tx) => {
+    const updated = await this.store.transaction(async (tx) => {
       await claimRowVersion(tx.clients, clientId, ifVersion, 'client');
       await tx.clients.update(clientId, patch);
       const fields = { ...by(ctx), clientId, target: `client:${clientId}`, reason: Object.keys(patch).sort().join(' ') || null };
@@ -261,18 +264,22 @@ export class ClientService {
       }
       return (await tx.clients.find(clientId))!;
     });
+    this.changeCount++;
+    return updated;
   }
 
   /** Deletes a client: its sessions end (their tokens die) and everything issued to it goes with it. */
   async deleteClient(clientId: string, ctx: ChangeContext, ifVersion?: number): Promise<{ endedSessions: number }> {
     const now = this.clock.now();
-    return this.store.transaction(async (tx) => {
+    const deleted = await this.store.transaction(async (tx) => {
       await claimRowVersion(tx.clients, clientId, ifVersion, 'client');
       const ended = await endSessionsOfClient(tx, clientId, 'admin', now, { ...by(ctx), clientId });
       await tx.clients.delete(clientId);
       await tx.events.create(securityEvent('client_deleted', now, { ...by(ctx), clientId, target: `client:${clientId}` }));
       return { endedSessions: ended };
     });
+    this.changeCount++;
+    return deleted;
   }
 
   /**
@@ -282,7 +289,7 @@ export class ClientService {
   async setClientDisabled(clientId: string, disabled: boolean, ctx?: ChangeContext): Promise<{ endedSessions: number }> {
     await this.clientById(clientId);
     const now = this.clock.now();
-    return this.store.transaction(async (tx) => {
+    const result = await this.store.transaction(async (tx) => {
       await tx.clients.update(clientId, { disabled });
       await claimRowVersion(tx.clients, clientId, undefined, 'client');
       const who = { clientId, ...(ctx ? { ...by(ctx), target: `client:${clientId}` } : {}) };
@@ -291,6 +298,8 @@ export class ClientService {
       await tx.tokens.revokeAllServiceOf(clientId, now);
       return { endedSessions: await endSessionsOfClient(tx, clientId, 'client_disabled', now, { clientId }) };
     });
+    this.changeCount++;
+    return result;
   }
 }
 

@@ -108,14 +108,15 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     renderError(error, request, reply);
   });
 
-  // Contract §11: the registered web origins, read again at most every few seconds (a new one is allowed within that).
-  let origins: { at: number; set: Promise<Set<string>> } | undefined;
+  // Contract §11: the registered web origins, read again after a change here, and every few seconds for the other instances' changes.
+  let origins: { at: number; changes: number; set: Promise<Set<string>> } | undefined;
   installCors(app, {
     isAllowedOrigin: async (origin) => {
       const now = performance.now();
-      if (!origins || now - origins.at > WEB_ORIGINS_CACHE_MS) {
+      const changes = services.clients.changeCount;
+      if (!origins || now - origins.at > WEB_ORIGINS_CACHE_MS || origins.changes !== changes) {
         const set = services.clients.webOriginsInUse();
-        origins = { at: now, set };
+        origins = { at: now, changes, set };
         set.catch(() => {
           if (origins?.set === set) origins = undefined;
         });

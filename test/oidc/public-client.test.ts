@@ -243,7 +243,10 @@ for (const kind of storeKinds()) {
         headers: { origin: SPA_ORIGIN, 'access-control-request-method': 'GET' },
       });
       assert.equal(preflight.headers.get('access-control-allow-origin'), null);
-      const page = await fetch(`${origin}/oauth/authorize?client_id=${spa.clientId}`, { headers: { origin: SPA_ORIGIN } });
+      const page = await fetch(`${origin}/oauth/authorize?client_id=${spa.clientId}`, {
+        headers: { origin: SPA_ORIGIN },
+        redirect: 'manual',
+      });
       assert.equal(page.headers.get('access-control-allow-origin'), null);
       // Nor the other endpoints a browser app has no business calling.
       const introspect = await fetch(`${origin}/oauth/introspect`, {

@@ -130,11 +130,14 @@ export function registerAuthorizeRoute(app: FastifyInstance, deps: AuthorizeRout
     );
   };
 
-  app.get('/oauth/authorize', { errorHandler: renderAuthorizeError }, async (request, reply) => {
-    // A repeated parameter throws invalid_request here: an error page, since nothing is verified yet.
-    const params = RequestParams.from(rawQuery(request.url), '');
+  /**
+   * An authentication request arriving (a GET, or a POST of its parameters): signed in at once
+   * through the browser session, refused for prompt=none, or the login page. `status`: 302 after
+   * a GET, 303 after a POST (the browser follows with a GET).
+   */
+  const beginAuthorization = async (request: FastifyRequest, reply: FastifyReply, params: RequestParams, status: 302 | 303) => {
     const check = await checkAuthorizeRequest(deps.store, params);
-    if (check.kind !== 'ok') return sendCheckFailure(request, reply, check, 302, deps.issuer);
+    if (check.kind !== 'ok') return sendCheckFailure(request, reply, check, status, deps.issuer);
     const authorize = check.request;
     request.audit.clientId = authorize.client.id;
 
@@ -146,7 +149,7 @@ export function registerAuthorizeRoute(app: FastifyInstance, deps: AuthorizeRout
     if (browser && !authorize.prompt.has('login') && !maxAgeExceeded) {
       const code = await deps.store.transaction((tx) => mintCode(tx, authorize, browser.user.id, browser.session));
       request.audit.outcome = 'browser_session';
-      return reply.code(302).header('location', codeRedirect(authorize, code)).send();
+      return reply.code(status).header('location', codeRedirect(authorize, code)).send();
     }
     // Core §3.1.2.6: with prompt=none the server "MUST NOT display any authentication" page.
     if (authorize.prompt.has('none')) {
@@ -155,18 +158,28 @@ export function registerAuthorizeRoute(app: FastifyInstance, deps: AuthorizeRout
         request,
         reply,
         { kind: 'redirect', redirectUri: authorize.redirectUri, state: authorize.state, error: failure },
-        302,
+        status,
         deps.issuer,
       );
     }
     // Reuse a token this server set, so two open login tabs both keep working.
     const csrfToken = (await csrf.fromCookie(request.headers.cookie)) ?? (await csrf.newToken());
     return showLoginPage(reply, 200, check.request, params, csrfToken);
-  });
+  };
+
+  app.get('/oauth/authorize', { errorHandler: renderAuthorizeError }, async (request, reply) =>
+    // A repeated parameter throws invalid_request here: an error page, since nothing is verified yet.
+    beginAuthorization(request, reply, RequestParams.from(rawQuery(request.url), ''), 302),
+  );
 
   app.post('/oauth/authorize', { errorHandler: renderAuthorizeError }, async (request, reply) => {
     // The form's own fields only: credentials never belong in a URL, so the query string is not read.
     const params = RequestParams.from('', typeof request.body === 'string' ? request.body : '');
+    // OpenID Connect Core §3.1.2.1: the server "MUST support the use of the HTTP GET and POST
+    // methods". A POST without the login form's fields is an authentication request, as a GET.
+    if (params.get(CSRF_FIELD) === undefined && params.get('email') === undefined && params.get('password') === undefined) {
+      return beginAuthorization(request, reply, params, 303);
+    }
     // The hidden fields are user input like any other: the whole request is checked again.
     const check = await checkAuthorizeRequest(deps.store, params);
     if (check.kind !== 'ok') return sendCheckFailure(request, reply, check, 303, deps.issuer);
