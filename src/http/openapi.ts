@@ -133,6 +133,28 @@ const AUTHORIZE_QUERY = [
     schema: { type: 'string' },
     description: 'Space-separated scopes (default: all the client’s); one outside its set redirects with error=invalid_scope.',
   },
+  {
+    name: 'nonce',
+    in: 'query',
+    required: false,
+    schema: { type: 'string', maxLength: 512 },
+    description: 'OpenID Connect: returned unchanged in the ID token.',
+  },
+  {
+    name: 'prompt',
+    in: 'query',
+    required: false,
+    schema: { type: 'string' },
+    description:
+      'OpenID Connect: none (never show a page: a code through the browser session, or error=login_required), login (ask again); consent and select_account are accepted.',
+  },
+  {
+    name: 'max_age',
+    in: 'query',
+    required: false,
+    schema: { type: 'integer', minimum: 0 },
+    description: 'OpenID Connect: seconds since the last sign-in beyond which the login page is shown again.',
+  },
 ];
 
 const html = (description: string): Schema => ({ description, content: { 'text/html': { schema: { type: 'string' } } } });
@@ -200,11 +222,16 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
         get: {
           tags: ['oauth'],
           operationId: 'authorize',
-          summary: 'Authorization endpoint (RFC 6749 §4.1.1, PKCE S256): the login page.',
+          summary: 'Authorization endpoint (RFC 6749 §4.1.1, PKCE S256, OpenID Connect Core §3.1.2): the login page.',
+          description:
+            'With a live browser session (the sei_session cookie set by an earlier sign-in) and neither prompt=login nor an exceeded max_age, ' +
+            'it redirects with a code at once. POST with the same parameters as a form is the same request (OpenID Connect Core §3.1.2.1).',
           parameters: AUTHORIZE_QUERY,
           responses: {
             '200': html('The login page; sets the CSRF cookie.'),
-            '302': redirect('An error redirect to the verified redirect URI (error, error_description, state).'),
+            '302': redirect(
+              'To the redirect URI: a code through the browser session, or an error (error, error_description, state, iss; login_required for prompt=none).',
+            ),
             '400': html('An error page: the client or the redirect URI could not be verified, so nothing is redirected.'),
           },
         },
@@ -353,6 +380,75 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
           },
         },
       },
+      '/oauth/userinfo': Object.fromEntries(
+        (['get', 'post'] as const).map((method) => [
+          method,
+          {
+            tags: ['oauth'],
+            operationId: method === 'get' ? 'userinfo' : 'userinfoPost',
+            summary: 'OpenID Connect Core §5.3: the claims of the signed-in user behind an access token granted openid.',
+            description:
+              'Authorization: Bearer <access token>' +
+              (method === 'post' ? ', or an access_token form field (RFC 6750 §2.2), not both.' : '.') +
+              ' email and email_verified only with the email scope. CORS for registered web origins.',
+            security: [{ bearer: [] }],
+            responses: {
+              '200': json(
+                {
+                  type: 'object',
+                  required: ['sub'],
+                  properties: { sub: { type: 'string' }, email: { type: 'string', format: 'email' }, email_verified: { type: 'boolean' } },
+                },
+                'The claims.',
+              ),
+              '401': oauthError('No token (WWW-Authenticate: Bearer realm="sei-auth"), or invalid_token: unknown, expired or revoked.'),
+              '403': oauthError('insufficient_scope: the token was not granted openid.'),
+            },
+          },
+        ]),
+      ),
+      '/oauth/logout': Object.fromEntries(
+        (['get', 'post'] as const).map((method) => [
+          method,
+          {
+            tags: ['oauth'],
+            operationId: method === 'get' ? 'logout' : 'logoutPost',
+            summary: 'OpenID Connect RP-Initiated Logout 1.0: ends the browser session and every session it signed in.',
+            description:
+              'Parameters (query for GET, form for POST): id_token_hint, client_id, post_logout_redirect_uri (registered with ' +
+              '--post-logout-redirect-url), state. Without a valid id_token_hint the user is asked to confirm first.',
+            responses: {
+              '200': html('The confirmation page, or the signed-out page when no post_logout_redirect_uri was given.'),
+              '302': redirect('To post_logout_redirect_uri with state (303 after a POST).'),
+              '400': html('An error page: a bad id_token_hint, an unregistered post_logout_redirect_uri, a client_id that does not match.'),
+            },
+          },
+        ]),
+      ),
+      '/.well-known/openid-configuration': {
+        get: {
+          tags: ['oauth'],
+          operationId: 'openidConfiguration',
+          summary: 'OpenID Provider metadata (OpenID Connect Discovery 1.0); the same document as the RFC 8414 one.',
+          responses: {
+            '200': json(
+              {
+                type: 'object',
+                required: [
+                  'issuer',
+                  'authorization_endpoint',
+                  'token_endpoint',
+                  'jwks_uri',
+                  'response_types_supported',
+                  'subject_types_supported',
+                  'id_token_signing_alg_values_supported',
+                ],
+              },
+              'The metadata document.',
+            ),
+          },
+        },
+      },
       '/.well-known/oauth-authorization-server': {
         get: {
           tags: ['oauth'],
@@ -428,6 +524,7 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
           description: 'client_id and client_secret, each form-encoded (RFC 6749 Appendix B).',
         },
         metricsBearer: { type: 'http', scheme: 'bearer', description: 'The METRICS_TOKEN value.' },
+        bearer: { type: 'http', scheme: 'bearer', description: 'An access token this server issued (RFC 6750).' },
       },
       parameters: {
         RequestId: {
@@ -470,6 +567,10 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
             },
             email: { type: 'string', format: 'email', description: 'The user’s email; absent for a service client’s own token.' },
             scope: { type: 'string', description: 'The granted scopes, space-separated; present whenever not empty.' },
+            id_token: {
+              type: 'string',
+              description: 'OpenID Connect: an RS256 ID token, when openid was granted in the code flow (and on its refreshes).',
+            },
           },
         },
         Scope: { type: 'string', description: 'Space-separated scopes (RFC 6749 §3.3) within the client’s set; default: all of them.' },

@@ -41,6 +41,13 @@ export async function authenticatedRequest(
     if (wait !== undefined) throw limits.refuseAddress(wait);
     throw error;
   }
+  // A public client (contract §11) names itself without proving anything: anyone can, so its
+  // requests stay under the per-IP limit like any unauthenticated request.
+  if (client.public) {
+    const wait = request.audit.addressWaitMs;
+    if (wait !== undefined) throw limits.refuseAddress(wait);
+    request.audit.unprovenClient = true;
+  }
   request.audit.clientId = client.id;
   limits.clientAuthenticated(client.id);
   return { params, client };

@@ -41,13 +41,13 @@ export function installRateLimits(app: FastifyInstance, limits: RateLimits): voi
   });
   app.addHook('onResponse', (request, reply, done) => {
     // No client authenticated (authenticatedRequest sets audit.clientId only once the secret
-    // matched): a failed or missing client authentication, or a request refused before it (bad
-    // media type, unknown grant type…). Not counted: this limit's own 429s (they cost nothing;
+    // matched; a public client proves nothing): a failed or missing client authentication, or a
+    // request refused before it (bad media type, unknown grant type…). Not counted: this limit's own 429s (they cost nothing;
     // every other 429 here comes after authentication) and 5xx answers (the server's failure).
     const status = reply.statusCode;
     if (
       request.method === 'POST' &&
-      request.audit?.clientId === undefined &&
+      (request.audit?.clientId === undefined || request.audit.unprovenClient === true) &&
       status < 500 &&
       status !== 429 &&
       LIMITED.has(request.routeOptions.url ?? '')

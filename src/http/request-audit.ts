@@ -12,6 +12,8 @@ export interface RequestAudit {
   outcome?: string;
   /** the request's address is over its per-IP budget by this long: it must authenticate a client or get 429 */
   addressWaitMs?: number;
+  /** the client named itself without a secret (a public client, contract §11): its address's budget is charged as for no client */
+  unprovenClient?: boolean;
 }
 
 declare module 'fastify' {

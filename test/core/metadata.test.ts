@@ -22,13 +22,13 @@ for (const kind of storeKinds()) {
       assert.equal(doc.token_endpoint, 'https://auth.example.test/oauth/token');
       assert.equal(doc.introspection_endpoint, 'https://auth.example.test/oauth/introspect');
       assert.equal(doc.revocation_endpoint, 'https://auth.example.test/oauth/revoke');
-      for (const key of [
-        'token_endpoint_auth_methods_supported',
-        'introspection_endpoint_auth_methods_supported',
-        'revocation_endpoint_auth_methods_supported',
-      ]) {
-        assert.deepEqual([...doc[key]].sort(), ['client_secret_basic', 'client_secret_post'], key);
+      assert.deepEqual([...doc.introspection_endpoint_auth_methods_supported].sort(), ['client_secret_basic', 'client_secret_post']);
+      // Contract §11: a public client authenticates with its client_id alone ("none") at the token and revocation endpoints.
+      for (const key of ['token_endpoint_auth_methods_supported', 'revocation_endpoint_auth_methods_supported']) {
+        assert.deepEqual([...doc[key]].sort(), ['client_secret_basic', 'client_secret_post', 'none'], key);
       }
+      assert.equal(doc.userinfo_endpoint, 'https://auth.example.test/oauth/userinfo');
+      assert.equal(doc.end_session_endpoint, 'https://auth.example.test/oauth/logout');
     });
 
     test('the metadata lists the grant types the token endpoint accepts, and each is accepted', async () => {

@@ -29,7 +29,10 @@ for (const kind of storeKinds()) {
         usedAt: null,
         sessionId: null,
         createdAt: NOW,
-        scope: '',
+        scope: 'openid email',
+        browserSessionId: 'bs_contract',
+        authTime: NOW - 5_000,
+        nonce: 'n-0S6_WzA2Mj',
       };
       await store.codes.create(code);
       assert.deepEqual(await store.codes.find(code.hash), code);

@@ -75,6 +75,8 @@ export function session(userId: string, clientId: string, extra: Partial<Session
     endReason: null,
     scope: '',
     audience: null,
+    browserSessionId: null,
+    authTime: null,
     ...extra,
   };
 }
