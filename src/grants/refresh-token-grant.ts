@@ -65,7 +65,7 @@ export function refreshTokenGrant(deps: RefreshTokenGrantDeps): Grant {
       if (await tx.sessions.end(record.sessionId, 'refresh_token_reuse', now)) {
         await tx.events.create(securityEvent('refresh_token_reused', now, { ...who, reason: 'rotated_token_presented' }));
         await tx.events.create(securityEvent('session_ended', now, { ...who, reason: 'refresh_token_reuse' }));
-        await endItsBrowserSession(tx, record.sessionId, now, who);
+        await endItsBrowserSession(tx, record.sessionId, 'refresh_token_reuse', now, who);
       }
     });
     return invalid();

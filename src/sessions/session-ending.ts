@@ -16,18 +16,24 @@ export async function endSession(
 ): Promise<boolean> {
   if (!(await tx.sessions.end(sessionId, reason, now))) return false;
   await tx.events.create(securityEvent('session_ended', now, { ...who, sessionId, reason }));
-  await endItsBrowserSession(tx, sessionId, now, who);
+  await endItsBrowserSession(tx, sessionId, reason, now, who);
   return true;
 }
 
 /**
  * Contract §11: a session that a browser session signed in ends that browser session with it,
  * and every other session it signed in — ending it ends it everywhere, and the next sign-in asks
- * for the password again. Call after ending `sessionId`.
+ * for the password again. Call after ending `sessionId`; the others end for the same `reason`.
  */
-export async function endItsBrowserSession(tx: StoreOps, sessionId: string, now: number, who: EventFields): Promise<void> {
+export async function endItsBrowserSession(
+  tx: StoreOps,
+  sessionId: string,
+  reason: SessionEndReason,
+  now: number,
+  who: EventFields,
+): Promise<void> {
   const browserSessionId = (await tx.sessions.find(sessionId))?.browserSessionId;
-  if (browserSessionId) await endBrowserSession(tx, browserSessionId, 'browser_logout', now, who);
+  if (browserSessionId) await endBrowserSession(tx, browserSessionId, reason, now, who);
 }
 
 /** Ends a browser session and every session it signed in, one event each; returns the sessions ended. */

@@ -213,11 +213,15 @@ for (const kind of storeKinds()) {
       );
       assert.equal(reused.json().error, 'invalid_grant');
       const events = await eventsOfRequest(h, id);
+      // Contract §11: the browser session that signed the session in ends with it.
+      const browserSessionId = (await h.store.sessions.find(sid))?.browserSessionId;
+      assert.ok(browserSessionId);
       assert.deepEqual(
         events.map((e) => [e.type, e.reason, e.sessionId, e.userId, e.email, e.clientId, e.ip]).sort(),
         [
           ['refresh_token_reused', 'rotated_token_presented', sid, s.userId, s.email, s.clientId, '127.0.0.1'],
           ['session_ended', 'refresh_token_reuse', sid, s.userId, s.email, s.clientId, '127.0.0.1'],
+          ['browser_session_ended', 'refresh_token_reuse', browserSessionId, s.userId, s.email, s.clientId, '127.0.0.1'],
         ].sort(),
       );
     });
@@ -237,11 +241,15 @@ for (const kind of storeKinds()) {
       );
       assert.equal(again.json().error, 'invalid_grant');
       const events = await eventsOfRequest(h, id);
+      // Contract §11: the session was signed in through a browser session, which ends with it.
+      const browserSessionId = (await h.store.sessions.find(sid))?.browserSessionId;
+      assert.ok(browserSessionId);
       assert.deepEqual(
         events.map((e) => [e.type, e.reason, e.sessionId, e.userId, e.clientId, e.ip]).sort(),
         [
           ['code_reused', 'used_code_presented', sid, s.userId, s.clientId, '127.0.0.1'],
           ['session_ended', 'code_reuse', sid, s.userId, s.clientId, '127.0.0.1'],
+          ['browser_session_ended', 'code_reuse', browserSessionId, s.userId, s.clientId, '127.0.0.1'],
         ].sort(),
       );
     });
