@@ -111,7 +111,11 @@ export async function checkAuthorizeRequest(store: StoreOps, params: RequestPara
 
   let scope: string;
   try {
-    scope = grantedScope(params.get('scope'), client.scopes.join(' '));
+    // OpenID Connect Core §3.1.2.1: a request is an OpenID Connect request only when it asks for
+    // `openid` itself; the default (all the client's scopes) never makes it one.
+    const requested = params.get('scope');
+    const allowed = requested === undefined ? client.scopes.filter((s) => s !== 'openid') : client.scopes;
+    scope = grantedScope(requested, allowed.join(' '));
   } catch (error) {
     // Contract §5: on the authorize request, a redirect with error=invalid_scope (RFC 6749 §4.1.2.1).
     if (error instanceof OAuthError) return redirect('invalid_scope', error.description);
