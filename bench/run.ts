@@ -6,6 +6,7 @@
  */
 
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { RateLimits } from '../src/http/rate-limiter.ts';
@@ -14,7 +15,7 @@ import type { Store } from '../src/store/store.ts';
 import { addressBucket } from '../src/throttle/login-throttle.ts';
 import { scratchSchema, TEST_KEY_ENCRYPTION_KEY } from '../test/support/harness.ts';
 import { type BenchConfig, benchVariables, readConfig, type ScenarioName } from './config.ts';
-import { jwtIssuance } from './jwt-issuance.ts';
+import { jwtIssuance, jwtIssuanceSection } from './jwt-issuance.ts';
 import { measure, probeServerCpu, runLoad } from './load.ts';
 import {
   allCores,
@@ -461,6 +462,7 @@ async function main(): Promise<void> {
       say(`wrote the verifier section of ${cfg.out}`);
       return;
     }
+    if (process.env.BENCH_ONLY === 'jwt-issuance') return await jwtIssuanceOnly(cfg, pin, dir, timing);
     if (cfg.profile) return await profileMode(cfg, pin, dir, timing, true);
     // Ceiling A's server runs for the whole run: its segments are measured alongside the scenarios.
     const ceilingServer = await startCeilingServer(pin);
@@ -724,6 +726,46 @@ async function main(): Promise<void> {
   } finally {
     killAllChildren();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * BENCH_ONLY=jwt-issuance: the section "JWT access tokens: the signature is the only added cost"
+ * alone, printed rather than written (a development aid). The SAML row's opaque twin is measured
+ * here first, as the full run takes it from its main table. BENCH_PROFILE_DIR set: the server
+ * runs with `node --cpu-prof` and writes its profile there.
+ */
+async function jwtIssuanceOnly(cfg: BenchConfig, pin: Pinning, dir: string, timing: Timing): Promise<void> {
+  const url = await sqliteDatabase(dir, 'jwt');
+  const { store, seeded } = await seededStore(url, 'FULL', cfg);
+  const profileDir = process.env.BENCH_PROFILE_DIR ? resolve(ROOT, process.env.BENCH_PROFILE_DIR) : undefined;
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
+  const server = await startSeiAuth({
+    databaseUrl: url,
+    synchronous: 'FULL',
+    rateLimits: 'off',
+    pin,
+    ...(profileDir ? { profileDir } : {}),
+  });
+  try {
+    const sign = async (n: number) => {
+      say(`signing ${n} SAML assertions (two processes) …`);
+      return signPool(n, seeded, dir, pin);
+    };
+    const target: Target = { urls: [server.url], store, seeded, assertions: [], sign };
+    say('SQLite FULL: SAML bearer login (the opaque twin) …');
+    const saml = await samlLogin(target, timing);
+    say(`SQLite FULL: SAML bearer login: ${fmt(saml)}`);
+    const none = { ...saml, notes: [] };
+    const report = await jwtIssuance(target, timing, { refresh: none, code: none, saml }, say);
+    console.log(
+      `\nload average ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ')}\n\n${jwtIssuanceSection(report).join('\n')}`,
+    );
+  } finally {
+    await server.child.stop(30_000);
+    await store.close();
   }
 }
 

@@ -62,6 +62,15 @@ interface StatusedKey {
   status: KeyStatus;
 }
 
+/** A signature waiting for its batch to start (see KeyService.sign). */
+interface PendingSignature {
+  payload: JWTPayload;
+  typ: string;
+  alg: SigningAlgorithm;
+  resolve: (jwt: string) => void;
+  reject: (error: unknown) => void;
+}
+
 export const DEFAULT_CACHE_MS = 1000;
 
 /** Records that a key of an algorithm has been made (server_secrets), so the first key is made once. */
@@ -100,6 +109,8 @@ export class KeyService implements JwtSigner {
   /** Decrypted private keys and imported public keys, by kid (a key's material never changes). */
   private readonly privateKeys = new Map<string, Promise<CryptoKey>>();
   private readonly publicKeys = new Map<string, Promise<CryptoKey>>();
+  /** Signatures asked for since the last batch started (see sign). */
+  private pending: PendingSignature[] = [];
 
   constructor(deps: KeyServiceDeps) {
     this.deps = deps;
@@ -193,13 +204,43 @@ export class KeyService implements JwtSigner {
     return { keys: keys.map((k) => JSON.parse(k.record.publicJwk) as PublicJwk) };
   }
 
-  async sign(payload: JWTPayload, options: { typ: string; alg?: SigningAlgorithm }): Promise<string> {
-    const alg = options.alg ?? 'ES256';
-    const active = this.statuses(await this.current()).find((k) => k.status === 'active' && k.record.alg === alg);
-    if (!active) throw new Error(`no active ${alg} signing key (sei-auth keys rotate --alg ${alg})`);
-    return new SignJWT(payload)
-      .setProtectedHeader({ alg, kid: active.record.kid, typ: options.typ })
-      .sign(await this.privateKey(active.record));
+  /**
+   * The signatures asked for during one turn of the event loop start together, once its I/O
+   * callbacks have run (setImmediate). WebCrypto makes each signature a job on libuv's thread
+   * pool; the requests of one turn each reach here from their own callback, and started one at a
+   * time their hand-offs to the pool and back cost about as much CPU again as the signatures.
+   * A signature is awaited after the token's transaction commits, so starting it a few
+   * callbacks later costs no latency.
+   */
+  sign(payload: JWTPayload, options: { typ: string; alg?: SigningAlgorithm }): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const first = this.pending.length === 0;
+      this.pending.push({ payload, typ: options.typ, alg: options.alg ?? 'ES256', resolve, reject });
+      if (first) setImmediate(() => void this.signPending());
+    });
+  }
+
+  private async signPending(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    let keys: StatusedKey[];
+    try {
+      keys = this.statuses(await this.current());
+    } catch (error) {
+      for (const p of batch) p.reject(error);
+      return;
+    }
+    for (const p of batch) {
+      const active = keys.find((k) => k.status === 'active' && k.record.alg === p.alg);
+      if (!active) {
+        p.reject(new Error(`no active ${p.alg} signing key (sei-auth keys rotate --alg ${p.alg})`));
+        continue;
+      }
+      const header = { alg: p.alg, kid: active.record.kid, typ: p.typ };
+      this.privateKey(active.record)
+        .then((key) => new SignJWT(p.payload).setProtectedHeader(header).sign(key))
+        .then(p.resolve, p.reject);
+    }
   }
 
   async verifyOwn(token: string): Promise<JWTPayload | undefined> {

@@ -172,6 +172,26 @@ for (const kind of storeKinds()) {
       assert.equal(Buffer.from(jwks.keys.find((k) => k.kid === rs.kid)!.n!, 'base64url').length, 256);
     });
 
+    test('signatures asked for in the same turn start together: each gets its own payload, key and header; one failing fails alone', async () => {
+      const rs = (await h.services.keys.list()).find((k) => k.alg === 'RS256' && k.status === 'active')!;
+      const es = (await h.services.keys.list()).find((k) => k.alg === 'ES256' && k.status === 'active')!;
+      const exp = Math.floor(clock.now() / 1000) + 60;
+      const subs = Array.from({ length: 20 }, (_, i) => `batch-${i}`);
+      const signed = subs.map((sub, i) =>
+        h.services.keys.sign({ sub, exp }, { typ: i % 2 ? 'at+jwt' : 'JWT', ...(i % 5 === 0 ? { alg: 'RS256' as const } : {}) }),
+      );
+      const refused = h.services.keys.sign({ sub: 'nope', exp }, { typ: 'at+jwt', alg: 'HS256' as never });
+      await assert.rejects(refused, /no active HS256 signing key/);
+      const jwks = await fetchJwks(h);
+      for (const [i, token] of (await Promise.all(signed)).entries()) {
+        const alg = i % 5 === 0 ? 'RS256' : 'ES256';
+        assert.deepEqual(decodeProtectedHeader(token), { alg, kid: alg === 'RS256' ? rs.kid : es.kid, typ: i % 2 ? 'at+jwt' : 'JWT' });
+        assert.equal((await h.services.keys.verifyOwn(token))?.sub, subs[i]);
+        const { payload } = await jwtVerify(token, createLocalJWKSet(jwks), { currentDate: new Date(clock.now()) });
+        assert.equal(payload.sub, subs[i]);
+      }
+    });
+
     test('bad rotate arguments are AdminErrors', async () => {
       for (const bad of [{ alg: 'HS256' }, { alg: 'none' }, { activateInSeconds: -1 }, { activateInSeconds: 1.5 }]) {
         await assert.rejects(h.services.keys.rotate(bad), AdminError, JSON.stringify(bad));
