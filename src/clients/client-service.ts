@@ -228,6 +228,7 @@ export class ClientService {
       throw new AdminError(`grace_seconds must be a whole number between 0 and ${MAX_SECRET_GRACE_SECONDS}`);
     }
     const client = await this.clientById(clientId);
+    if (client.public) throw new AdminError('a public client has no secret to rotate');
     const secret = newSecret('client_secret');
     const now = this.clock.now();
     const expiresAt = grace > 0 ? now + grace * 1000 : null;

@@ -190,6 +190,32 @@ for (const kind of process.env.TEST_DATABASE_URL ? (['sqlite', 'postgres'] as co
       problem(await api(h, f.adminToken, 'GET', `/clients/${c.client_id}`), 404);
     });
 
+    test('clients: a public client (contract §11) has no secret, keeps its web origins and logout URLs, and has no secret to rotate', async () => {
+      const created = await api(h, f.adminToken, 'POST', '/clients', {
+        name: 'SPA',
+        public: true,
+        redirect_urls: ['https://spa.example/cb'],
+        scope: 'openid email',
+        web_origins: ['https://spa.example'],
+        post_logout_redirect_urls: ['https://spa.example/'],
+      });
+      assert.equal(created.statusCode, 201, created.body);
+      const c = created.json();
+      assert.equal(c.client_secret, undefined);
+      assert.equal(c.public, true);
+      assert.equal(c.require_pkce, true);
+      assert.deepEqual(c.web_origins, ['https://spa.example']);
+      assert.deepEqual(c.post_logout_redirect_urls, ['https://spa.example/']);
+      problem(await api(h, f.adminToken, 'POST', `/clients/${c.client_id}/secret`, {}), 400);
+      problem(await api(h, f.adminToken, 'PATCH', `/clients/${c.client_id}`, { web_origins: ['https://spa.example/path'] }), 400);
+      problem(await api(h, f.adminToken, 'PATCH', `/clients/${c.client_id}`, { require_pkce: false }), 400);
+      const patched = await api(h, f.adminToken, 'PATCH', `/clients/${c.client_id}`, {
+        web_origins: ['https://spa.example', 'http://localhost:5173'],
+      });
+      assert.equal(patched.statusCode, 200, patched.body);
+      assert.deepEqual(patched.json().web_origins, ['https://spa.example', 'http://localhost:5173']);
+    });
+
     test('a service client with the scope admin is a full admin; its changes name it as the actor', async () => {
       const svc = await serviceToken(h, 'admin');
       const created = await api(h, svc.token, 'POST', '/users', { email: uniqueEmail('auto'), role: 'org-admin' });

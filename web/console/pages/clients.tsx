@@ -12,6 +12,13 @@ const SETTINGS: FieldDef[] = [
   { name: 'refresh_ttl', label: 'Refresh token lifetime (s)', type: 'number', min: 1, hint: 'Empty: the server default.' },
   { name: 'token_type', label: 'Token type', type: 'select', options: ['BearerToken', 'Bearer'] },
   { name: 'access_token_format', label: 'Access token format', type: 'select', options: ['opaque', 'jwt'] },
+  {
+    name: 'web_origins',
+    label: 'Web origins (CORS)',
+    type: 'lines',
+    hint: 'One per line, e.g. https://app.example.com: a single-page app calling the token endpoint.',
+  },
+  { name: 'post_logout_redirect_urls', label: 'Post-logout redirect URLs', type: 'lines', hint: 'One per line (OpenID Connect logout).' },
 ];
 
 /** Clients: create (apps, services, resource servers), edit, rotate the secret (shown once), disable, delete. */
@@ -38,6 +45,12 @@ export function ClientsPage() {
             type: 'select',
             options: ['app', 'service', 'resource_server'],
             hint: 'app signs users in; service gets tokens for itself; resource_server introspects its audience.',
+          },
+          {
+            name: 'public',
+            label: 'Public client (no secret, PKCE)',
+            type: 'checkbox',
+            hint: 'A single-page or mobile app that cannot keep a secret.',
           },
           ...SETTINGS,
           { name: 'audience', label: 'Audience URI (resource servers)', type: 'url' },
