@@ -4,6 +4,8 @@
  * POST), no Max-Age (it goes when the browser closes; the server-side session may end sooner). On
  * an https issuer it is `Secure` with the `__Host-` prefix: only this origin, over TLS, sets it.
  */
+import { cookieValue } from './cookie-header.ts';
+
 const NAME = 'sei_session';
 
 export class BrowserSessionCookie {
@@ -17,12 +19,7 @@ export class BrowserSessionCookie {
 
   /** The value from the Cookie header (its shape is checked where it is looked up). */
   read(header: string | undefined): string | undefined {
-    if (header === undefined) return undefined;
-    for (const part of header.split(';')) {
-      const eq = part.indexOf('=');
-      if (eq !== -1 && part.slice(0, eq).trim() === this.name) return part.slice(eq + 1).trim();
-    }
-    return undefined;
+    return cookieValue(header, this.name);
   }
 
   setCookie(value: string): string {

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import { constantTimeEqual, randomBase64url } from '../crypto/secrets.ts';
 import type { ServerSecretStore } from '../store/store.ts';
+import { cookieValue } from './cookie-header.ts';
 
 /**
  * CSRF protection of the login form by double submit: a token in a short-lived cookie and the
@@ -68,15 +69,8 @@ export class CsrfProtection {
   }
 
   private readCookie(header: string | undefined): string | undefined {
-    if (header === undefined) return undefined;
-    for (const part of header.split(';')) {
-      const eq = part.indexOf('=');
-      if (eq === -1 || part.slice(0, eq).trim() !== this.cookieName) continue;
-      const value = part.slice(eq + 1).trim();
-      // The first one only: the browser sends the most specific path first.
-      return TOKEN.test(value) ? value : undefined;
-    }
-    return undefined;
+    const value = cookieValue(header, this.cookieName);
+    return value !== undefined && TOKEN.test(value) ? value : undefined;
   }
 
   /**

@@ -1,4 +1,5 @@
 import { BROWSER_NONCE } from '../sso/browser-sso.ts';
+import { cookieValue } from './cookie-header.ts';
 
 /**
  * The cookie that binds a pending SAML sign-in to the browser that started it (contract §10:
@@ -32,14 +33,8 @@ export class SsoBrowserCookie {
 
   /** The nonce from the Cookie header, when it has the shape this server gives it. */
   read(header: string | undefined): string | undefined {
-    if (header === undefined) return undefined;
-    for (const part of header.split(';')) {
-      const eq = part.indexOf('=');
-      if (eq === -1 || part.slice(0, eq).trim() !== this.name) continue;
-      const value = part.slice(eq + 1).trim();
-      return BROWSER_NONCE.test(value) ? value : undefined;
-    }
-    return undefined;
+    const value = cookieValue(header, this.name);
+    return value !== undefined && BROWSER_NONCE.test(value) ? value : undefined;
   }
 
   setCookie(nonce: string): string {

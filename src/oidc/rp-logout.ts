@@ -100,9 +100,4 @@ export class RpLogout {
     for (const id of ids) await this.browserSessions.end(id, eventContext);
     return [...ids];
   }
-
-  /** The hidden value of the confirmation form: bound to this browser's session cookie, so another site cannot forge it. */
-  confirmationFor(cookie: string): string {
-    return this.browserSessions.confirmationToken(cookie);
-  }
 }

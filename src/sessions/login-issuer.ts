@@ -128,9 +128,8 @@ export class LoginIssuer {
     }
 
     // Contract §11: `openid` granted in the code flow adds an ID token, signed while nothing waits on it.
-    const openId = login.browser !== undefined && grantsOpenId(login.scope);
     const idToken =
-      openId && login.browser
+      login.browser && grantsOpenId(login.scope)
         ? this.idTokens.mint({
             clientId: client.id,
             userId: user.id,
@@ -146,7 +145,7 @@ export class LoginIssuer {
     return {
       accessToken: await access.secret,
       // OpenID Connect Core §3.1.3.3: "The OAuth 2.0 token_type response parameter value MUST be Bearer".
-      tokenType: openId ? 'Bearer' : client.tokenType,
+      tokenType: idToken ? 'Bearer' : client.tokenType,
       ...(idToken ? { idToken: await idToken } : {}),
       accessExpiresAt,
       ...(refresh ? { refreshToken: refresh.secret, refreshExpiresAt } : {}),

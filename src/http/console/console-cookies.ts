@@ -10,6 +10,8 @@
  *
  * Each holds only a random id; the server keeps what it names (console-sessions.ts).
  */
+import { cookieValue } from '../cookie-header.ts';
+
 const SESSION = 'sei_console';
 const SIGN_IN = 'sei_console_signin';
 const ID = /^[A-Za-z0-9_-]{43}$/;
@@ -56,12 +58,6 @@ export class ConsoleCookies {
 }
 
 function read(header: string | undefined, name: string): string | undefined {
-  if (header === undefined) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq === -1 || part.slice(0, eq).trim() !== name) continue;
-    const value = part.slice(eq + 1).trim();
-    return ID.test(value) ? value : undefined;
-  }
-  return undefined;
+  const value = cookieValue(header, name);
+  return value !== undefined && ID.test(value) ? value : undefined;
 }

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { checkPasswordLogin, type PasswordLoginDeps } from '../../accounts/password-login.ts';
 import { issueAuthorizationCode } from '../../authorize/authorization-code.ts';
 import {
@@ -16,7 +16,7 @@ import type { BrowserSso } from '../../sso/browser-sso.ts';
 import type { BrowserSession, Store, StoreOps } from '../../store/store.ts';
 import { BrowserSessionCookie } from '../browser-session-cookie.ts';
 import { CSRF_FIELD, CsrfProtection } from '../csrf.ts';
-import { publicError } from '../render-error.ts';
+import { renderErrorAsPage } from '../render-error-page.ts';
 import { SsoBrowserCookie } from '../sso-cookie.ts';
 import { renderErrorPage } from '../views/error-page.ts';
 import { formActionSource, sendHtml } from '../views/html.ts';
@@ -46,15 +46,6 @@ const MESSAGES = {
   staleForm: 'This sign-in form has expired. Please sign in again.',
   throttled: 'Too many failed sign-in attempts. Wait a few minutes, then try again.',
 } as const;
-
-/** Errors thrown on these routes (a repeated parameter, a 415, a store failure) become an HTML page. */
-function renderAuthorizeError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
-  const oauth = publicError(error);
-  request.audit.outcome = oauth.code;
-  if (oauth.status >= 500 && oauth.code === 'server_error') request.log.error({ err: oauth.cause ?? oauth }, 'unhandled error');
-  reply.headers(oauth.headers);
-  sendHtml(reply, oauth.status, renderErrorPage({ description: oauth.description }));
-}
 
 /** A failed check: an HTML page when the client or redirect URI is unverified, else a redirect (RFC 6749 §4.1.2.1). */
 /** RFC 9207: every authorization response names its issuer, so a client can spot a mix-up attack. */
@@ -167,12 +158,12 @@ export function registerAuthorizeRoute(app: FastifyInstance, deps: AuthorizeRout
     return showLoginPage(reply, 200, check.request, params, csrfToken);
   };
 
-  app.get('/oauth/authorize', { errorHandler: renderAuthorizeError }, async (request, reply) =>
+  app.get('/oauth/authorize', { errorHandler: renderErrorAsPage }, async (request, reply) =>
     // A repeated parameter throws invalid_request here: an error page, since nothing is verified yet.
     beginAuthorization(request, reply, RequestParams.from(rawQuery(request.url), ''), 302),
   );
 
-  app.post('/oauth/authorize', { errorHandler: renderAuthorizeError }, async (request, reply) => {
+  app.post('/oauth/authorize', { errorHandler: renderErrorAsPage }, async (request, reply) => {
     // The form's own fields only: credentials never belong in a URL, so the query string is not read.
     const params = RequestParams.from('', typeof request.body === 'string' ? request.body : '');
     // OpenID Connect Core §3.1.2.1: the server "MUST support the use of the HTTP GET and POST

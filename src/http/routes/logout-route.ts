@@ -1,12 +1,11 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { redirectWith } from '../../authorize/authorize-request.ts';
 import { RequestParams, rawQuery } from '../../common/request-params.ts';
 import { constantTimeEqual } from '../../crypto/secrets.ts';
 import { LOGOUT_PARAMS, type RpLogout } from '../../oidc/rp-logout.ts';
 import type { BrowserSessions } from '../../sessions/browser-sessions.ts';
 import { BrowserSessionCookie } from '../browser-session-cookie.ts';
-import { publicError } from '../render-error.ts';
-import { renderErrorPage } from '../views/error-page.ts';
+import { renderErrorAsPage } from '../render-error-page.ts';
 import { formActionSource, sendHtml } from '../views/html.ts';
 import { renderLogoutConfirmPage, renderSignedOutPage } from '../views/logout-pages.ts';
 
@@ -18,15 +17,6 @@ export interface LogoutRouteDeps {
 
 /** The confirmation form's field bound to the browser's session cookie. */
 const CONFIRM_FIELD = 'confirm';
-
-/** A person reaches logout in a browser: errors are pages, never JSON, and never a redirect. */
-function renderLogoutError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
-  const oauth = publicError(error);
-  request.audit.outcome = oauth.code;
-  if (oauth.status >= 500 && oauth.code === 'server_error') request.log.error({ err: oauth.cause ?? oauth }, 'unhandled error');
-  reply.headers(oauth.headers);
-  sendHtml(reply, oauth.status, renderErrorPage({ description: oauth.description }));
-}
 
 /**
  * GET and POST /oauth/logout, OpenID Connect RP-Initiated Logout 1.0 (§2: the OP "MUST support
@@ -82,6 +72,6 @@ export function registerLogoutRoute(app: FastifyInstance, deps: LogoutRouteDeps)
     return sendHtml(reply, 200, renderSignedOutPage());
   };
 
-  app.get('/oauth/logout', { errorHandler: renderLogoutError }, handler);
-  app.post('/oauth/logout', { errorHandler: renderLogoutError }, handler);
+  app.get('/oauth/logout', { errorHandler: renderErrorAsPage }, handler);
+  app.post('/oauth/logout', { errorHandler: renderErrorAsPage }, handler);
 }

@@ -1,12 +1,11 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { OAuthError } from '../../common/oauth-error.ts';
 import { RequestParams } from '../../common/request-params.ts';
 import type { BrowserSso } from '../../sso/browser-sso.ts';
 import { SsoRefusal } from '../../sso/sso-refusal.ts';
 import { BrowserSessionCookie } from '../browser-session-cookie.ts';
-import { publicError } from '../render-error.ts';
+import { renderErrorAsPage } from '../render-error-page.ts';
 import { SsoBrowserCookie } from '../sso-cookie.ts';
-import { renderErrorPage } from '../views/error-page.ts';
 import { sendHtml } from '../views/html.ts';
 import { renderSsoRefusalPage } from '../views/sso-refusal-page.ts';
 
@@ -18,15 +17,6 @@ import { renderSsoRefusalPage } from '../views/sso-refusal-page.ts';
 export interface SamlRoutesDeps {
   sso: BrowserSso;
   issuer: string;
-}
-
-/** A person reaches the ACS in a browser: errors (a 415, a store outage) are pages, never JSON. */
-function renderAcsError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
-  const oauth = publicError(error);
-  request.audit.outcome = oauth.code;
-  if (oauth.status >= 500 && oauth.code === 'server_error') request.log.error({ err: oauth.cause ?? oauth }, 'unhandled error');
-  reply.headers(oauth.headers);
-  sendHtml(reply, oauth.status, renderErrorPage({ description: oauth.description }));
 }
 
 export function registerSamlRoutes(app: FastifyInstance, deps: SamlRoutesDeps): void {
@@ -41,7 +31,7 @@ export function registerSamlRoutes(app: FastifyInstance, deps: SamlRoutesDeps): 
       .send(await deps.sso.metadata()),
   );
 
-  app.post('/saml/acs', { errorHandler: renderAcsError }, async (request, reply) => {
+  app.post('/saml/acs', { errorHandler: renderErrorAsPage }, async (request, reply) => {
     // saml-bindings §3.5.4: SAMLResponse and RelayState are form fields. The body is never logged
     // (the request line names the route only) and never echoed.
     let samlResponse: string | undefined;
