@@ -38,6 +38,14 @@ export interface Row {
   notes: string[];
 }
 
+export interface LeverSide {
+  rps: number;
+  p99: number;
+  cpuPerRequest: number;
+  walFrames: number;
+  errors: number;
+}
+
 export interface Report {
   cfg: BenchConfig;
   pin: Pinning;
@@ -64,6 +72,8 @@ export interface Report {
     limiterNs: number;
   };
   memory?: { hwm: number; maxSampled: number };
+  /** each lever of the write path on and off, alternately in the same run (issue #18) */
+  levers?: Array<{ lever: string; scenario: string; on: LeverSide; off: LeverSide; rounds: number }>;
   pgMemory?: number;
   soak?: {
     result: ScenarioResult & { mix: Record<string, number>; renewals?: number };
@@ -197,25 +207,25 @@ export function writeReport(r: Report): string {
     "Each measurement is split into segments; req/s is the best segment (the least disturbed by the other work on this shared machine) and p50/p99 are that segment's. The ceiling column and the ratio use the ceiling measured *alongside* the scenario — one ceiling segment of the same length right before each scenario segment, so both sides of a ratio saw the same machine. The ratio is the **median over those pairs** (each scenario segment against the ceiling segment just before it; every pair is listed below the table), which is what the targets are judged on; in brackets, best segment against best segment. The Ceiling A/B/C rows are the ceilings measured on their own at the start. \"CPU µs/req\" is the server process's CPU time (user + system, all threads, from /proc) per request in that segment — a second view of the cost that a busy machine disturbs much less than req/s; in brackets, the ceiling's CPU per request divided by the scenario's (what the ratio would be if both were CPU-bound on a core of their own; it leaves out time spent waiting for the disk).",
   );
   line();
-  line('| Scenario | Store | req/s | p50 ms | p99 ms | errors | ceiling | ratio | target | met? | CPU µs/req |');
-  line('|---|---|---:|---:|---:|---:|---|---:|---:|:---:|---:|');
+  line('| Scenario | Store | req/s | p50 ms | p99 ms | errors | ceiling | ratio | target | met? | CPU µs/req | WAL frames/req |');
+  line('|---|---|---:|---:|---:|---:|---|---:|---:|:---:|---:|---:|');
   const { A, B, C } = r.ceilings;
   const cpu = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? n0(x) : '–');
   line(
-    `| **Ceiling A**: bare fastify, POST form → fixed JSON | – | ${n0(A.rps)} | ${ms(A.p50)} | ${ms(A.p99)} | ${A.errors} | – | – | – | – | ${cpu(A.cpuPerRequest)} |`,
+    `| **Ceiling A**: bare fastify, POST form → fixed JSON | – | ${n0(A.rps)} | ${ms(A.p50)} | ${ms(A.p99)} | ${A.errors} | – | – | – | – | ${cpu(A.cpuPerRequest)} | – |`,
   );
   line(
-    `| **Ceiling B**: raw argon2id verify ×${cfg.loginConnections} | – | ${n0(B.rps)} | ${ms(B.p50)} | ${ms(B.p99)} | ${B.errors} | – | – | – | – | ${cpu(B.cpuPerRequest)} |`,
+    `| **Ceiling B**: raw argon2id verify ×${cfg.loginConnections} | – | ${n0(B.rps)} | ${ms(B.p50)} | ${ms(B.p99)} | ${B.errors} | – | – | – | – | ${cpu(B.cpuPerRequest)} | – |`,
   );
   line(
-    `| **Ceiling C**: \`verifySamlBearer\` alone ×${cfg.loginConnections} | – | ${n0(C.rps)} | ${ms(C.p50)} | ${ms(C.p99)} | ${C.errors} | – | – | – | – | ${cpu(C.cpuPerRequest)} |`,
+    `| **Ceiling C**: \`verifySamlBearer\` alone ×${cfg.loginConnections} | – | ${n0(C.rps)} | ${ms(C.p50)} | ${ms(C.p99)} | ${C.errors} | – | – | – | – | ${cpu(C.cpuPerRequest)} | – |`,
   );
   if (r.floor) {
     line(
-      `| Reference D: SQLite primary-key read alone | – | ${n0(r.floor.read.rps)} | – | – | – | – | – | – | – | ${r.floor.read.cpuPerRequest.toFixed(1)} |`,
+      `| Reference D: SQLite primary-key read alone | – | ${n0(r.floor.read.rps)} | – | – | – | – | – | – | – | ${r.floor.read.cpuPerRequest.toFixed(1)} | – |`,
     );
     line(
-      `| Reference D: SQLite write transaction alone (2 inserts, NORMAL) | – | ${n0(r.floor.write.rps)} | – | – | – | – | – | – | – | ${n0(r.floor.write.cpuPerRequest)} |`,
+      `| Reference D: SQLite write transaction alone (2 inserts, NORMAL) | – | ${n0(r.floor.write.rps)} | – | – | – | – | – | – | – | ${n0(r.floor.write.cpuPerRequest)} | – |`,
     );
   }
   for (const row of r.rows) {
@@ -229,25 +239,25 @@ export function writeReport(r: Report): string {
         ? ` (${pct(c.cpuPerRequest / row.result.cpuPerRequest)})`
         : '';
     line(
-      `| ${row.scenario} | ${row.phase} | ${n0(row.result.rps)} | ${ms(row.result.p50)} | ${ms(row.result.p99)} | ${row.result.errors} | ${c ? `${row.ceiling} (${n0(c.rps)})` : '–'} | ${ratios ? `${pct(ratios.median)} (best ${pct(ratios.best)})` : '–'} | ${row.target !== undefined ? `≥ ${pct(row.target)}` : '–'} | ${met} | ${cpu(row.result.cpuPerRequest)}${cpuRatio} |`,
+      `| ${row.scenario} | ${row.phase} | ${n0(row.result.rps)} | ${ms(row.result.p50)} | ${ms(row.result.p99)} | ${row.result.errors} | ${c ? `${row.ceiling} (${n0(c.rps)})` : '–'} | ${ratios ? `${pct(ratios.median)} (best ${pct(ratios.best)})` : '–'} | ${row.target !== undefined ? `≥ ${pct(row.target)}` : '–'} | ${met} | ${cpu(row.result.cpuPerRequest)}${cpuRatio} | ${row.result.walFramesPerRequest !== undefined ? row.result.walFramesPerRequest.toFixed(1) : '–'} |`,
     );
   }
   if (r.memory) {
     const ok = r.memory.hwm <= 200 * MB;
     line(
-      `| Peak RSS of the server (VmHWM) over the whole SQLite FULL phase, soak included | SQLite FULL | – | – | – | – | – | ${(r.memory.hwm / MB).toFixed(0)} MB | ≤ 200 MB | ${ok ? 'yes' : '**no**'} | – |`,
+      `| Peak RSS of the server (VmHWM) over the whole SQLite FULL phase, soak included | SQLite FULL | – | – | – | – | – | ${(r.memory.hwm / MB).toFixed(0)} MB | ≤ 200 MB | ${ok ? 'yes' : '**no**'} | – | – |`,
     );
   }
   if (r.soak) {
     const v = soakVerdict(r.soak.samples, r.soak.seconds);
     line(
-      `| RSS during a ${r.soak.seconds} s soak of mixed traffic (${n0(r.soak.result.rps)} req/s), after warm-up | SQLite FULL | – | – | ${ms(r.soak.result.p99)} | ${r.soak.result.errors} | – | ${(v.min / MB).toFixed(0)}–${(v.max / MB).toFixed(0)} MB (±${(100 * v.deviation).toFixed(1)} %) | ±10 % | ${v.flat && r.soak.result.errors === 0 ? 'yes' : '**no**'} | – |`,
+      `| RSS during a ${r.soak.seconds} s soak of mixed traffic (${n0(r.soak.result.rps)} req/s), after warm-up | SQLite FULL | – | – | ${ms(r.soak.result.p99)} | ${r.soak.result.errors} | – | ${(v.min / MB).toFixed(0)}–${(v.max / MB).toFixed(0)} MB (±${(100 * v.deviation).toFixed(1)} %) | ±10 % | ${v.flat && r.soak.result.errors === 0 ? 'yes' : '**no**'} | – | – |`,
     );
     if (r.soak.database) {
       const d = r.soak.database;
       const dv = databaseVerdict(r.soak, cfg.connections);
       line(
-        `| Database over the soak, logins and refresh chains living ${d.lifetimes.accessTtl} s / ${d.lifetimes.refreshTtl} s, pruned every ${d.maintenanceSeconds} s: file (WAL) before → after; sessions, tokens and codes pages | SQLite FULL | – | – | – | ${r.soak.result.errors} | – | ${mb(d.before.db)} (${mb(d.before.wal)}) → ${mb(d.after.db)} (${mb(d.after.wal)}); ${mb(d.before.pruned)} → ${mb(d.after.pruned)} | pages ≤ +5 % | ${dv.flat ? 'yes' : '**no**'} | – |`,
+        `| Database over the soak, logins and refresh chains living ${d.lifetimes.accessTtl} s / ${d.lifetimes.refreshTtl} s, pruned every ${d.maintenanceSeconds} s: file (WAL) before → after; sessions, tokens and codes pages | SQLite FULL | – | – | – | ${r.soak.result.errors} | – | ${mb(d.before.db)} (${mb(d.before.wal)}) → ${mb(d.after.db)} (${mb(d.after.wal)}); ${mb(d.before.pruned)} → ${mb(d.after.pruned)} | pages ≤ +5 % | ${dv.flat ? 'yes' : '**no**'} | – | – |`,
       );
     }
   }
@@ -286,6 +296,25 @@ export function writeReport(r: Report): string {
       const v = soakVerdict(r.soak.samples, r.soak.seconds);
       line(
         `- RSS flat over the soak: ${(v.min / MB).toFixed(0)}–${(v.max / MB).toFixed(0)} MB = ${(v.mid / MB).toFixed(0)} MB ±${(100 * v.deviation).toFixed(1)} % against ±10 % — ${v.flat ? '**met**' : '**missed**'} (trend ${v.mbPerMinute >= 0 ? '+' : ''}${v.mbPerMinute.toFixed(1)} MB/min).`,
+      );
+    }
+    line();
+  }
+
+  if (r.levers?.length) {
+    line('## The write path: each lever on and off in the same run');
+    line();
+    line(
+      `Refresh rotation and code exchange on the SQLite FULL file, against the main server (lever on) and a second server over the same file with the lever off, alternately (off, on, off, on …), ${r.levers[0]!.rounds} rounds each with the main table's connections. req/s and p99 are the best round's; server CPU and WAL frames per token request (the server's \`sei_auth_sqlite_wal_frames_total\` over its token requests) the median round's.`,
+    );
+    line();
+    line(
+      '| lever | scenario | on: req/s | off: req/s | on: p99 ms | off: p99 ms | on: CPU µs/req | off: CPU µs/req | on: WAL frames/req | off: WAL frames/req | errors |',
+    );
+    line('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const l of r.levers) {
+      line(
+        `| ${l.lever} | ${l.scenario} | ${n0(l.on.rps)} | ${n0(l.off.rps)} | ${ms(l.on.p99)} | ${ms(l.off.p99)} | ${cpu(l.on.cpuPerRequest)} | ${cpu(l.off.cpuPerRequest)} | ${l.on.walFrames.toFixed(1)} | ${l.off.walFrames.toFixed(1)} | ${l.on.errors + l.off.errors} |`,
       );
     }
     line();

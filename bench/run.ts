@@ -83,6 +83,36 @@ function track(child: Child): void {
 interface Server {
   url: string;
   child: Child;
+  /** the server's loopback metrics listener (METRICS_PORT) */
+  metricsUrl?: string;
+}
+
+/** The server's write counters, from its metrics: WAL frames and token requests so far. */
+async function writeCounters(metricsUrl: string): Promise<{ frames: number; tokenRequests: number }> {
+  const text = await (await fetch(`${metricsUrl}/metrics`)).text();
+  let frames = 0;
+  let tokenRequests = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('sei_auth_sqlite_wal_frames_total ')) frames = Number(line.split(' ')[1]);
+    else if (line.startsWith('sei_auth_token_requests_total{')) tokenRequests += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return { frames, tokenRequests };
+}
+
+/** Runs a scenario and notes the WAL frames its token requests wrote, each (SQLite servers with a metrics listener). */
+async function withWalFrames(servers: readonly Server[], run: () => Promise<ScenarioResult>): Promise<ScenarioResult> {
+  const urls = servers.map((s) => s.metricsUrl).filter((u): u is string => u !== undefined);
+  if (urls.length === 0) return run();
+  const sum = async () => {
+    const all = await Promise.all(urls.map(writeCounters));
+    return { frames: all.reduce((n, c) => n + c.frames, 0), tokenRequests: all.reduce((n, c) => n + c.tokenRequests, 0) };
+  };
+  const before = await sum();
+  const result = await run();
+  const after = await sum();
+  const requests = after.tokenRequests - before.tokenRequests;
+  if (requests > 0 && after.frames > 0) result.walFramesPerRequest = (after.frames - before.frames) / requests;
+  return result;
 }
 
 interface ServerOptions {
@@ -100,6 +130,7 @@ interface ServerOptions {
 
 async function startSeiAuth(o: ServerOptions): Promise<Server> {
   const port = await freePort();
+  const metricsPort = await freePort();
   const limit = o.rateLimits === 'off' ? '0' : '1000000';
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -109,6 +140,7 @@ async function startSeiAuth(o: ServerOptions): Promise<Server> {
     ISSUER,
     LOG_LEVEL: 'warn',
     SQLITE_SYNCHRONOUS: o.synchronous ?? 'FULL',
+    METRICS_PORT: String(metricsPort),
     RATE_LIMIT_PER_IP: limit,
     RATE_LIMIT_PER_CLIENT: limit,
     // The key the bench process seals signing keys with too (it seeds JWT sessions through the services).
@@ -121,7 +153,7 @@ async function startSeiAuth(o: ServerOptions): Promise<Server> {
   const url = `http://127.0.0.1:${port}`;
   await waitReady(child, `${url}/readyz`);
   track(child);
-  return { url, child };
+  return { url, child, metricsUrl: `http://127.0.0.1:${metricsPort}` };
 }
 
 const PRUNED_TABLES = new Set(['sessions', 'access_tokens', 'refresh_tokens', 'authorization_codes']);
@@ -411,18 +443,20 @@ async function scenarios(
   timing: Timing,
   pairs: Pairings | undefined,
   rows: Row[],
+  servers: readonly Server[] = [],
 ): Promise<Record<string, ScenarioResult>> {
   const out: Record<string, ScenarioResult> = {};
   for (const name of names) {
     say(`${phase}: ${TARGETS[name].label} …`);
     const ceiling = TARGETS[name].ceiling;
-    const result = await runScenario(name, { ...target, pair: pairs?.[ceiling] }, timing);
+    const result = await withWalFrames(servers, () => runScenario(name, { ...target, pair: pairs?.[ceiling] }, timing));
     out[name] = result;
     rows.push(row(phase, name, result, pairs !== undefined));
     const ratio = result.paired
       ? ` = ${((100 * result.rps) / result.paired.rps).toFixed(0)} % of ceiling ${ceiling} measured alongside (${result.paired.segments.map((x) => x.toFixed(0)).join(' / ')} req/s)`
       : '';
-    say(`${phase}: ${TARGETS[name].label}: ${fmt(result)}${ratio}${result.notes.length ? ` (${result.notes.join('; ')})` : ''}`);
+    const frames = result.walFramesPerRequest !== undefined ? `, ${result.walFramesPerRequest.toFixed(1)} WAL frames/request` : '';
+    say(`${phase}: ${TARGETS[name].label}: ${fmt(result)}${ratio}${frames}${result.notes.length ? ` (${result.notes.join('; ')})` : ''}`);
   }
   return out;
 }
@@ -548,6 +582,7 @@ async function main(): Promise<void> {
         timing,
         pairs,
         rows,
+        [server],
       );
       report.durability.push({ level: 'FULL', refresh: fullResults.refresh!, code: fullResults.code!, login: fullResults.login! });
       report.jwt = await jwtIssuance(
@@ -556,6 +591,8 @@ async function main(): Promise<void> {
         { refresh: fullResults.refresh!, code: fullResults.code!, saml: fullResults.saml! },
         say,
       );
+
+      report.levers = await leverComparison(server, fullUrl, target, timing, pin, lifecycle);
 
       // Rate limits on (far above what the run reaches) vs off, alternately on two servers over the same file.
       say('rate limits: introspection with limits on (1,000,000/s per IP and per client) vs off, alternately …');
@@ -641,7 +678,7 @@ async function main(): Promise<void> {
     const normalServer = await startSeiAuth({ databaseUrl: normalUrl, synchronous: 'NORMAL', rateLimits: 'off', pin });
     try {
       const target: Target = { urls: [normalServer.url], store: normal.store, seeded: normal.seeded, assertions: [] };
-      const r = await scenarios('SQLite NORMAL', ['refresh', 'code', 'login'], target, timing, pairs, rows);
+      const r = await scenarios('SQLite NORMAL', ['refresh', 'code', 'login'], target, timing, pairs, rows, [normalServer]);
       report.durability.push({ level: 'NORMAL', refresh: r.refresh!, code: r.code!, login: r.login! });
     } finally {
       await normalServer.child.stop();
@@ -730,6 +767,61 @@ async function main(): Promise<void> {
 }
 
 /**
+ * Each lever of the write path on and off in the same run: a second server over the same file
+ * with the lever off, the two measured alternately (off, on, off, on …) in short rounds, so both
+ * sides see the same machine. Reported: best round's req/s and p99, median round's server CPU and
+ * WAL frames per request.
+ */
+async function leverComparison(
+  server: Server,
+  databaseUrl: string,
+  target: Target,
+  timing: Timing,
+  pin: Pinning,
+  env: NodeJS.ProcessEnv,
+): Promise<NonNullable<Report['levers']>> {
+  const levers: NonNullable<Report['levers']> = [];
+  const rounds = 3;
+  const round: Timing = { ...timing, seconds: 2, segments: 1 };
+  const offSwitches: Array<{ lever: string; env: NodeJS.ProcessEnv }> = [
+    { lever: 'group transactions (`SQLITE_GROUP_TRANSACTIONS`)', env: { SQLITE_GROUP_TRANSACTIONS: 'off' } },
+  ];
+  for (const { lever, env: off } of offSwitches) {
+    say(`levers: ${lever} on vs off, alternately …`);
+    const other = await startSeiAuth({ databaseUrl, synchronous: 'FULL', rateLimits: 'off', pin, env: { ...env, ...off } });
+    try {
+      for (const name of ['refresh', 'code'] as const) {
+        const on: ScenarioResult[] = [];
+        const offs: ScenarioResult[] = [];
+        for (let i = 0; i < rounds; i++) {
+          offs.push(await withWalFrames([other], () => runScenario(name, { ...target, urls: [other.url] }, round)));
+          on.push(await withWalFrames([server], () => runScenario(name, target, round)));
+        }
+        const side = (rs: ScenarioResult[]) => {
+          const best = rs.reduce((a, b) => (b.rps > a.rps ? b : a));
+          const median = (f: (r: ScenarioResult) => number) => rs.map(f).sort((a, b) => a - b)[Math.floor(rs.length / 2)]!;
+          return {
+            rps: best.rps,
+            p99: best.p99,
+            cpuPerRequest: median((r) => r.cpuPerRequest),
+            walFrames: median((r) => r.walFramesPerRequest ?? Number.NaN),
+            errors: rs.reduce((n, r) => n + r.errors, 0),
+          };
+        };
+        const entry = { lever, scenario: TARGETS[name].label, on: side(on), off: side(offs), rounds };
+        levers.push(entry);
+        say(
+          `levers: ${lever}, ${entry.scenario}: on ${entry.on.rps.toFixed(0)} req/s, ${entry.on.cpuPerRequest.toFixed(0)} µs, ${entry.on.walFrames.toFixed(1)} frames; off ${entry.off.rps.toFixed(0)} req/s, ${entry.off.cpuPerRequest.toFixed(0)} µs, ${entry.off.walFrames.toFixed(1)} frames`,
+        );
+      }
+    } finally {
+      await other.child.stop();
+    }
+  }
+  return levers;
+}
+
+/**
  * BENCH_ONLY=jwt-issuance: the section "JWT access tokens: the signature is the only added cost"
  * alone, printed rather than written (a development aid). The SAML row's opaque twin is measured
  * here first, as the full run takes it from its main table. BENCH_PROFILE_DIR set: the server
@@ -799,10 +891,8 @@ async function profileMode(
       let cpu1 = cpu0;
       try {
         const before = memoryOf(server.child.pid);
-        result = await runScenario(
-          name,
-          { urls: [server.url], store, seeded, assertions, sign, pair: pairs?.[TARGETS[name].ceiling] },
-          timing,
+        result = await withWalFrames([server], () =>
+          runScenario(name, { urls: [server.url], store, seeded, assertions, sign, pair: pairs?.[TARGETS[name].ceiling] }, timing),
         );
         cpu1 = cpuSplitOf(server.child.pid);
         const after = memoryOf(server.child.pid);
@@ -816,8 +906,9 @@ async function profileMode(
       const ratio = result.paired
         ? ` = ${((100 * result.rps) / result.paired.rps).toFixed(0)} % of ceiling ${TARGETS[name].ceiling} alongside (${fmt(result.paired)})`
         : '';
+      const frames = result.walFramesPerRequest !== undefined ? `; ${result.walFramesPerRequest.toFixed(1)} WAL frames/request` : '';
       say(
-        `${name}: ${fmt(result)}${ratio}; server CPU over the whole scenario: user ${(cpu1.user - cpu0.user).toFixed(1)} s, system ${(cpu1.system - cpu0.system).toFixed(1)} s`,
+        `${name}: ${fmt(result)}${ratio}${frames}; server CPU over the whole scenario: user ${(cpu1.user - cpu0.user).toFixed(1)} s, system ${(cpu1.system - cpu0.system).toFixed(1)} s`,
       );
       if (!profiling) continue;
       const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));

@@ -49,6 +49,8 @@ export interface Timing {
 
 export interface ScenarioResult extends MeasuredResult {
   notes: string[];
+  /** SQLite WAL frames (pages) the server's commits wrote per token request over the scenario (its metric) */
+  walFramesPerRequest?: number;
   /** the paired ceiling: the best of its segments, each measured just before one of this scenario's */
   paired?: PairedCeiling;
 }

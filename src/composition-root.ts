@@ -264,6 +264,7 @@ export async function openPlatform(
     databaseUrl: config.databaseUrl,
     now: clock.now(),
     sqliteSynchronous: config.sqliteSynchronous,
+    sqliteGroupTransactions: config.sqliteGroupTransactions,
     poolSize: config.databasePoolSize,
     onQuery: metrics && ((operation, seconds, ok) => metrics.observeQuery(operation, seconds, ok)),
     onAvailability: options.onStoreAvailability,

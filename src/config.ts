@@ -19,6 +19,8 @@ export interface Config {
   logLevel: LogLevel;
   /** SQLite durability: FULL (default) or NORMAL; see docs/benchmarks.md. */
   sqliteSynchronous: 'FULL' | 'NORMAL';
+  /** write transactions of one event-loop turn share one SQLite commit (SqliteDriver.transaction) */
+  sqliteGroupTransactions: boolean;
   /** Allowed clock difference with SAML IdPs, seconds (SAML_CLOCK_SKEW, default 60). */
   samlClockSkew: number;
   /** SAML assertions valid for longer than this many seconds are refused (SAML_MAX_ASSERTION_LIFETIME, default 3600). */
@@ -144,6 +146,8 @@ export function loadConfig(env: Env): Config {
   if (!LOG_LEVELS.includes(level)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
   const sync = (env.SQLITE_SYNCHRONOUS?.trim().toUpperCase() || 'FULL') as Config['sqliteSynchronous'];
   if (sync !== 'FULL' && sync !== 'NORMAL') throw new ConfigError('SQLITE_SYNCHRONOUS', 'must be FULL or NORMAL');
+  const grouping = env.SQLITE_GROUP_TRANSACTIONS?.trim().toLowerCase() || 'on';
+  if (grouping !== 'on' && grouping !== 'off') throw new ConfigError('SQLITE_GROUP_TRANSACTIONS', 'must be on or off');
   const samlClockSkew = integer(env, 'SAML_CLOCK_SKEW', 60, 0, 600);
   const samlMaxAssertionLifetime = integer(env, 'SAML_MAX_ASSERTION_LIFETIME', 3600, 60, 7 * 86_400);
   const databasePoolSize = integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000);
@@ -177,6 +181,7 @@ export function loadConfig(env: Env): Config {
     refreshTokenTtl,
     logLevel: level,
     sqliteSynchronous: sync,
+    sqliteGroupTransactions: grouping === 'on',
     samlClockSkew,
     samlMaxAssertionLifetime,
     databasePoolSize,

@@ -31,6 +31,8 @@ export interface Metrics {
   readonly loginThrottling: { increment(reason: string): void };
   /** Where the active-sessions gauge reads from at scrape time (the store is opened after the metrics). */
   countActiveSessionsWith(source: () => Promise<number>): void;
+  /** Where the SQLite WAL-frames counter reads from at scrape time (undefined: not SQLite). */
+  countWalFramesWith(source: () => number | undefined): void;
 }
 
 export interface MetricsOptions {
@@ -96,6 +98,18 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       }
     },
   });
+  let walFramesSource: (() => number | undefined) | undefined;
+  new Counter({
+    name: 'sei_auth_sqlite_wal_frames_total',
+    help: "Pages this instance's SQLite commits wrote to the write-ahead log (absent on PostgreSQL): divided by requests, the write cost per request.",
+    registers,
+    collect() {
+      const frames = walFramesSource?.();
+      if (frames === undefined) return;
+      this.reset();
+      this.inc(frames);
+    },
+  });
   const sessionsEnded = new Counter({
     name: 'sei_auth_sessions_ended_total',
     help: 'Sessions ended by this instance, by reason (logout, end_other_sessions, refresh_token_reuse, code_reuse …).',
@@ -147,6 +161,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       queryDuration.observe({ operation, outcome: ok ? 'ok' : 'error' }, seconds);
     },
     loginThrottling: { increment: (reason) => loginThrottling.inc({ reason }) },
+    countWalFramesWith(source) {
+      walFramesSource = source;
+    },
     countActiveSessionsWith(source) {
       activeSessionsSource = source;
     },

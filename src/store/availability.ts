@@ -45,5 +45,6 @@ export function watchAvailability(driver: SqlDriver, observe: AvailabilityObserv
     transaction: <T>(fn: (tx: SqlExecutor) => Promise<T>) => watched(() => driver.transaction(fn)),
     withMigrationLock: <T>(fn: (tx: SqlExecutor) => Promise<T>) => watched(() => driver.withMigrationLock(fn)),
     close: () => driver.close(),
+    walFramesWritten: driver.walFramesWritten && (() => driver.walFramesWritten!()),
   };
 }

@@ -130,5 +130,6 @@ export function observeEvents(store: Store, observe: EventObserver): Store {
     },
     ping: () => store.ping(),
     close: () => store.close(),
+    walFramesWritten: () => store.walFramesWritten(),
   };
 }

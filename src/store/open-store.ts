@@ -11,6 +11,7 @@ export interface OpenStoreOptions {
   databaseUrl: string;
   now: number;
   sqliteSynchronous?: 'FULL' | 'NORMAL';
+  sqliteGroupTransactions?: boolean;
   poolSize?: number;
   /** Told the duration of every statement and transaction (the store-latency metric). */
   onQuery?: QueryObserver;
@@ -37,7 +38,15 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       mkdirSync(dirname(file), { recursive: true });
     }
     return retryWhileBusy(() =>
-      SqlStore.open(timed(new SqliteDriver(file, { synchronous: options.sqliteSynchronous ?? 'FULL' })), options.now),
+      SqlStore.open(
+        timed(
+          new SqliteDriver(file, {
+            synchronous: options.sqliteSynchronous ?? 'FULL',
+            groupTransactions: options.sqliteGroupTransactions ?? true,
+          }),
+        ),
+        options.now,
+      ),
     );
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {

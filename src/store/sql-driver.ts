@@ -20,4 +20,6 @@ export interface SqlDriver extends SqlExecutor {
   /** Runs fn holding a lock that keeps other processes from migrating at the same time. */
   withMigrationLock<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /** WAL frames (pages) this connection's commits have written so far; SQLite only. */
+  walFramesWritten?(): number;
 }

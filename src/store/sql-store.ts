@@ -89,4 +89,8 @@ export class SqlStore extends SqlStoreOps implements Store {
   close(): Promise<void> {
     return this.driver.close();
   }
+
+  walFramesWritten(): number | undefined {
+    return this.driver.walFramesWritten?.();
+  }
 }

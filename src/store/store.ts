@@ -64,6 +64,8 @@ export interface Store extends StoreOps {
   /** A cheap round trip, for readiness. */
   ping(): Promise<void>;
   close(): Promise<void>;
+  /** WAL frames (pages) written by this instance's SQLite commits; undefined on PostgreSQL. */
+  walFramesWritten(): number | undefined;
 }
 
 /** A uniqueness rule was broken (an email already in use). */

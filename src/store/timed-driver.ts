@@ -58,5 +58,6 @@ export function timeQueries(driver: SqlDriver, observe: QueryObserver): SqlDrive
     transaction: (fn) => timed('transaction', () => driver.transaction((tx) => fn(wrap(tx)))),
     withMigrationLock: (fn) => driver.withMigrationLock((tx) => fn(wrap(tx))),
     close: () => driver.close(),
+    walFramesWritten: driver.walFramesWritten && (() => driver.walFramesWritten!()),
   };
 }

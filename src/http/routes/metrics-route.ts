@@ -56,6 +56,7 @@ function unauthorized(request: FastifyRequest, reply: FastifyReply, description:
 export function installHttpMetrics(app: FastifyInstance, deps: { metrics: Metrics; store: Store; clock: Clock }): void {
   const { metrics } = deps;
   metrics.countActiveSessionsWith(() => deps.store.sessions.countAllActive(deps.clock.now()));
+  metrics.countWalFramesWith(() => deps.store.walFramesWritten());
 
   app.addHook('onResponse', (request, reply, done) => {
     // Unmatched requests (404, 405) share one label: raw URLs would be unbounded label values.
