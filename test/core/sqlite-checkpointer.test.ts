@@ -48,7 +48,7 @@ async function write(driver: SqliteDriver, from: number, n: number): Promise<voi
 describe('SQLite WAL checkpoints off the event loop', () => {
   test('the serving connection never checkpoints in COMMIT; the thread does, and every row survives a reopen', async () => {
     const path = file();
-    const driver = new SqliteDriver(path);
+    const driver = new SqliteDriver(path, { framesPerCheckpoint: 200 });
     try {
       assert.equal(await pragma(driver, 'wal_autocheckpoint'), 0);
       await driver.run('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
@@ -62,7 +62,7 @@ describe('SQLite WAL checkpoints off the event loop', () => {
     } finally {
       await driver.close();
     }
-    const reopened = new SqliteDriver(path);
+    const reopened = new SqliteDriver(path, { framesPerCheckpoint: 200 });
     try {
       assert.equal(Number((await reopened.get<{ n: number }>('SELECT COUNT(*) AS n FROM t'))!.n), 500);
     } finally {
@@ -72,7 +72,7 @@ describe('SQLite WAL checkpoints off the event loop', () => {
 
   test('under sustained writes the WAL is reused from its start: it stops growing after the first checkpoints', async () => {
     const path = file();
-    const driver = new SqliteDriver(path);
+    const driver = new SqliteDriver(path, { framesPerCheckpoint: 200 });
     try {
       await driver.run('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
       // 6,000 transactions of 3 KB (~24 MB of pages), 50 in flight at a time, without a pause.
@@ -94,7 +94,7 @@ describe('SQLite WAL checkpoints off the event loop', () => {
   });
 
   test('NORMAL checkpoints on the thread too; :memory: has no WAL and no thread', async () => {
-    const normal = new SqliteDriver(file(), { synchronous: 'NORMAL' });
+    const normal = new SqliteDriver(file(), { synchronous: 'NORMAL', framesPerCheckpoint: 200 });
     const memory = new SqliteDriver(':memory:');
     try {
       assert.equal(await pragma(normal, 'wal_autocheckpoint'), 0);
@@ -112,14 +112,14 @@ describe('SQLite WAL checkpoints off the event loop', () => {
 
   test('close() while checkpoints are being requested ends the thread and keeps every row', async () => {
     const path = file();
-    const driver = new SqliteDriver(path);
+    const driver = new SqliteDriver(path, { framesPerCheckpoint: 200 });
     await driver.run('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
     const writing = write(driver, 0, 600);
     await writing;
     await driver.close();
     // The last connection to close checkpoints everything and removes the WAL.
     assert.throws(() => statSync(`${path}-wal`), /ENOENT/);
-    const reopened = new SqliteDriver(path);
+    const reopened = new SqliteDriver(path, { framesPerCheckpoint: 200 });
     try {
       assert.equal(Number((await reopened.get<{ n: number }>('SELECT COUNT(*) AS n FROM t'))!.n), 600);
     } finally {
@@ -129,7 +129,7 @@ describe('SQLite WAL checkpoints off the event loop', () => {
 
   test('if the checkpoint thread cannot work, SQLite checkpoints inside COMMIT again (the WAL never grows without bound)', async () => {
     const path = file();
-    const driver = new SqliteDriver(path);
+    const driver = new SqliteDriver(path, { framesPerCheckpoint: 200 });
     try {
       await driver.run('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
       // The thread opens the database by its path: moved away, it cannot (fileMustExist); the
