@@ -1,4 +1,4 @@
-import { hashSecret, newSecret } from '../crypto/secrets.ts';
+import { newSecret, storedKey } from '../crypto/secrets.ts';
 import type { StoreOps } from '../store/store.ts';
 
 /**
@@ -30,7 +30,7 @@ export async function issueAuthorizationCode(store: StoreOps, now: number, bindi
   // 256 bits from the CSPRNG (RFC 6749 §10.10 asks for at least 128), prefixed `sac_`.
   const code = newSecret('authorization_code');
   await store.codes.create({
-    hash: hashSecret(code),
+    hash: storedKey(code),
     ...binding,
     expiresAt: now + AUTHORIZATION_CODE_TTL_MS,
     usedAt: null,

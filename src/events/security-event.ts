@@ -1,4 +1,4 @@
-import { newId } from '../crypto/secrets.ts';
+import { newTimeOrderedId } from '../crypto/secrets.ts';
 import type { SecurityEvent, StoreOps } from '../store/store.ts';
 
 export type SecurityEventType =
@@ -58,7 +58,7 @@ export interface EventFields extends EventContext {
 /** Builds a security event row; the caller writes it with the store (often inside its transaction). */
 export function securityEvent(type: SecurityEventType, at: number, fields: EventFields): SecurityEvent {
   return {
-    id: newId('evt_'),
+    id: newTimeOrderedId('evt_'),
     at,
     type,
     reason: fields.reason ?? null,

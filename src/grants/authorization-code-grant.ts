@@ -3,7 +3,7 @@ import { verifierMatches } from '../authorize/pkce.ts';
 import type { Clock } from '../clock.ts';
 import { OAuthError } from '../common/oauth-error.ts';
 import { grantedScope } from '../common/scope.ts';
-import { hashSecret } from '../crypto/secrets.ts';
+import { storedKey } from '../crypto/secrets.ts';
 import { INVALID_CODE_MESSAGE } from '../sessions/consumables.ts';
 import type { Store } from '../store/store.ts';
 import type { Grant } from './grant.ts';
@@ -25,7 +25,7 @@ export function authorizationCodeGrant(deps: AuthorizationCodeGrantDeps): Grant 
     grantTypes: ['authorization_code'],
     async decide({ params, client, endOtherSessions, audience, context }) {
       const presented = params.require('code');
-      const hash = hashSecret(presented);
+      const hash = storedKey(presented);
       const code = presented.length <= 200 ? await deps.store.codes.find(hash) : undefined;
       if (!code) throw invalidCode();
       // Checked before the client binding, as fosite does: a used code has leaked, whoever presents it.

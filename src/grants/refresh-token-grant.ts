@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.ts';
 import { OAuthError } from '../common/oauth-error.ts';
 import { grantedScope } from '../common/scope.ts';
-import { hashSecret } from '../crypto/secrets.ts';
+import { storedKey } from '../crypto/secrets.ts';
 import { openWithSecret, sealWithSecret } from '../crypto/token-sealing.ts';
 import { type EventContext, securityEvent } from '../events/security-event.ts';
 import { endItsBrowserSession } from '../sessions/session-ending.ts';
@@ -81,7 +81,7 @@ export function refreshTokenGrant(deps: RefreshTokenGrantDeps): Grant {
     const opened = record.successor === null ? undefined : openWithSecret(presented, record.successor);
     const successor = opened === undefined ? undefined : parseSuccessor(opened);
     if (!successor) return undefined;
-    const current = await deps.store.tokens.findRefresh(hashSecret(successor.refreshToken));
+    const current = await deps.store.tokens.findRefresh(storedKey(successor.refreshToken));
     if (!current || current.revokedAt !== null || current.session.endedAt !== null || current.expiresAt <= now) return undefined;
     return {
       accessToken: successor.accessToken,
@@ -98,7 +98,7 @@ export function refreshTokenGrant(deps: RefreshTokenGrantDeps): Grant {
 
   const rotate = async (client: Client, presented: string, target: RefreshTarget, context: EventContext): Promise<IssuedTokens> => {
     const now = deps.clock.now();
-    const hash = hashSecret(presented);
+    const hash = storedKey(presented);
     const record = await deps.store.tokens.findRefresh(hash);
     // RFC 6749 §6: the refresh token must have been issued to the authenticated client.
     if (!record || record.session.clientId !== client.id) throw invalid();

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.ts';
 import { OAuthError } from '../common/oauth-error.ts';
-import { newId } from '../crypto/secrets.ts';
+import { newTimeOrderedId } from '../crypto/secrets.ts';
 import { type EventContext, securityEvent } from '../events/security-event.ts';
 import type { Session, Store } from '../store/store.ts';
 import type { AccessTokenMinter } from '../tokens/access-token-minter.ts';
@@ -55,7 +55,7 @@ export class LoginIssuer {
     const { user, client } = login;
     const now = this.clock.now();
     const limit = await sessionLimit(this.store, user);
-    const sessionId = newId('ses_');
+    const sessionId = newTimeOrderedId('ses_');
     const accessExpiresAt = now + this.lifetimes.accessMs(client);
     const refreshExpiresAt = now + this.lifetimes.refreshMs(client);
     const audience = login.audience ?? this.defaultAudience;

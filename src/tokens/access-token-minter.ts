@@ -1,4 +1,4 @@
-import { hashSecret, newSecret, randomBase64url } from '../crypto/secrets.ts';
+import { newJwtId, newSecret, storedKey } from '../crypto/secrets.ts';
 import type { JwtSigner } from '../keys/jwt-signer.ts';
 import type { Client } from '../store/store.ts';
 
@@ -48,10 +48,9 @@ export class AccessTokenMinter {
   mint(client: Client, subject: AccessTokenSubject): MintedAccessToken {
     if (client.accessTokenFormat !== 'jwt') {
       const secret = newSecret('access_token');
-      return { secret, hash: hashSecret(secret) };
+      return { secret, hash: storedKey(secret) };
     }
-    // 192 random bits: unique without coordination, and not guessable from other tokens.
-    const jti = randomBase64url(24);
+    const jti = newJwtId();
     // RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat and jti are REQUIRED; scope when granted.
     const secret = this.signer.sign(
       {
@@ -71,6 +70,6 @@ export class AccessTokenMinter {
     // Handled here, so a signature that fails after its transaction failed is not an unhandled
     // rejection; whoever awaits `secret` still gets the error.
     secret.catch(() => {});
-    return { secret, hash: hashSecret(jti) };
+    return { secret, hash: storedKey(jti) };
   }
 }

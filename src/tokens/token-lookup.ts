@@ -1,4 +1,4 @@
-import { hashSecret } from '../crypto/secrets.ts';
+import { storedKey } from '../crypto/secrets.ts';
 import type { JwtSigner } from '../keys/jwt-signer.ts';
 import type { ServiceToken, StoreOps, TokenRecord } from '../store/store.ts';
 
@@ -30,7 +30,7 @@ export async function findPresentedToken(
   if (looksLikeJwt(token)) {
     const payload = await signer.verifyOwn(token);
     if (!payload || typeof payload.jti !== 'string') return undefined;
-    const hash = hashSecret(payload.jti);
+    const hash = storedKey(payload.jti);
     if (typeof payload.sid === 'string') {
       const record = await store.tokens.findAccess(hash);
       return record && record.sessionId === payload.sid ? { kind: 'access_token', hash, record } : undefined;
@@ -38,7 +38,7 @@ export async function findPresentedToken(
     const record = await store.tokens.findService(hash);
     return record && record.clientId === payload.client_id ? { kind: 'service_token', hash, record } : undefined;
   }
-  const hash = hashSecret(token);
+  const hash = storedKey(token);
   const order: TokenKind[] = hint === 'refresh_token' ? ['refresh_token', 'access_token'] : ['access_token', 'refresh_token'];
   for (const kind of order) {
     const record = kind === 'access_token' ? await store.tokens.findAccess(hash) : await store.tokens.findRefresh(hash);

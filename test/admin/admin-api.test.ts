@@ -146,7 +146,7 @@ for (const kind of process.env.TEST_DATABASE_URL ? (['sqlite', 'postgres'] as co
       const res = await api(h, f.adminToken, 'DELETE', `/users/${victim.userId}`);
       assert.equal(res.statusCode, 204, res.body);
       problem(await api(h, f.adminToken, 'GET', `/users/${victim.userId}`), 404);
-      assert.equal(await h.store.tokens.findAccess((await import('../../src/crypto/secrets.ts')).hashSecret(victim.token)), undefined);
+      assert.equal(await h.store.tokens.findAccess((await import('../../src/crypto/secrets.ts')).storedKey(victim.token)), undefined);
       const all = await h.store.events.list({ limit: 100_000 });
       assert.equal(all.filter((e) => e.userId === victim.userId || e.email === victim.email).length, 0);
       const deleted = all.find((e) => e.type === 'user_deleted' && e.actor === `user:${f.adminUserId}`);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { hashSecret } from '../../src/crypto/secrets.ts';
+import { storedKey } from '../../src/crypto/secrets.ts';
 import { createHarness, type Harness, type Seeded, storeKinds } from '../support/harness.ts';
 import { authorizeQuery, CALLBACK, getAuthorize, openLoginPage, pkcePair, setCookies, submitLogin } from './flow.ts';
 
@@ -33,9 +33,9 @@ for (const kind of storeKinds()) {
       // RFC 9207: the authorization response names the issuer.
       assert.equal(location.searchParams.get('iss'), h.issuer);
       const code = location.searchParams.get('code')!;
-      assert.match(code, /^sac_[A-Za-z0-9_-]{43}$/, '256 random bits');
+      assert.match(code, /^sac_[0-9a-f]{12}[A-Za-z0-9_-]{43}$/, 'its time, then 256 random bits');
       // Stored hashed, with every binding.
-      const stored = await h.store.codes.find(hashSecret(code));
+      const stored = await h.store.codes.find(storedKey(code));
       assert.ok(stored);
       assert.equal(stored.clientId, s.clientId);
       assert.equal(stored.userId, s.userId);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { hashSecret } from '../../src/crypto/secrets.ts';
+import { storedKey } from '../../src/crypto/secrets.ts';
 import { openWithSecret } from '../../src/crypto/token-sealing.ts';
 import { rawDriver } from '../store/support.ts';
 import { createHarness, type Harness, ManualClock, type Seeded, storeKinds } from '../support/harness.ts';
@@ -8,7 +8,7 @@ import { exchangeCode, isActive, obtainCode, pkcePair, refresh } from './flow.ts
 
 /** How many refresh token rows the session of `token` holds, read from the tables themselves. */
 async function refreshRows(h: Harness, token: string): Promise<number> {
-  const record = await h.store.tokens.findRefresh(hashSecret(token));
+  const record = await h.store.tokens.findRefresh(storedKey(token));
   assert.ok(record, 'a refresh token of this server');
   const driver = await rawDriver(h.store.kind, h.databaseUrl);
   try {
@@ -157,7 +157,7 @@ for (const kind of storeKinds()) {
       const s = await h.seed({ client: { refreshTokens: true, refreshGrace: 30 } });
       const first = await codeLogin(h, s);
       const second = (await refresh(h, s, first.refresh_token)).json();
-      const row = await h.store.tokens.findRefresh(hashSecret(first.refresh_token));
+      const row = await h.store.tokens.findRefresh(storedKey(first.refresh_token));
       assert.ok(row?.successor, 'the rotated row keeps its successor');
       for (const secret of [second.access_token, second.refresh_token]) {
         assert.equal(row.successor.includes(secret.slice(4)), false, 'no successor token in clear');
@@ -168,7 +168,7 @@ for (const kind of storeKinds()) {
       const plain = await h.seed({ client: { refreshTokens: true } });
       const tokens = await codeLogin(h, plain);
       assert.equal((await refresh(h, plain, tokens.refresh_token)).statusCode, 200);
-      assert.equal((await h.store.tokens.findRefresh(hashSecret(tokens.refresh_token)))?.successor, null);
+      assert.equal((await h.store.tokens.findRefresh(storedKey(tokens.refresh_token)))?.successor, null);
     });
 
     test('absolute lifetime: refresh_token_expires_in counts down from the original login and never grows', async () => {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { InjectOptions } from 'fastify';
 import { systemClock } from '../../src/clock.ts';
-import { hashSecret, newSecret } from '../../src/crypto/secrets.ts';
+import { newSecret, storedKey } from '../../src/crypto/secrets.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import {
   createHarness,
@@ -186,7 +186,7 @@ for (const kind of storeKinds()) {
       const refresh = newSecret('refresh_token');
       secrets.push(refresh);
       await h.store.tokens.createRefresh({
-        hash: hashSecret(refresh),
+        hash: storedKey(refresh),
         sessionId: sid,
         expiresAt: h.clock.now() + 3_600_000,
         createdAt: h.clock.now(),

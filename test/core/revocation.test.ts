@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { hashSecret, newSecret } from '../../src/crypto/secrets.ts';
+import { newSecret, storedKey } from '../../src/crypto/secrets.ts';
 import { createHarness, type Harness, introspect, passwordLogin, type Seeded, storeKinds } from '../support/harness.ts';
 import { assertNoEcho, assertOAuthError, basicAuth } from './support.ts';
 
@@ -26,7 +26,7 @@ for (const kind of storeKinds()) {
       const sid = (await introspect(h, s, access)).json().sid as string;
       const refresh = newSecret('refresh_token');
       await h.store.tokens.createRefresh({
-        hash: hashSecret(refresh),
+        hash: storedKey(refresh),
         sessionId: sid,
         expiresAt: h.clock.now() + 86_400_000,
         createdAt: h.clock.now(),

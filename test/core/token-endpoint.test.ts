@@ -31,7 +31,7 @@ for (const kind of storeKinds()) {
       assert.match(String(res.headers['content-type']), /^application\/json/);
       const body = res.json();
       assert.deepEqual(Object.keys(body).sort(), SEED_FIELDS);
-      assert.match(body.access_token, /^sat_[A-Za-z0-9_-]{43}$/);
+      assert.match(body.access_token, /^sat_[0-9a-f]{12}[A-Za-z0-9_-]{43}$/);
       assert.equal(body.token_type, 'BearerToken');
       assert.equal(body.expires_in, 3600);
       assert.equal(body.email, s.email);

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ManualClock, systemClock } from '../../src/clock.ts';
-import { hashSecret, newId, newSecret } from '../../src/crypto/secrets.ts';
+import { newId, newSecret, storedKey } from '../../src/crypto/secrets.ts';
 import { runMaintenance } from '../../src/maintenance/maintenance.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { Store } from '../../src/store/store.ts';
@@ -51,8 +51,8 @@ async function insertSessions(
         scope: '',
         audience: null,
       });
-      const access = hashSecret(newSecret('access_token'));
-      const refresh = hashSecret(newSecret('refresh_token'));
+      const access = storedKey(newSecret('access_token'));
+      const refresh = storedKey(newSecret('refresh_token'));
       await tx.tokens.createAccess({
         hash: access,
         sessionId: id,
@@ -71,7 +71,7 @@ async function insertSessions(
 async function codeWith(store: Store, owner: { userId: string; clientId: string }, expiresAt: number, used: boolean): Promise<string> {
   const code = newSecret('authorization_code');
   await store.codes.create({
-    hash: hashSecret(code),
+    hash: storedKey(code),
     clientId: owner.clientId,
     userId: owner.userId,
     redirectUri: 'https://app.example/callback',
@@ -105,7 +105,7 @@ for (const kind of storeKinds()) {
         const res = await passwordLogin(h, s);
         assert.equal(res.statusCode, 200, res.body);
         const token = res.json().access_token as string;
-        const found = await h.store.tokens.findAccess(hashSecret(token));
+        const found = await h.store.tokens.findAccess(storedKey(token));
         return { token, session: found!.session.id };
       };
       const expiredLongAgo = await login();
@@ -124,14 +124,14 @@ for (const kind of storeKinds()) {
       assert.ok(report.sessions >= 2, JSON.stringify(report));
       for (const gone of [expiredLongAgo, endedLongAgo]) {
         assert.equal(await h.store.sessions.find(gone.session), undefined, 'the session is deleted');
-        assert.equal(await h.store.tokens.findAccess(hashSecret(gone.token)), undefined, 'with its tokens');
+        assert.equal(await h.store.tokens.findAccess(storedKey(gone.token)), undefined, 'with its tokens');
         // Introspecting a pruned token: inactive, as any unknown token (RFC 7662 §2.2), never a 5xx.
         const res = await introspect(h, s, gone.token);
         assert.equal(res.statusCode, 200);
         assert.deepEqual(res.json(), { active: false });
       }
       assert.ok(await h.store.sessions.find(expiredRecently.session), 'expired half a day ago: kept (7-day retention)');
-      assert.ok(await h.store.tokens.findAccess(hashSecret(expiredRecently.token)));
+      assert.ok(await h.store.tokens.findAccess(storedKey(expiredRecently.token)));
       assert.ok(await h.store.sessions.find(active[0]!.id), 'an active session is never pruned');
       assert.ok(await h.store.tokens.findAccess(active[0]!.access));
       assert.ok(await h.store.tokens.findRefresh(active[0]!.refresh));
@@ -151,8 +151,8 @@ for (const kind of storeKinds()) {
       const live = await codeWith(h.store, owner, now + 60_000, false);
       const report = await h.services.maintenance.run();
       assert.equal(report.codes, 2);
-      for (const gone of [oldUsed, oldUnused]) assert.equal(await h.store.codes.find(hashSecret(gone)), undefined);
-      for (const kept of [recent, live]) assert.ok(await h.store.codes.find(hashSecret(kept)));
+      for (const gone of [oldUsed, oldUnused]) assert.equal(await h.store.codes.find(storedKey(gone)), undefined);
+      for (const kept of [recent, live]) assert.ok(await h.store.codes.find(storedKey(kept)));
       const exchange = await h.post('/oauth/token', {
         grant_type: 'authorization_code',
         client_id: s.clientId,

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config.ts';
-import { hashSecret, newId, newSecret } from '../../src/crypto/secrets.ts';
+import { newId, newSecret, storedKey } from '../../src/crypto/secrets.ts';
 import { createMetrics } from '../../src/metrics/metrics.ts';
 import { queryOperation } from '../../src/store/timed-driver.ts';
 import { storeKinds } from '../support/harness.ts';
@@ -133,7 +133,7 @@ for (const kind of storeKinds()) {
         audience: null,
       });
       const refreshToken = newSecret('refresh_token');
-      await o.store.tokens.createRefresh({ hash: hashSecret(refreshToken), sessionId, expiresAt: now + 86_400_000, createdAt: now });
+      await o.store.tokens.createRefresh({ hash: storedKey(refreshToken), sessionId, expiresAt: now + 86_400_000, createdAt: now });
       const refresh = { grant_type: 'refresh_token', client_id: s.clientId, client_secret: s.clientSecret, refresh_token: refreshToken };
       assert.equal((await post(o, '/oauth/token', refresh)).statusCode, 200);
       const before = sampleValue((await scrape(o)).samples, 'sei_auth_refresh_token_reuse_detections_total');

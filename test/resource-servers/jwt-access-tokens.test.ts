@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createLocalJWKSet, decodeProtectedHeader, generateKeyPair, type JSONWebKeySet, jwtVerify, SignJWT } from 'jose';
-import { hashSecret } from '../../src/crypto/secrets.ts';
+import { storedKey } from '../../src/crypto/secrets.ts';
 import { exchangeCode, loginForCode, pkcePair } from '../code-flow/flow.ts';
 import { assertOAuthError, basicAuth } from '../core/support.ts';
 import { createHarness, type Harness, introspect, passwordLogin, type Seeded, storeKinds } from '../support/harness.ts';
@@ -49,8 +49,8 @@ for (const kind of storeKinds()) {
       assert.equal(payload.exp! - payload.iat!, 3600);
       assert.equal(body.expires_in, 3600);
       // Only the jti's hash is stored: the token itself is found nowhere.
-      assert.equal(await h.store.tokens.findAccess(hashSecret(body.access_token)), undefined);
-      assert.ok(await h.store.tokens.findAccess(hashSecret(String(payload.jti))));
+      assert.equal(await h.store.tokens.findAccess(storedKey(body.access_token)), undefined);
+      assert.ok(await h.store.tokens.findAccess(storedKey(String(payload.jti))));
     });
 
     test('introspection and revocation work for a JWT; ending its session makes it inactive at once', async () => {

@@ -115,7 +115,7 @@ export function assertSeedTokenResponse(res: LightMyRequestResponse, email: stri
   assert.match(String(res.headers['content-type']), /^application\/json/);
   const body = res.json() as Record<string, unknown>;
   assert.deepEqual(Object.keys(body).sort(), SEED_FIELDS);
-  assert.match(body.access_token as string, /^sat_[A-Za-z0-9_-]{43}$/);
+  assert.match(body.access_token as string, /^sat_[0-9a-f]{12}[A-Za-z0-9_-]{43}$/);
   assert.equal(body.token_type, 'BearerToken');
   assert.equal(body.expires_in, 3600);
   assert.equal(body.redirect_url, 'https://app.example/callback');

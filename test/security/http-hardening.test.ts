@@ -383,7 +383,7 @@ describe('credential storage and timing', () => {
       for (const secret of secrets) assert.match(secret, /^scs_[A-Za-z0-9_-]{43}$/, '32 random bytes, base64url');
       const s = await h.seed();
       const tokens = await Promise.all(Array.from({ length: 5 }, () => login(h, s)));
-      for (const res of tokens) assert.match(res.json().access_token, /^sat_[A-Za-z0-9_-]{43}$/);
+      for (const res of tokens) assert.match(res.json().access_token, /^sat_[0-9a-f]{12}[A-Za-z0-9_-]{43}$/);
       assert.equal(new Set(tokens.map((r) => r.json().access_token)).size, 5);
     } finally {
       await h.close();
