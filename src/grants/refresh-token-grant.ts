@@ -137,20 +137,13 @@ export function refreshTokenGrant(deps: RefreshTokenGrantDeps): Grant {
             JSON.stringify({ a: await access.secret, ae: accessExpiresAt, r: refresh.secret, s: scope } satisfies SealedSuccessor),
           )
         : null;
-    const won = await deps.store.transaction(async (tx) => {
-      // The compare-and-swap: exactly one presentation of the token rotates it.
-      if (!(await tx.tokens.rotateRefresh(hash, now, successor))) return false;
-      await tx.tokens.createAccess({
-        hash: access.hash,
-        sessionId: record.sessionId,
-        expiresAt: accessExpiresAt,
-        createdAt: now,
-        scope,
-        audience,
-      });
-      await tx.tokens.createRefresh(refresh.row);
-      await tx.sessions.extend(record.sessionId, accessExpiresAt);
-      return true;
+    // The compare-and-swap: exactly one presentation of the token rotates it, and writes the rest.
+    const won = await deps.store.tokens.rotateRefreshFamily({
+      presentedHash: hash,
+      now,
+      successor,
+      access: { hash: access.hash, sessionId: record.sessionId, expiresAt: accessExpiresAt, createdAt: now, scope, audience },
+      refresh: refresh.row,
     });
     if (!won) {
       // Lost the race against another presentation of the same token, which has committed by now.

@@ -36,13 +36,13 @@ class SqlStoreOps implements StoreOps {
   readonly consoleSessions: SqlConsoleSessionStore;
   readonly signingKeys: SqlSigningKeyStore;
 
-  constructor(db: SqlExecutor, dialect: SqlDialect) {
+  constructor(db: SqlExecutor, dialect: SqlDialect, atomic: <T>(fn: (db: SqlExecutor) => Promise<T>) => Promise<T>) {
     this.orgs = new SqlOrgStore(db);
     this.users = new SqlUserStore(db, dialect);
     this.clients = new SqlClientStore(db);
     this.sessions = new SqlSessionStore(db);
     this.browserSessions = new SqlBrowserSessionStore(db);
-    this.tokens = new SqlTokenStore(db);
+    this.tokens = new SqlTokenStore(db, dialect, atomic);
     this.codes = new SqlCodeStore(db);
     this.idps = new SqlIdpStore(db);
     this.replay = new SqlReplayStore(db);
@@ -61,7 +61,7 @@ export class SqlStore extends SqlStoreOps implements Store {
   private readonly driver: SqlDriver;
 
   private constructor(driver: SqlDriver) {
-    super(driver, driver.dialect);
+    super(driver, driver.dialect, (fn) => driver.transaction(fn));
     this.driver = driver;
     this.kind = driver.dialect;
   }
@@ -78,7 +78,7 @@ export class SqlStore extends SqlStoreOps implements Store {
   }
 
   transaction<T>(fn: (tx: StoreOps) => Promise<T>): Promise<T> {
-    return this.driver.transaction((tx) => fn(new SqlStoreOps(tx, this.driver.dialect)));
+    return this.driver.transaction((tx) => fn(new SqlStoreOps(tx, this.driver.dialect, (inner) => inner(tx))));
   }
 
   async ping(): Promise<void> {

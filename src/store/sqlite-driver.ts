@@ -391,11 +391,11 @@ export class SqliteDriver implements SqlDriver {
     let settled: Promise<void> | undefined;
     const result = await this.exclusive(async () => {
       const group = this.group ?? this.openGroup();
-      this.db.exec('SAVEPOINT member');
+      this.control('SAVEPOINT member');
       this.dirty = false;
       try {
         const value = await fn(this.inTransaction);
-        this.db.exec('RELEASE member');
+        this.control('RELEASE member');
         group.members++;
         if (this.dirty) settled = this.joinGroup(group);
         if (group.members >= MAX_GROUP_MEMBERS) this.commitGroup(group);
@@ -409,8 +409,13 @@ export class SqliteDriver implements SqlDriver {
     return result;
   }
 
+  /** A transaction-control statement, prepared once (exec would parse it again on every call). */
+  private control(sql: 'SAVEPOINT member' | 'RELEASE member' | 'BEGIN IMMEDIATE' | 'COMMIT'): void {
+    this.statement(sql).run();
+  }
+
   private openGroup(): WriteGroup {
-    this.db.exec('BEGIN IMMEDIATE');
+    this.control('BEGIN IMMEDIATE');
     let resolve!: () => void;
     let reject!: (error: unknown) => void;
     const settled = new Promise<void>((res, rej) => {
@@ -437,7 +442,7 @@ export class SqliteDriver implements SqlDriver {
     if (this.group !== group) return;
     this.group = undefined;
     try {
-      if (this.db.inTransaction) this.db.exec('COMMIT');
+      if (this.db.inTransaction) this.control('COMMIT');
     } catch (error) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
       group.reject(error);

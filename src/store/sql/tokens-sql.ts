@@ -1,5 +1,5 @@
-import type { SqlExecutor } from '../sql-driver.ts';
-import type { NewAccessToken, NewToken, ServiceToken, TokenRecord, TokenStore } from '../store.ts';
+import type { SqlDialect, SqlExecutor } from '../sql-driver.ts';
+import type { NewAccessToken, NewToken, RefreshRotation, ServiceToken, TokenRecord, TokenStore } from '../store.ts';
 import { JOINED_SESSION_KEYS, num, numOrNull, type Row, str, strOrNull, toServiceToken, toSession } from './rows.ts';
 
 const SESSION_COLUMNS =
@@ -30,11 +30,77 @@ function toTokenRecord(r: Row): TokenRecord {
   };
 }
 
+/**
+ * A refresh rotation in one PostgreSQL statement: its data-modifying CTEs run as one atomic
+ * statement (one round trip, no BEGIN/COMMIT). Under READ COMMITTED a concurrent rotation of the
+ * same token waits for the row lock, re-checks `rotated_at IS NULL`, finds no row, and every CTE
+ * after `rotated` then writes nothing: exactly one winner, as with the separate statements.
+ */
+const ROTATE_FAMILY_PG = `WITH rotated AS (
+    UPDATE refresh_tokens SET rotated_at = ?, successor = ?
+     WHERE hash = ? AND rotated_at IS NULL AND revoked_at IS NULL
+    RETURNING session_id
+  ), forgotten AS (
+    UPDATE refresh_tokens SET successor = NULL
+     WHERE session_id IN (SELECT session_id FROM rotated) AND hash <> ? AND successor IS NOT NULL AND ?::text IS NOT NULL
+  ), access AS (
+    INSERT INTO access_tokens (hash, session_id, expires_at, revoked_at, created_at, scope, audience)
+    SELECT ?, session_id, ?, NULL, ?, ?, ? FROM rotated
+  ), refresh AS (
+    INSERT INTO refresh_tokens (hash, session_id, expires_at, rotated_at, revoked_at, created_at)
+    SELECT ?, session_id, ?, NULL, NULL, ? FROM rotated
+  ), extended AS (
+    UPDATE sessions SET expires_at = ? WHERE id IN (SELECT session_id FROM rotated) AND expires_at < ?
+  )
+  SELECT COUNT(*) AS won FROM rotated`;
+
 export class SqlTokenStore implements TokenStore {
   private readonly db: SqlExecutor;
+  private readonly dialect: SqlDialect;
+  /** Runs fn atomically: a transaction of the driver, or fn itself when this store already runs inside one. */
+  private readonly atomic: <T>(fn: (db: SqlExecutor) => Promise<T>) => Promise<T>;
 
-  constructor(db: SqlExecutor) {
+  constructor(db: SqlExecutor, dialect: SqlDialect, atomic: <T>(fn: (db: SqlExecutor) => Promise<T>) => Promise<T>) {
     this.db = db;
+    this.dialect = dialect;
+    this.atomic = atomic;
+  }
+
+  async rotateRefreshFamily(r: RefreshRotation): Promise<boolean> {
+    const { access, refresh } = r;
+    if (this.dialect === 'postgres') {
+      const row = await this.db.get<Row>(ROTATE_FAMILY_PG, [
+        r.now,
+        r.successor,
+        r.presentedHash,
+        r.presentedHash,
+        r.successor,
+        access.hash,
+        access.expiresAt,
+        access.createdAt,
+        access.scope,
+        access.audience,
+        refresh.hash,
+        refresh.expiresAt,
+        refresh.createdAt,
+        access.expiresAt,
+        access.expiresAt,
+      ]);
+      return num(row?.won ?? 0) > 0;
+    }
+    return this.atomic(async (db) => {
+      const tokens = db === this.db ? this : new SqlTokenStore(db, this.dialect, (fn) => fn(db));
+      if (!(await tokens.rotateRefresh(r.presentedHash, r.now, r.successor))) return false;
+      await tokens.createAccess(access);
+      await tokens.createRefresh(refresh);
+      // The session's expiry follows its newest access token (as SessionStore.extend).
+      await db.run('UPDATE sessions SET expires_at = ? WHERE id = ? AND expires_at < ?', [
+        access.expiresAt,
+        access.sessionId,
+        access.expiresAt,
+      ]);
+      return true;
+    });
   }
 
   async createAccess(row: NewAccessToken): Promise<void> {
