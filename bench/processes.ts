@@ -92,6 +92,11 @@ export function spawnNode(args: string[], options: { env?: NodeJS.ProcessEnv; co
   const pinned = options.pin.enabled && options.core !== undefined;
   const command = pinned ? 'taskset' : process.execPath;
   const argv = pinned ? ['-c', String(options.core), process.execPath, ...args] : args;
+  return spawnProgram(command, argv, options);
+}
+
+/** Spawns any program as a child killed with the others (killAllChildren); its output is kept. */
+export function spawnProgram(command: string, argv: string[], options: { env?: NodeJS.ProcessEnv; ipc?: boolean } = {}): Child {
   const child = spawn(command, argv, {
     cwd: ROOT,
     env: options.env ?? process.env,

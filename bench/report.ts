@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import type { BenchConfig } from './config.ts';
 import { type JwtIssuanceReport, jwtIssuanceSection } from './jwt-issuance.ts';
+import type { PgbenchCeilingReport } from './pgbench-ceiling.ts';
 import type { Pinning } from './processes.ts';
 import type { ScenarioResult } from './scenarios.ts';
 import type { LoopResult } from './stats.ts';
@@ -97,7 +98,8 @@ export interface Report {
   /** issue #14: the JWT rows against the opaque ones and a jose signing ceiling */
   jwt?: JwtIssuanceReport;
   durability: Array<{ level: 'FULL' | 'NORMAL'; refresh: ScenarioResult; code: ScenarioResult; login: ScenarioResult }>;
-  scaling?: Array<{ scenario: string; one: ScenarioResult; two: ScenarioResult }>;
+  /** PostgreSQL, 1 instance vs 2; introspection and refresh with their pgbench ceiling (or why it is missing) */
+  scaling?: Array<{ scenario: string; one: ScenarioResult; two: ScenarioResult; pgbench?: PgbenchCeilingReport; pgbenchError?: string }>;
 }
 
 /** Bytes of a SQLite database: the file, its WAL, and the pages of the tables (indexes included) by what they hold. */
@@ -456,23 +458,7 @@ export function writeReport(r: Report): string {
   }
 
   if (r.scaling?.length) {
-    const geo = Math.exp(r.scaling.reduce((n, s) => n + Math.log(s.two.rps / s.one.rps), 0) / r.scaling.length);
-    line('## PostgreSQL: one instance vs two');
-    line();
-    line(
-      `Three server processes on the same scratch schema at once, with nothing pinned: on a ${machine.cores}-core machine the servers, PostgreSQL and the load generator share the cores, so a second instance can only use what the others leave. Runs alternate between one instance alone and two sharing the load (connections split round-robin, autocannon with two URLs), 3 rounds each of ${(cfg.seconds / 3).toFixed(0)} s per scenario (each with its own short warm-up); each side's best round is reported (every round in brackets). Pool size: the default (10 connections per instance); every scenario here, writes included, runs with ${cfg.connections} connections. The SAML login is measured once, on one instance, after these rounds (the alternation would need thousands of freshly signed assertions). These PostgreSQL rows also appear in the results table above.`,
-    );
-    line();
-    line('| Scenario | 1 instance req/s | p99 ms | errors | 2 instances req/s | p99 ms | errors | 2 / 1 |');
-    line('|---|---:|---:|---:|---:|---:|---:|---:|');
-    for (const s of r.scaling) {
-      line(
-        `| ${s.scenario} | ${n0(s.one.rps)} (${segs(s.one)}) | ${ms(s.one.p99)} | ${s.one.errors} | ${n0(s.two.rps)} (${segs(s.two)}) | ${ms(s.two.p99)} | ${s.two.errors} | ×${(s.two.rps / s.one.rps).toFixed(2)} |`,
-      );
-    }
-    line();
-    line(`**Throughput of 2 instances vs 1 (geometric mean over these scenarios): ×${geo.toFixed(2)}.**`);
-    line();
+    for (const l of postgresSection(r)) line(l);
   } else if (!cfg.databaseUrl) {
     line('## PostgreSQL');
     line();
@@ -489,6 +475,51 @@ export function writeReport(r: Report): string {
     .join('\n')
     .replace(/\n{3,}/g, '\n\n')
     .trim()}\n`;
+}
+
+/** Issue #18's target for the PostgreSQL rows against their pgbench ceiling. */
+export const PGBENCH_TARGET = 0.6;
+
+/** "PostgreSQL: one instance vs two", with the pgbench ceilings (also printed alone by BENCH_ONLY=postgres). */
+export function postgresSection(r: Pick<Report, 'cfg' | 'machine' | 'scaling'>): string[] {
+  const { cfg, machine } = r;
+  const scaling = r.scaling ?? [];
+  const out: string[] = [];
+  const line = (s = '') => out.push(s);
+  const segs = (x: { segments?: number[] }) => (x.segments ?? []).map((v) => n0(v)).join(' / ');
+  const verdict = (ratio: number, errors: number) => `${pct(ratio)} ${ratio >= PGBENCH_TARGET && errors === 0 ? '**met**' : '**missed**'}`;
+  const geo = Math.exp(scaling.reduce((n, s) => n + Math.log(s.two.rps / s.one.rps), 0) / scaling.length);
+  line('## PostgreSQL: one instance vs two');
+  line();
+  line(
+    `Three server processes on the same scratch schema at once, with nothing pinned: on a ${machine.cores}-core machine the servers, PostgreSQL and the load generator share the cores, so a second instance can only use what the others leave. Runs alternate between one instance alone and two sharing the load (connections split round-robin, autocannon with two URLs), 3 rounds each of ${(cfg.seconds / 3).toFixed(0)} s per scenario (each with its own short warm-up); each side's best round is reported (every round in brackets). Pool size: the default (10 connections per instance); every scenario here, writes included, runs with ${cfg.connections} connections. The SAML login is measured once, on one instance, after these rounds (the alternation would need thousands of freshly signed assertions). These PostgreSQL rows also appear in the results table above.`,
+  );
+  line();
+  line(
+    `**pgbench ceiling** (bench/pgbench-ceiling.ts; target: each row ≥ ${pct(PGBENCH_TARGET)} of it): the statements the server sends for one request — introspection: the client row and the access token joined with its session and user; refresh: the client row, the refresh token with its session and user, and the one-statement rotation — run by \`pgbench -M extended -j 1\` with the scenario's ${cfg.connections} connections on the same schema, in each round just before the two server runs, best round reported; the only additions are how a transaction picks its token (a primary-key subquery for introspection; for refresh a primary-key read of the chain's current token and a one-row update of it inside the rotation's commit). The servers reach the database through at most 10 connections each.`,
+  );
+  line();
+  line(
+    '| Scenario | 1 instance req/s | p99 ms | errors | 2 instances req/s | p99 ms | errors | 2 / 1 | pgbench ceiling tps | 1 instance / ceiling | 2 instances / ceiling |',
+  );
+  line('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const s of scaling) {
+    const p = s.pgbench;
+    const ceiling = p ? `${n0(p.tps)} (${segs(p)})` : s.pgbenchError ? `– (${s.pgbenchError.replace(/\|/g, '/').slice(0, 160)})` : '–';
+    line(
+      `| ${s.scenario} | ${n0(s.one.rps)} (${segs(s.one)}) | ${ms(s.one.p99)} | ${s.one.errors} | ${n0(s.two.rps)} (${segs(s.two)}) | ${ms(s.two.p99)} | ${s.two.errors} | ×${(s.two.rps / s.one.rps).toFixed(2)} | ${ceiling} | ${p ? verdict(p.ratioOne, s.one.errors) : '–'} | ${p ? verdict(p.ratioTwo, s.two.errors) : '–'} |`,
+    );
+  }
+  line();
+  line(`**Throughput of 2 instances vs 1 (geometric mean over these scenarios): ×${geo.toFixed(2)}.**`);
+  for (const s of scaling) {
+    if (s.pgbench)
+      line(
+        `- ${s.scenario}, pgbench ceiling: ${s.pgbench.connections} connections, latency average ${ms(s.pgbench.latencyMs)} ms in the best round; ${s.pgbench.notes.join('; ')}.`,
+      );
+  }
+  line();
+  return out;
 }
 
 const DURABILITY_TEXT = `sei-auth runs SQLite in WAL mode (consistent after any crash: every transaction is all-or-nothing). **\`SQLITE_SYNCHRONOUS=FULL\` is the default.**
@@ -529,7 +560,7 @@ export function ratiosOf(
 /** What the profiles showed and what was changed (kept by hand; the numbers above are regenerated). */
 export const FINDINGS_TEXT = `## Profiles, fixes, and what limits each row
 
-Profile any scenario with \`BENCH_PROFILE=<introspection,refresh,code,login,saml|all> npm run bench\`: each listed scenario runs against its own server started with \`node --cpu-prof\`, the top self-time functions and areas are printed (bench/profile-summary.ts, also usable alone on any .cpuprofile), and the .cpuprofile files are kept for a flame graph (Chrome DevTools, speedscope). \`BENCH_ONLY=<scenarios>\` runs just those scenarios with their paired ceiling, without profiling or writing this file. The figures below are from profiling runs and micro-measurements on this machine while this page was written; they explain the table, they are not regenerated with it.
+Profile any scenario with \`BENCH_PROFILE=<introspection,refresh,code,login,saml|all> npm run bench\`: each listed scenario runs against its own server started with \`node --cpu-prof\`, the top self-time functions and areas are printed (bench/profile-summary.ts, also usable alone on any .cpuprofile), and the .cpuprofile files are kept for a flame graph (Chrome DevTools, speedscope). \`BENCH_ONLY=<scenarios>\` runs just those scenarios with their paired ceiling, without profiling or writing this file. \`BENCH_ONLY=postgres\` (with \`BENCH_DATABASE_URL\`) runs only the PostgreSQL phase and prints its section. The figures below are from profiling runs and micro-measurements on this machine while this page was written; they explain the table, they are not regenerated with it.
 
 **Fixed (each change is small and commented in the code):**
 

@@ -18,6 +18,14 @@ import { type BenchConfig, benchVariables, readConfig, type ScenarioName } from 
 import { jwtIssuance, jwtIssuanceSection } from './jwt-issuance.ts';
 import { measure, probeServerCpu, runLoad } from './load.ts';
 import {
+  type CeilingSetup,
+  introspectionCeiling,
+  type PgbenchCeiling,
+  type PgbenchRun,
+  pgbenchAvailable,
+  refreshCeiling,
+} from './pgbench-ceiling.ts';
+import {
   allCores,
   BIN,
   type Child,
@@ -36,7 +44,7 @@ import {
   waitReady,
 } from './processes.ts';
 import { formatSummary, summarise } from './profile-summary.ts';
-import { type DatabaseBytes, loadAverage, machineInfo, type Report, type Row, writeReport } from './report.ts';
+import { type DatabaseBytes, loadAverage, machineInfo, postgresSection, type Report, type Row, writeReport } from './report.ts';
 import {
   type CeilingSegment,
   codeExchange,
@@ -360,6 +368,14 @@ async function signPool(count: number, seeded: Seeded, dir: string, pin: Pinning
   return out;
 }
 
+/** SAML assertions are signed by two child processes (one per core) whenever a scenario needs more, never during a measured run. */
+function signerFor(dir: string, pin: Pinning) {
+  return (seeded: Seeded) => async (n: number) => {
+    say(`signing ${n} SAML assertions (two processes) …`);
+    return signPool(n, seeded, dir, pin);
+  };
+}
+
 /** The rate limiter's own work per authenticated request (limits far from triggering), in ns, timed in this process. */
 function limiterCost(): number {
   // A clock that moves 1 ms per reading: this loop calls far faster than any real client, and
@@ -461,6 +477,139 @@ async function scenarios(
   return out;
 }
 
+/** The scenarios of the PostgreSQL phase that have a pgbench ceiling (bench/pgbench-ceiling.ts). */
+const PGBENCH_CEILINGS: Partial<Record<ScenarioName, typeof introspectionCeiling>> = {
+  introspection: introspectionCeiling,
+  refresh: refreshCeiling,
+};
+
+/**
+ * PostgreSQL, one instance vs two (unpinned), alternately, on a scratch schema dropped afterwards;
+ * each scenario with a pgbench ceiling runs it in the same alternation. With a signer, the SAML
+ * login is measured once on one instance after them.
+ */
+async function postgresPhase(
+  cfg: BenchConfig,
+  databaseUrl: string,
+  pin: Pinning,
+  dir: string,
+  timing: Timing,
+  rows: Row[],
+  signer: ReturnType<typeof signerFor> | undefined,
+): Promise<{ scaling: NonNullable<Report['scaling']>; pgMemory?: number }> {
+  const db = await postgresSchema(databaseUrl);
+  try {
+    const { store, seeded } = await seededStore(db.url, 'FULL', cfg);
+    try {
+      // One phase: every scenario against one instance and against two sharing the load,
+      // alternately. On 2 cores a second instance only has somewhere to run if nothing is
+      // pinned: the servers, PostgreSQL and this load generator all share both cores here.
+      if (pin.enabled) pinSelf(allCores());
+      const scaling: NonNullable<Report['scaling']> = [];
+      let pgMemory: number | undefined;
+      // SAML is left out of the alternation (each round would need ~700 freshly signed
+      // assertions); it is measured once on one instance after it.
+      const names: ScenarioName[] = ['introspection', 'refresh', 'code', 'login'];
+      // Three servers on the same schema at once (the idle ones cost nothing): one alone, two
+      // sharing the load. The runs alternate — 1, 2, 1, 2, … — one segment each, so both sides
+      // see the same machine; each side reports its best round.
+      const servers = await Promise.all([0, 1, 2].map(() => startSeiAuth({ databaseUrl: db.url, rateLimits: 'off', pin, pinned: false })));
+      try {
+        const pool: string[] = [];
+        const sign = signer?.(seeded);
+        const one: Target = { urls: [servers[0]!.url], store, seeded, assertions: pool, ...(sign ? { sign } : {}) };
+        const two: Target = { urls: [servers[1]!.url, servers[2]!.url], store, seeded, assertions: pool, ...(sign ? { sign } : {}) };
+        const rounds = 3;
+        // Writes with the introspection's number of connections here: each instance's pool has 10
+        // PostgreSQL connections, so 128 would only queue (and make this part several minutes long).
+        const round: Timing = { ...timing, writeConnections: timing.connections, seconds: timing.seconds / rounds, segments: 1 };
+        const pgMemory1 = sampleMemory(servers[0]!.child.pid, 1000);
+        for (const name of names) {
+          say(`PostgreSQL, 1 vs 2 instances (unpinned): ${TARGETS[name].label} …`);
+          // The ceiling runs with as many connections as the scenario's round.
+          const connections = name === 'refresh' ? round.writeConnections : round.connections;
+          const ceiling = await pgbenchCeilingFor(name, { url: db.url, store, seeded, connections, dir });
+          const ones: ScenarioResult[] = [];
+          const twos: ScenarioResult[] = [];
+          const ceilings: PgbenchRun[] = [];
+          for (let i = 0; i < rounds; i++) {
+            if (ceiling.run) {
+              try {
+                ceilings.push(await ceiling.run.run(Math.max(1, Math.round(round.seconds))));
+              } catch (error) {
+                ceiling.error = (error as Error).message.split('\n')[0];
+                say(`pgbench ceiling failed: ${(error as Error).message}`);
+                ceiling.run = undefined;
+              }
+            }
+            ones.push(await runScenario(name, one, round));
+            twos.push(await runScenario(name, two, round));
+          }
+          const best = (rs: ScenarioResult[]): ScenarioResult => {
+            const top = rs.reduce((a, b) => (b.rps > a.rps ? b : a));
+            return { ...top, errors: rs.reduce((n, r) => n + r.errors, 0), segments: rs.map((r) => r.rps) };
+          };
+          const entry: NonNullable<Report['scaling']>[number] = { scenario: TARGETS[name].label, one: best(ones), two: best(twos) };
+          if (ceiling.run && ceilings.length === rounds) {
+            const top = ceilings.reduce((a, b) => (b.tps > a.tps ? b : a));
+            entry.pgbench = {
+              tps: top.tps,
+              latencyMs: top.latencyMs,
+              segments: ceilings.map((c) => c.tps),
+              connections,
+              ratioOne: entry.one.rps / top.tps,
+              ratioTwo: entry.two.rps / top.tps,
+              notes: ceiling.run.notes(),
+            };
+          } else if (ceiling.error) entry.pgbenchError = ceiling.error;
+          scaling.push(entry);
+          rows.push(row('PostgreSQL, 1 instance', name, { ...entry.one, notes: entry.one.notes }, false));
+          rows.push(row('PostgreSQL, 2 instances', name, { ...entry.two, notes: entry.two.notes }, false));
+          const p = entry.pgbench;
+          say(
+            `PostgreSQL, 1 vs 2 instances: ${entry.scenario}: 1 instance ${fmt(entry.one)}; 2 instances ${fmt(entry.two)}; ×${(entry.two.rps / entry.one.rps).toFixed(2)}` +
+              (p
+                ? `; pgbench ceiling ${p.tps.toFixed(0)} tps (${p.segments.map((x) => x.toFixed(0)).join(' / ')}), latency ${p.latencyMs.toFixed(2)} ms: 1 instance ${(100 * p.ratioOne).toFixed(0)} %, 2 instances ${(100 * p.ratioTwo).toFixed(0)} % of it (${p.notes.join('; ')})`
+                : ''),
+          );
+        }
+        if (signer) await scenarios('PostgreSQL, 1 instance', ['saml'], one, timing, undefined, rows);
+        pgMemory = pgMemory1.stop().hwm;
+      } finally {
+        await Promise.all(servers.map((s) => s.child.stop()));
+        if (pin.enabled) pinSelf(String(pin.loadCore));
+      }
+      const geo = Math.exp(scaling.reduce((n, s) => n + Math.log(s.two.rps / s.one.rps), 0) / scaling.length);
+      say(
+        `PostgreSQL 2 instances vs 1: ${scaling.map((s) => `${s.scenario} ×${(s.two.rps / s.one.rps).toFixed(2)}`).join(', ')}; geometric mean ×${geo.toFixed(2)}`,
+      );
+      return { scaling, ...(pgMemory !== undefined ? { pgMemory } : {}) };
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await db.drop();
+  }
+}
+
+/** The scenario's pgbench ceiling, seeded and warmed up (one 1-second run); none without pgbench or for the other scenarios. */
+async function pgbenchCeilingFor(
+  name: ScenarioName,
+  setup: CeilingSetup,
+): Promise<{ run: PgbenchCeiling | undefined; error: string | undefined }> {
+  const make = PGBENCH_CEILINGS[name];
+  if (!make) return { run: undefined, error: undefined };
+  if (!pgbenchAvailable()) return { run: undefined, error: 'pgbench not found' };
+  try {
+    const ceiling = await make(setup);
+    await ceiling.run(1);
+    return { run: ceiling, error: undefined };
+  } catch (error) {
+    say(`pgbench ceiling for ${name} not available: ${(error as Error).message}`);
+    return { run: undefined, error: (error as Error).message.split('\n')[0] };
+  }
+}
+
 async function main(): Promise<void> {
   const cfg = readConfig(process.env);
   installCleanup();
@@ -497,6 +646,7 @@ async function main(): Promise<void> {
       return;
     }
     if (process.env.BENCH_ONLY === 'jwt-issuance') return await jwtIssuanceOnly(cfg, pin, dir, timing);
+    if (process.env.BENCH_ONLY === 'postgres') return await postgresOnly(cfg, pin, dir, timing);
     if (cfg.profile) return await profileMode(cfg, pin, dir, timing, true);
     // Ceiling A's server runs for the whole run: its segments are measured alongside the scenarios.
     const ceilingServer = await startCeilingServer(pin);
@@ -548,11 +698,7 @@ async function main(): Promise<void> {
     const fullUrl = await sqliteDatabase(dir, 'full');
     const full = await seededStore(fullUrl, 'FULL', cfg);
     const soakSaml = cfg.soakSeconds > 0 ? Math.min(600, Math.ceil(cfg.soakSeconds * 5)) : 0;
-    // SAML assertions are signed by two child processes (one per core) whenever a scenario needs more, never during a measured run.
-    const signer = (seeded: Seeded) => async (n: number) => {
-      say(`signing ${n} SAML assertions (two processes) …`);
-      return signPool(n, seeded, dir, pin);
-    };
+    const signer = signerFor(dir, pin);
     const report: Report = {
       cfg,
       pin,
@@ -687,68 +833,9 @@ async function main(): Promise<void> {
 
     // ---- PostgreSQL: one instance vs two (unpinned), alternately
     if (cfg.databaseUrl) {
-      const db = await postgresSchema(cfg.databaseUrl);
-      const { store, seeded } = await seededStore(db.url, 'FULL', cfg);
-      try {
-        // One phase: every scenario against one instance and against two sharing the load,
-        // alternately. On 2 cores a second instance only has somewhere to run if nothing is
-        // pinned: the servers, PostgreSQL and this load generator all share both cores here.
-        if (pin.enabled) pinSelf(allCores());
-        const scaling: NonNullable<Report['scaling']> = [];
-        // SAML is left out of the alternation (each round would need ~700 freshly signed
-        // assertions); it is measured once on one instance after it.
-        const names: ScenarioName[] = ['introspection', 'refresh', 'code', 'login'];
-        // Three servers on the same schema at once (the idle ones cost nothing): one alone, two
-        // sharing the load. The runs alternate — 1, 2, 1, 2, … — one segment each, so both sides
-        // see the same machine; each side reports its best round.
-        const servers = await Promise.all(
-          [0, 1, 2].map(() => startSeiAuth({ databaseUrl: db.url, rateLimits: 'off', pin, pinned: false })),
-        );
-        try {
-          const pool: string[] = [];
-          const sign = signer(seeded);
-          const one: Target = { urls: [servers[0]!.url], store, seeded, assertions: pool, sign };
-          const two: Target = { urls: [servers[1]!.url, servers[2]!.url], store, seeded, assertions: pool, sign };
-          const rounds = 3;
-          // Writes with the introspection's number of connections here: each instance's pool has 10
-          // PostgreSQL connections, so 128 would only queue (and make this part several minutes long).
-          const round: Timing = { ...timing, writeConnections: timing.connections, seconds: timing.seconds / rounds, segments: 1 };
-          const pgMemory = sampleMemory(servers[0]!.child.pid, 1000);
-          for (const name of names) {
-            say(`PostgreSQL, 1 vs 2 instances (unpinned): ${TARGETS[name].label} …`);
-            const ones: ScenarioResult[] = [];
-            const twos: ScenarioResult[] = [];
-            for (let i = 0; i < rounds; i++) {
-              ones.push(await runScenario(name, one, round));
-              twos.push(await runScenario(name, two, round));
-            }
-            const best = (rs: ScenarioResult[]): ScenarioResult => {
-              const top = rs.reduce((a, b) => (b.rps > a.rps ? b : a));
-              return { ...top, errors: rs.reduce((n, r) => n + r.errors, 0), segments: rs.map((r) => r.rps) };
-            };
-            const entry = { scenario: TARGETS[name].label, one: best(ones), two: best(twos) };
-            scaling.push(entry);
-            rows.push(row('PostgreSQL, 1 instance', name, { ...entry.one, notes: entry.one.notes }, false));
-            rows.push(row('PostgreSQL, 2 instances', name, { ...entry.two, notes: entry.two.notes }, false));
-            say(
-              `PostgreSQL, 1 vs 2 instances: ${entry.scenario}: 1 instance ${fmt(entry.one)}; 2 instances ${fmt(entry.two)}; ×${(entry.two.rps / entry.one.rps).toFixed(2)}`,
-            );
-          }
-          await scenarios('PostgreSQL, 1 instance', ['saml'], one, timing, undefined, rows);
-          report.pgMemory = pgMemory.stop().hwm;
-        } finally {
-          await Promise.all(servers.map((s) => s.child.stop()));
-          if (pin.enabled) pinSelf(String(pin.loadCore));
-        }
-        report.scaling = scaling;
-        const geo = Math.exp(scaling.reduce((n, s) => n + Math.log(s.two.rps / s.one.rps), 0) / scaling.length);
-        say(
-          `PostgreSQL 2 instances vs 1: ${scaling.map((s) => `${s.scenario} ×${(s.two.rps / s.one.rps).toFixed(2)}`).join(', ')}; geometric mean ×${geo.toFixed(2)}`,
-        );
-      } finally {
-        await store.close();
-        await db.drop();
-      }
+      const pgPhase = await postgresPhase(cfg, cfg.databaseUrl, pin, dir, timing, rows, signer);
+      report.scaling = pgPhase.scaling;
+      report.pgMemory = pgPhase.pgMemory;
     }
 
     // ---- the resource-server verifier (issue #14 item 6): its own section
@@ -859,6 +946,20 @@ async function jwtIssuanceOnly(cfg: BenchConfig, pin: Pinning, dir: string, timi
     await server.child.stop(30_000);
     await store.close();
   }
+}
+
+/**
+ * BENCH_ONLY=postgres: the PostgreSQL phase alone (BENCH_DATABASE_URL), its section printed rather
+ * than written (a development aid). The SAML row, which that section does not show, is left out.
+ */
+async function postgresOnly(cfg: BenchConfig, pin: Pinning, dir: string, timing: Timing): Promise<void> {
+  if (!cfg.databaseUrl) throw new Error('BENCH_ONLY=postgres needs BENCH_DATABASE_URL');
+  const { scaling } = await postgresPhase(cfg, cfg.databaseUrl, pin, dir, timing, [], undefined);
+  console.log(
+    `\nload average ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}\n\n${postgresSection({ cfg, machine: machineInfo(), scaling }).join('\n')}`,
+  );
 }
 
 /**

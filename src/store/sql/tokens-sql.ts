@@ -6,8 +6,8 @@ const SESSION_COLUMNS =
   's.id AS s_id, s.user_id AS s_user_id, s.client_id AS s_client_id, s.grant_type AS s_grant_type, s.redirect_url AS s_redirect_url, s.started_at AS s_started_at, s.expires_at AS s_expires_at, s.ended_at AS s_ended_at, s.end_reason AS s_end_reason, s.scope AS s_scope, s.audience AS s_audience, s.browser_session_id AS s_browser_session_id, s.auth_time AS s_auth_time';
 
 /** A token with its session and user, one query per table: the same text every time (statement cache). */
-const FIND_ACCESS_SQL = findTokenSql('access_tokens', 'NULL', 'NULL', 't.scope', 't.audience');
-const FIND_REFRESH_SQL = findTokenSql('refresh_tokens', 't.rotated_at', 't.successor', 's.scope', 's.audience');
+export const FIND_ACCESS_SQL = findTokenSql('access_tokens', 'NULL', 'NULL', 't.scope', 't.audience');
+export const FIND_REFRESH_SQL = findTokenSql('refresh_tokens', 't.rotated_at', 't.successor', 's.scope', 's.audience');
 function findTokenSql(table: string, rotated: string, successor: string, scope: string, audience: string): string {
   return `SELECT t.hash, t.session_id, t.expires_at, t.revoked_at, t.created_at, ${rotated} AS rotated_at, ${successor} AS successor, ${scope} AS scope, ${audience} AS audience, u.email, ${SESSION_COLUMNS}
        FROM ${table} t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id
@@ -36,7 +36,7 @@ function toTokenRecord(r: Row): TokenRecord {
  * same token waits for the row lock, re-checks `rotated_at IS NULL`, finds no row, and every CTE
  * after `rotated` then writes nothing: exactly one winner, as with the separate statements.
  */
-const ROTATE_FAMILY_PG = `WITH rotated AS (
+export const ROTATE_FAMILY_PG = `WITH rotated AS (
     UPDATE refresh_tokens SET rotated_at = ?, successor = ?
      WHERE hash = ? AND rotated_at IS NULL AND revoked_at IS NULL
     RETURNING session_id
