@@ -138,20 +138,19 @@ export class SqliteDriver implements SqlDriver {
     }
   }
 
-  /** Counts the frames a commit wrote: the WAL restarts from its first frame after a complete checkpoint. */
-  private countFrames(before: number): void {
-    const after = this.walFrames();
-    this.framesWritten += after >= before ? after - before : after;
-  }
-
-  /** Writes have committed: count them towards the next checkpoint, and make them durable (FULL). */
-  private committed(): Promise<void> | undefined {
-    if (this.checkpointOnThread) {
+  /**
+   * Writes have committed: count the WAL frames they wrote (from `framesBefore`, the count when
+   * their transaction began), ask for a checkpoint when the WAL is long enough, and make them
+   * durable (FULL). An autocommit statement passes no `framesBefore`: its frames are not counted.
+   */
+  private committed(framesBefore?: number): Promise<void> | undefined {
+    if (this.checkpointOnThread || framesBefore !== undefined) {
       const frames = this.walFrames();
-      // The WAL restarted from its first frame after a complete checkpoint.
+      // The WAL restarts from its first frame after a complete checkpoint.
+      if (framesBefore !== undefined) this.framesWritten += frames >= framesBefore ? frames - framesBefore : frames;
       if (frames < this.lastFrames) this.nextCheckpointAt = this.framesPerCheckpoint;
       this.lastFrames = frames;
-      if (frames >= this.nextCheckpointAt) {
+      if (this.checkpointOnThread && frames >= this.nextCheckpointAt) {
         // Should a reader keep the WAL from restarting, the next one waits for as many frames again.
         this.nextCheckpointAt = frames + this.framesPerCheckpoint;
         this.requestCheckpoint();
@@ -350,9 +349,9 @@ export class SqliteDriver implements SqlDriver {
   }
 
   /** Joins the next flush while still holding the lock (so close() waits for it); awaited once the lock is released. */
-  private flushAfterCommit(): Promise<void> | undefined {
+  private flushAfterCommit(framesBefore?: number): Promise<void> | undefined {
     if (!this.dirty) return undefined;
-    const flushed = this.group ? this.joinGroup(this.group) : this.committed();
+    const flushed = this.group ? this.joinGroup(this.group) : this.committed(framesBefore);
     flushed?.catch(() => {}); // awaited by the caller right after; this only keeps it from counting as unhandled meanwhile
     return flushed;
   }
@@ -452,8 +451,7 @@ export class SqliteDriver implements SqlDriver {
       group.resolve();
       return;
     }
-    this.countFrames(group.framesBefore);
-    const flushed = this.committed();
+    const flushed = this.committed(group.framesBefore);
     if (flushed) flushed.then(group.resolve, group.reject);
     else group.resolve();
   }
@@ -484,8 +482,7 @@ export class SqliteDriver implements SqlDriver {
       try {
         const value = await fn(this.inTransaction);
         this.db.exec('COMMIT');
-        if (this.dirty) this.countFrames(framesBefore);
-        flushed = this.flushAfterCommit();
+        flushed = this.flushAfterCommit(framesBefore);
         return value;
       } catch (error) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');

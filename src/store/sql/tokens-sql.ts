@@ -1,6 +1,7 @@
 import type { SqlDialect, SqlExecutor } from '../sql-driver.ts';
 import type { NewAccessToken, NewToken, RefreshRotation, ServiceToken, TokenRecord, TokenStore } from '../store.ts';
 import { JOINED_SESSION_KEYS, num, numOrNull, type Row, str, strOrNull, toServiceToken, toSession } from './rows.ts';
+import { SqlSessionStore } from './sessions-sql.ts';
 
 const SESSION_COLUMNS =
   's.id AS s_id, s.user_id AS s_user_id, s.client_id AS s_client_id, s.grant_type AS s_grant_type, s.redirect_url AS s_redirect_url, s.started_at AS s_started_at, s.expires_at AS s_expires_at, s.ended_at AS s_ended_at, s.end_reason AS s_end_reason, s.scope AS s_scope, s.audience AS s_audience, s.browser_session_id AS s_browser_session_id, s.auth_time AS s_auth_time';
@@ -93,12 +94,8 @@ export class SqlTokenStore implements TokenStore {
       if (!(await tokens.rotateRefresh(r.presentedHash, r.now, r.successor))) return false;
       await tokens.createAccess(access);
       await tokens.createRefresh(refresh);
-      // The session's expiry follows its newest access token (as SessionStore.extend).
-      await db.run('UPDATE sessions SET expires_at = ? WHERE id = ? AND expires_at < ?', [
-        access.expiresAt,
-        access.sessionId,
-        access.expiresAt,
-      ]);
+      // The session's expiry follows its newest access token.
+      await new SqlSessionStore(db).extend(access.sessionId, access.expiresAt);
       return true;
     });
   }
