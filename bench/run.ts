@@ -15,7 +15,7 @@ import type { Store } from '../src/store/store.ts';
 import { addressBucket } from '../src/throttle/login-throttle.ts';
 import { scratchSchema, TEST_KEY_ENCRYPTION_KEY } from '../test/support/harness.ts';
 import { type BenchConfig, benchVariables, readConfig, type ScenarioName } from './config.ts';
-import { jwtIssuance, jwtIssuanceSection } from './jwt-issuance.ts';
+import { jwtIssuance, jwtIssuanceSection, type SignCeiling } from './jwt-issuance.ts';
 import { measure, probeServerCpu, runLoad } from './load.ts';
 import {
   type CeilingSetup,
@@ -121,6 +121,15 @@ async function withWalFrames(servers: readonly Server[], run: () => Promise<Scen
   const requests = after.tokenRequests - before.tokenRequests;
   if (requests > 0 && after.frames > 0) result.walFramesPerRequest = (after.frames - before.frames) / requests;
   return result;
+}
+
+/** One jose ES256 signature, µs of CPU, on the server's core (bench/jose-sign-ceiling.ts). */
+function joseSignCeiling(pin: Pinning): Promise<SignCeiling> {
+  return runNodeJson<SignCeiling>(['--import', 'tsx', 'bench/jose-sign-ceiling.ts'], {
+    core: pin.serverCore,
+    pin,
+    timeoutMs: 120_000,
+  });
 }
 
 interface ServerOptions {
@@ -735,6 +744,7 @@ async function main(): Promise<void> {
         target,
         timing,
         { refresh: fullResults.refresh!, code: fullResults.code!, saml: fullResults.saml! },
+        () => joseSignCeiling(pin),
         say,
       );
 
@@ -936,7 +946,7 @@ async function jwtIssuanceOnly(cfg: BenchConfig, pin: Pinning, dir: string, timi
     const saml = await samlLogin(target, timing);
     say(`SQLite FULL: SAML bearer login: ${fmt(saml)}`);
     const none = { ...saml, notes: [] };
-    const report = await jwtIssuance(target, timing, { refresh: none, code: none, saml }, say);
+    const report = await jwtIssuance(target, timing, { refresh: none, code: none, saml }, () => joseSignCeiling(pin), say);
     console.log(
       `\nload average ${loadavg()
         .map((x) => x.toFixed(2))

@@ -230,16 +230,34 @@ export class KeyService implements JwtSigner {
       for (const p of batch) p.reject(error);
       return;
     }
+    // One key lookup per key of the batch, not per signature.
+    const byKey = new Map<SigningKeyRecord, PendingSignature[]>();
     for (const p of batch) {
       const active = keys.find((k) => k.status === 'active' && k.record.alg === p.alg);
       if (!active) {
         p.reject(new Error(`no active ${p.alg} signing key (sei-auth keys rotate --alg ${p.alg})`));
         continue;
       }
-      const header = { alg: p.alg, kid: active.record.kid, typ: p.typ };
-      this.privateKey(active.record)
-        .then((key) => new SignJWT(p.payload).setProtectedHeader(header).sign(key))
-        .then(p.resolve, p.reject);
+      const group = byKey.get(active.record);
+      if (group) group.push(p);
+      else byKey.set(active.record, [p]);
+    }
+    for (const [record, group] of byKey) {
+      this.privateKey(record).then(
+        (key) => {
+          for (const p of group) {
+            try {
+              new SignJWT(p.payload).setProtectedHeader({ alg: p.alg, kid: record.kid, typ: p.typ }).sign(key).then(p.resolve, p.reject);
+            } catch (error) {
+              // A payload jose refuses at once fails that signature alone, not the rest of the batch.
+              p.reject(error);
+            }
+          }
+        },
+        (error: unknown) => {
+          for (const p of group) p.reject(error);
+        },
+      );
     }
   }
 

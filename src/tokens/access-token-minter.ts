@@ -1,3 +1,4 @@
+import type { JWTPayload } from 'jose';
 import { newJwtId, newSecret, storedKey } from '../crypto/secrets.ts';
 import type { JwtSigner } from '../keys/jwt-signer.ts';
 import type { Client } from '../store/store.ts';
@@ -52,21 +53,19 @@ export class AccessTokenMinter {
     }
     const jti = newJwtId();
     // RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat and jti are REQUIRED; scope when granted.
-    const secret = this.signer.sign(
-      {
-        iss: this.issuer,
-        sub: subject.subject,
-        aud: subject.audience,
-        exp: Math.floor(subject.expiresAt / 1000),
-        iat: Math.floor(subject.now / 1000),
-        jti,
-        client_id: client.id,
-        ...(subject.scope !== '' ? { scope: subject.scope } : {}),
-        ...(subject.email !== undefined ? { email: subject.email } : {}),
-        ...(subject.sessionId !== undefined ? { sid: subject.sessionId } : {}),
-      },
-      { typ: ACCESS_TOKEN_JWT_TYPE },
-    );
+    const claims: JWTPayload = {
+      iss: this.issuer,
+      sub: subject.subject,
+      aud: subject.audience,
+      exp: Math.floor(subject.expiresAt / 1000),
+      iat: Math.floor(subject.now / 1000),
+      jti,
+      client_id: client.id,
+    };
+    if (subject.scope !== '') claims.scope = subject.scope;
+    if (subject.email !== undefined) claims.email = subject.email;
+    if (subject.sessionId !== undefined) claims.sid = subject.sessionId;
+    const secret = this.signer.sign(claims, { typ: ACCESS_TOKEN_JWT_TYPE });
     // Handled here, so a signature that fails after its transaction failed is not an unhandled
     // rejection; whoever awaits `secret` still gets the error.
     secret.catch(() => {});

@@ -181,7 +181,10 @@ for (const kind of storeKinds()) {
         h.services.keys.sign({ sub, exp }, { typ: i % 2 ? 'at+jwt' : 'JWT', ...(i % 5 === 0 ? { alg: 'RS256' as const } : {}) }),
       );
       const refused = h.services.keys.sign({ sub: 'nope', exp }, { typ: 'at+jwt', alg: 'HS256' as never });
+      // jose refuses this payload at once (in SignJWT's constructor): that signature alone fails.
+      const junk = h.services.keys.sign('not a claims set' as never, { typ: 'at+jwt' });
       await assert.rejects(refused, /no active HS256 signing key/);
+      await assert.rejects(junk, TypeError);
       const jwks = await fetchJwks(h);
       for (const [i, token] of (await Promise.all(signed)).entries()) {
         const alg = i % 5 === 0 ? 'RS256' : 'ES256';
