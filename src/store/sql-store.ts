@@ -18,6 +18,15 @@ import { SqlUserStore } from './sql/users-sql.ts';
 import type { SqlDialect, SqlDriver, SqlExecutor } from './sql-driver.ts';
 import type { Store, StoreOps } from './store.ts';
 
+/** Runs fn with the aggregates of one transaction: a new one, or the one already running. */
+type Atomic = <T>(fn: (tx: StoreOps) => Promise<T>) => Promise<T>;
+
+/** The aggregates of a transaction of `driver`; inside it, what must be atomic runs in that same transaction. */
+function transactionOps(tx: SqlExecutor, dialect: SqlDialect): SqlStoreOps {
+  const ops: SqlStoreOps = new SqlStoreOps(tx, dialect, (fn) => fn(ops));
+  return ops;
+}
+
 /** The aggregates over one executor: the pool, or one transaction (built once per transaction). */
 class SqlStoreOps implements StoreOps {
   readonly orgs: SqlOrgStore;
@@ -36,7 +45,7 @@ class SqlStoreOps implements StoreOps {
   readonly consoleSessions: SqlConsoleSessionStore;
   readonly signingKeys: SqlSigningKeyStore;
 
-  constructor(db: SqlExecutor, dialect: SqlDialect, atomic: <T>(fn: (db: SqlExecutor) => Promise<T>) => Promise<T>) {
+  constructor(db: SqlExecutor, dialect: SqlDialect, atomic: Atomic) {
     this.orgs = new SqlOrgStore(db);
     this.users = new SqlUserStore(db, dialect);
     this.clients = new SqlClientStore(db);
@@ -61,7 +70,7 @@ export class SqlStore extends SqlStoreOps implements Store {
   private readonly driver: SqlDriver;
 
   private constructor(driver: SqlDriver) {
-    super(driver, driver.dialect, (fn) => driver.transaction(fn));
+    super(driver, driver.dialect, (fn) => driver.transaction((tx) => fn(transactionOps(tx, driver.dialect))));
     this.driver = driver;
     this.kind = driver.dialect;
   }
@@ -78,7 +87,7 @@ export class SqlStore extends SqlStoreOps implements Store {
   }
 
   transaction<T>(fn: (tx: StoreOps) => Promise<T>): Promise<T> {
-    return this.driver.transaction((tx) => fn(new SqlStoreOps(tx, this.driver.dialect, (inner) => inner(tx))));
+    return this.driver.transaction((tx) => fn(transactionOps(tx, this.driver.dialect)));
   }
 
   async ping(): Promise<void> {

@@ -22,6 +22,15 @@ after(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
+const CREATE_TABLE = 'CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)';
+
+/** A driver on a new database at `path` with the table every test writes to. */
+async function withTable(path: string): Promise<SqliteDriver> {
+  const driver = new SqliteDriver(path);
+  await driver.run(CREATE_TABLE);
+  return driver;
+}
+
 async function count(path: string): Promise<number> {
   const driver = new SqliteDriver(path);
   try {
@@ -49,8 +58,7 @@ describe('SQLite FULL durability by group commit', () => {
 
   test('hundreds of concurrent write transactions and autocommit writes all commit and survive a reopen', async () => {
     const path = file();
-    const driver = new SqliteDriver(path);
-    await driver.run('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+    const driver = await withTable(path);
     const transactions = Array.from({ length: 300 }, (_, i) =>
       driver.transaction(async (tx) => {
         await tx.run('INSERT INTO t (id, v) VALUES (?, ?)', [i, 'tx']);
@@ -72,8 +80,7 @@ describe('SQLite FULL durability by group commit', () => {
 
   test('a failed transaction rolls back; the next ones commit', async () => {
     const path = file();
-    const driver = new SqliteDriver(path);
-    await driver.run('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+    const driver = await withTable(path);
     await assert.rejects(
       driver.transaction(async (tx) => {
         await tx.run('INSERT INTO t (id, v) VALUES (1, ?)', ['lost']);
@@ -88,8 +95,7 @@ describe('SQLite FULL durability by group commit', () => {
 
   test('statements that change no row, and reads, need no flush; writes after them still commit', async () => {
     const path = file();
-    const driver = new SqliteDriver(path);
-    await driver.run('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+    const driver = await withTable(path);
     assert.equal((await driver.run('DELETE FROM t WHERE id = ?', [42])).changes, 0);
     assert.equal((await driver.run('UPDATE t SET v = ? WHERE id = ?', ['x', 42])).changes, 0);
     assert.equal(await driver.transaction((tx) => tx.get('SELECT v FROM t WHERE id = ?', [1])), undefined);
@@ -101,8 +107,7 @@ describe('SQLite FULL durability by group commit', () => {
 
   test('close() waits for writes still being flushed', async () => {
     const path = file();
-    const driver = new SqliteDriver(path);
-    await driver.run('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+    const driver = await withTable(path);
     const writes = Array.from({ length: 50 }, (_, i) =>
       driver.transaction((tx) => tx.run('INSERT INTO t (id, v) VALUES (?, ?)', [i, 'x'])),
     );
@@ -127,7 +132,7 @@ describe('SQLite write transactions grouped into one commit', () => {
     const grouped = new SqliteDriver(file());
     const solo = new SqliteDriver(file(), { groupTransactions: false });
     try {
-      for (const driver of [grouped, solo]) await driver.run('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+      for (const driver of [grouped, solo]) await driver.run(CREATE_TABLE);
       const before = [grouped.walFramesWritten(), solo.walFramesWritten()];
       await Promise.all(inserts(grouped, 0, 40));
       await Promise.all(inserts(solo, 0, 40));
@@ -144,8 +149,7 @@ describe('SQLite write transactions grouped into one commit', () => {
 
   test('a failing member rolls back to its savepoint alone; the others of its group commit', async () => {
     const path = file();
-    const driver = new SqliteDriver(path);
-    await driver.run('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+    const driver = await withTable(path);
     const results = await Promise.allSettled(inserts(driver, 0, 30, 3));
     const failed = results.filter((r) => r.status === 'rejected').length;
     assert.equal(failed, 10);
@@ -162,8 +166,7 @@ describe('SQLite write transactions grouped into one commit', () => {
 
   test('a member is reported done only once its group has committed: another connection sees its row', async () => {
     const path = file();
-    const driver = new SqliteDriver(path);
-    await driver.run('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+    const driver = await withTable(path);
     const other = new SqliteDriver(path);
     try {
       const seen = await Promise.all(
@@ -183,8 +186,7 @@ describe('SQLite write transactions grouped into one commit', () => {
 
   test('a member sees the writes of the members before it; exactly one of many racing check-then-insert wins', async () => {
     const path = file();
-    const driver = new SqliteDriver(path);
-    await driver.run('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+    const driver = await withTable(path);
     const race = await Promise.allSettled(
       Array.from({ length: 25 }, (_, i) =>
         driver.transaction(async (tx) => {
@@ -201,8 +203,7 @@ describe('SQLite write transactions grouped into one commit', () => {
 
   test('more members than one group holds, with autocommit writes between them, all commit', async () => {
     const path = file();
-    const driver = new SqliteDriver(path);
-    await driver.run('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+    const driver = await withTable(path);
     const autocommits = Array.from({ length: 50 }, (_, i) => driver.run('INSERT INTO t (id, v) VALUES (?, ?)', [5000 + i, 'auto']));
     await Promise.all([...inserts(driver, 0, 200), ...autocommits]);
     await driver.close();

@@ -127,23 +127,18 @@ for (const kind of storeKinds()) {
       assert.match(refreshed.json().refresh_token, /^srt_[0-9a-f]{12}/, 'what it is rotated into is time-ordered');
       assert.equal((await h.store.tokens.findRefresh(hashSecret(oldRefresh)))?.rotatedAt !== null, true, 'the old token is rotated');
 
-      const exchanged = await h.post('/oauth/token', {
-        grant_type: 'authorization_code',
-        client_id: s.clientId,
-        client_secret: s.clientSecret,
-        code: oldCode,
-        redirect_uri: CALLBACK,
-        code_verifier: VERIFIER,
-      });
+      const exchangeOldCode = () =>
+        h.post('/oauth/token', {
+          grant_type: 'authorization_code',
+          client_id: s.clientId,
+          client_secret: s.clientSecret,
+          code: oldCode,
+          redirect_uri: CALLBACK,
+          code_verifier: VERIFIER,
+        });
+      const exchanged = await exchangeOldCode();
       assert.equal(exchanged.statusCode, 200, exchanged.body);
-      const again = await h.post('/oauth/token', {
-        grant_type: 'authorization_code',
-        client_id: s.clientId,
-        client_secret: s.clientSecret,
-        code: oldCode,
-        redirect_uri: CALLBACK,
-        code_verifier: VERIFIER,
-      });
+      const again = await exchangeOldCode();
       assert.equal(again.json().error, 'invalid_grant', 'an old code is still single use');
 
       const revoked = await h.post('/oauth/revoke', { client_id: s.clientId, client_secret: s.clientSecret, token: oldAccess });

@@ -1,7 +1,6 @@
 import type { SqlDialect, SqlExecutor } from '../sql-driver.ts';
-import type { NewAccessToken, NewToken, RefreshRotation, ServiceToken, TokenRecord, TokenStore } from '../store.ts';
+import type { NewAccessToken, NewToken, RefreshRotation, ServiceToken, StoreOps, TokenRecord, TokenStore } from '../store.ts';
 import { JOINED_SESSION_KEYS, num, numOrNull, type Row, str, strOrNull, toServiceToken, toSession } from './rows.ts';
-import { SqlSessionStore } from './sessions-sql.ts';
 
 const SESSION_COLUMNS =
   's.id AS s_id, s.user_id AS s_user_id, s.client_id AS s_client_id, s.grant_type AS s_grant_type, s.redirect_url AS s_redirect_url, s.started_at AS s_started_at, s.expires_at AS s_expires_at, s.ended_at AS s_ended_at, s.end_reason AS s_end_reason, s.scope AS s_scope, s.audience AS s_audience, s.browser_session_id AS s_browser_session_id, s.auth_time AS s_auth_time';
@@ -58,10 +57,10 @@ export const ROTATE_FAMILY_PG = `WITH rotated AS (
 export class SqlTokenStore implements TokenStore {
   private readonly db: SqlExecutor;
   private readonly dialect: SqlDialect;
-  /** Runs fn atomically: a transaction of the driver, or fn itself when this store already runs inside one. */
-  private readonly atomic: <T>(fn: (db: SqlExecutor) => Promise<T>) => Promise<T>;
+  /** Runs fn with the aggregates of a transaction: a new one, or the one this store already runs in. */
+  private readonly atomic: <T>(fn: (tx: StoreOps) => Promise<T>) => Promise<T>;
 
-  constructor(db: SqlExecutor, dialect: SqlDialect, atomic: <T>(fn: (db: SqlExecutor) => Promise<T>) => Promise<T>) {
+  constructor(db: SqlExecutor, dialect: SqlDialect, atomic: <T>(fn: (tx: StoreOps) => Promise<T>) => Promise<T>) {
     this.db = db;
     this.dialect = dialect;
     this.atomic = atomic;
@@ -89,13 +88,12 @@ export class SqlTokenStore implements TokenStore {
       ]);
       return num(row?.won ?? 0) > 0;
     }
-    return this.atomic(async (db) => {
-      const tokens = db === this.db ? this : new SqlTokenStore(db, this.dialect, (fn) => fn(db));
-      if (!(await tokens.rotateRefresh(r.presentedHash, r.now, r.successor))) return false;
-      await tokens.createAccess(access);
-      await tokens.createRefresh(refresh);
+    return this.atomic(async (tx) => {
+      if (!(await tx.tokens.rotateRefresh(r.presentedHash, r.now, r.successor))) return false;
+      await tx.tokens.createAccess(access);
+      await tx.tokens.createRefresh(refresh);
       // The session's expiry follows its newest access token.
-      await new SqlSessionStore(db).extend(access.sessionId, access.expiresAt);
+      await tx.sessions.extend(access.sessionId, access.expiresAt);
       return true;
     });
   }
